@@ -1,0 +1,128 @@
+"""The fill-in workbook contract: sheets, columns, header texts, the ``_meta`` sheet, fingerprints.
+
+The template writer and the return reader both use these definitions; nothing else spells a
+header text or a sheet name of the fill-in workbook. Changing anything here changes the format:
+bump ``settings.FORMAT_VERSION``.
+"""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from typing import Dict, Iterable, List, Optional, Sequence
+
+# Kinds of cell in a table column.
+LOCKED = "locked"  # pre-filled from the master; a change is template-modified
+INPUT = "input"  # typed by the unit
+FORMULA = "formula"  # the template's own formula (ignored by the reader; rates are recomputed)
+PLAN = "plan"  # input while the master has no plan, locked and pre-filled once it has one
+PREFILL = "prefill"  # locked, pre-filled from the ledger (上月累计); not part of the fingerprint
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str  # identifier used in code and in the ledger's ``field``-independent logic
+    header: str  # exact header text in the workbook (and ``field`` in the ledger)
+    kind: str
+    width: float
+    number: bool = False  # a numeric cell (validated as a non-negative number)
+    text_limit: int = 0  # data-validation length limit for text inputs
+
+
+SHEET_GUIDE = "填报说明"
+SHEET_LEAD = "牵头任务"
+SHEET_CO = "配合任务"
+SHEET_META = "_meta"
+
+LEAD_COLUMNS: List[Column] = [
+    Column("task_id", "任务编号", LOCKED, 9),
+    Column("indicator_id", "指标编号", LOCKED, 11),
+    Column("task_text", "任务内容", LOCKED, 34),
+    Column("indicator", "指标", LOCKED, 12),
+    Column("target", "年度目标", LOCKED, 9),
+    Column("unit", "计量单位", LOCKED, 7),
+    Column("plan_q1", "一季度末计划", PLAN, 8, number=True),
+    Column("plan_q2", "二季度末计划", PLAN, 8, number=True),
+    Column("plan_q3", "三季度末计划", PLAN, 8, number=True),
+    Column("plan_q4", "四季度末计划", PLAN, 8, number=True),
+    Column("previous", "上月累计", PREFILL, 8, number=True),
+    Column("cumulative", "本月累计完成", INPUT, 9, number=True),
+    Column("rate", "完成率", FORMULA, 8),
+    Column("status", "推进状态", INPUT, 9),
+    Column("progress", "进展情况", INPUT, 26, text_limit=500),
+    Column("problems", "存在问题", INPUT, 18, text_limit=500),
+    Column("next_steps", "下步计划", INPUT, 18, text_limit=500),
+    Column("note", "备注（说明）", INPUT, 14, text_limit=500),
+]
+
+CO_COLUMNS: List[Column] = [
+    Column("task_id", "任务编号", LOCKED, 9),
+    Column("indicator_id", "指标编号", LOCKED, 11),
+    Column("task_text", "任务内容", LOCKED, 34),
+    Column("indicator", "指标", LOCKED, 12),
+    Column("lead_units", "牵头单位", LOCKED, 12),
+    Column("unit_target", "本单位目标", LOCKED, 9),
+    Column("unit", "计量单位", LOCKED, 7),
+    # INPUT for counties and functional zones; bureaus get it locked and empty (text only).
+    Column("cumulative", "本单位累计完成", INPUT, 10, number=True),
+    Column("progress", "配合工作情况", INPUT, 30, text_limit=500),
+    Column("problems", "存在问题", INPUT, 20, text_limit=500),
+    Column("note", "备注（说明）", INPUT, 16, text_limit=500),
+]
+
+SHEET_COLUMNS: Dict[str, List[Column]] = {SHEET_LEAD: LEAD_COLUMNS, SHEET_CO: CO_COLUMNS}
+
+#: Header block above each table (label cell in column A, value cell in column B/C...).
+TITLE_ROW = 1  # "2024年省市民生实事推进情况填报表（2024年6月）"
+UNIT_ROW = 2  # 填报单位：<short name> (locked) ... 填报人 / 联系电话 / 填报日期 (inputs)
+HEADER_ROW = 4  # 1-based row of the table's header texts in a fresh template
+FIRST_DATA_ROW = HEADER_ROW + 1
+UNIT_LABEL = "填报单位："
+REPORTER_LABEL = "填报人："
+PHONE_LABEL = "联系电话："
+DATE_LABEL = "填报日期："
+
+STATUS_CHOICES = ("已完成", "超序时", "序时推进", "滞后", "未启动")
+
+# _meta (very hidden): key/value rows from A1, then a blank row, then a row table.
+META_KEYS = ("format_version", "unit", "period", "deadline", "generated_at", "year")
+META_ROW_HEADER = ("sheet", "indicator_id", "row", "fingerprint")
+
+
+def title(year: int, month: int) -> str:
+    return f"{year}年省市民生实事推进情况填报表（{year}年{month}月）"
+
+
+def file_name(period: str, unit_short: str) -> str:
+    """``2024-06_市卫健委_民生实事填报表.xlsx``."""
+    return f"{period}_{unit_short}_民生实事填报表.xlsx"
+
+
+def _norm(v) -> str:
+    if v is None:
+        return ""
+    if isinstance(v, float) and v.is_integer():
+        v = int(v)
+    return str(v).strip()
+
+
+def fingerprint(values: Sequence) -> str:
+    """Fingerprint of a row's locked content (values in the order of the sheet's LOCKED columns,
+    then its PLAN columns when they are locked), so a return checked without the master still
+    shows that a target or a task text was changed."""
+    joined = "\x1f".join(_norm(v) for v in values)
+    return hashlib.sha256(joined.encode("utf-8")).hexdigest()[:16]
+
+
+def locked_columns(columns: Iterable[Column]) -> List[Column]:
+    return [c for c in columns if c.kind == LOCKED]
+
+
+def by_header(columns: Iterable[Column]) -> Dict[str, Column]:
+    return {c.header: c for c in columns}
+
+
+def column(columns: Iterable[Column], key: str) -> Optional[Column]:
+    for c in columns:
+        if c.key == key:
+            return c
+    return None

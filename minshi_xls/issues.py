@@ -1,0 +1,175 @@
+"""Validation problems: one catalogue of codes, severities and Chinese messages, one record type.
+
+Modelled on frictionless: each problem type has a stable kebab-case code, a title and a message
+template; checks *yield* :class:`Issue` records instead of raising, and a :class:`Report` holds
+them. The codes, severities and locations are a public contract (reports, reminder emails and the
+ledger's ``issues_v`` view are built from them): add codes, never rename them.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Dict, Iterable, List, Optional
+
+ERROR, WARNING, INFO = "error", "warning", "info"
+SEVERITY_LABELS = {ERROR: "错误", WARNING: "警告", INFO: "提示"}
+SEVERITY_ORDER = {ERROR: 0, WARNING: 1, INFO: 2}
+
+
+@dataclass(frozen=True)
+class IssueType:
+    code: str
+    severity: str
+    title: str  # short Chinese title, used as a column value and in summaries
+    template: str  # Chinese message; ``{name}`` fields come from the issue's context
+
+
+def _t(code, severity, title, template):
+    return IssueType(code, severity, title, template)
+
+
+#: The catalogue. Messages say what is wrong and how to fix it, in the clerk's words.
+TYPES: Dict[str, IssueType] = {t.code: t for t in [
+    # --- file level -----------------------------------------------------------------------
+    _t("file-unreadable", ERROR, "文件无法读取",
+       "文件无法作为表格读取（{detail}）。请用 Excel 或 WPS 打开确认文件完好，另存为 .xlsx 后重新报送。"),
+    _t("file-encrypted", ERROR, "文件已加密",
+       "文件设置了打开密码，系统无法读取。请取消密码后重新报送。"),
+    _t("file-too-large", ERROR, "文件过大",
+       "文件或其中的工作表超出允许的大小（{detail}）。请使用下发的填报表填写，不要粘贴大量无关内容。"),
+    _t("macro-present", WARNING, "含有宏",
+       "文件中含有宏代码，系统不会运行宏。请另存为不含宏的 .xlsx 文件后报送。"),
+    _t("unidentified-return", ERROR, "无法识别报表",
+       "无法识别这份报表属于哪个单位或哪个月份（{detail}）。请使用下发的填报表填写并保留“填报单位”。"),
+    _t("meta-missing", WARNING, "报表标识缺失",
+       "报表中的隐藏标识页已丢失，系统根据{detail}识别为“{unit}”的报表。请尽量在下发的原表上填写。"),
+    _t("wrong-period", ERROR, "月份不符",
+       "这份报表是 {found} 的填报表，不是本次收集的 {period}。请使用本月下发的填报表重新填写。"),
+    _t("wrong-unit", WARNING, "单位不符",
+       "报表标识为“{unit}”，但{detail}显示为“{found}”。已按报表标识计入“{unit}”，请核实。"),
+    _t("unexpected-sender", WARNING, "发件人未登记",
+       "发件人 {found} 不是“{unit}”登记的邮箱。请核实来源，或在单位名册中登记该邮箱。"),
+    _t("duplicate-return", INFO, "重复报送",
+       "与已收到的文件完全相同（{detail}），不重复计入。"),
+    _t("superseded", INFO, "已被新版替代",
+       "该单位本月已报送更新的版本（{detail}），此版本保留备查，不再计入。"),
+    _t("late-return", WARNING, "逾期报送",
+       "报送时间 {found} 晚于截止时间 {detail}。"),
+    _t("template-modified", ERROR, "锁定内容被改动",
+       "锁定单元格的内容被改动：应为“{expected}”，实际为“{value}”。请勿修改任务、目标等锁定内容，恢复原值后重新报送。"),
+    # --- row and cell level ---------------------------------------------------------------
+    _t("missing-row", ERROR, "缺少行",
+       "报表中缺少指标 {indicator_id} 的行。请勿删除行，使用下发的原表重新填写。"),
+    _t("unknown-row", ERROR, "无法识别的行",
+       "指标编号“{value}”不在本单位的任务清单中。请勿新增或改写指标编号。"),
+    _t("missing-value", ERROR, "未填写数值",
+       "“{field}”未填写。请填写截至本月底的累计完成数（没有进展请填 0）。"),
+    _t("not-a-number", ERROR, "不是数字",
+       "“{field}”应填写数字（计量单位：{unit}），实际填写了“{value}”。请只填写阿拉伯数字。"),
+    _t("coerced-number", WARNING, "数字带单位",
+       "“{field}”填写了“{value}”，已按 {number} 计入。今后请只填写数字，不带单位。"),
+    _t("negative-value", ERROR, "负数",
+       "“{field}”不能为负数（填写了 {value}）。"),
+    _t("formula-no-value", ERROR, "公式无结果",
+       "“{field}”是公式或错误值（{value}），没有可用的数值。请直接填写数字。"),
+    _t("exceeds-target", WARNING, "远超目标",
+       "“{field}”为 {value}，超过年度目标 {target}{unit} 的 {detail} 倍以上，可能把计量单位填错了（如把“万元”填成“元”）。请核实，如无误请在备注中说明。"),
+    _t("cumulative-decreased", WARNING, "累计数减少",
+       "本月累计 {value} 小于上月累计 {expected}。累计数一般不应减少，请核实，如无误请在备注中说明原因。"),
+    _t("status-inconsistent", WARNING, "推进状态与数值不符",
+       "推进状态为“{value}”，但本月累计 {number} {detail}。请核对推进状态。"),
+    _t("missing-text", WARNING, "未填写进展情况",
+       "已填写数值，但“进展情况”为空。请简要说明本月工作进展。"),
+    _t("plan-not-monotonic", WARNING, "季度计划不递增",
+       "季度末计划应为累计数且逐季不减少，{field} 为 {value}，小于上一季度的 {expected}。"),
+    # --- reconcile ------------------------------------------------------------------------
+    _t("lead-mismatch", WARNING, "牵头单位数据不一致",
+       "多个牵头单位报送的累计数不一致：{detail}。请牵头单位之间核对统一。"),
+    _t("county-sum-mismatch", WARNING, "县区合计不符",
+       "各县区、功能板块合计 {value} 与牵头单位累计 {expected} 相差 {detail}（涉及：{found}）。请核对。"),
+    _t("not-returned", WARNING, "未报送",
+       "截至汇总时未收到“{unit}”本月的填报表。"),
+    _t("status-disagrees", INFO, "自报状态与计算不符",
+       "单位自报推进状态为“{value}”，按序时进度计算为“{expected}”，以计算结果为准。"),
+    # --- master list ----------------------------------------------------------------------
+    _t("duplicate-id", ERROR, "编号重复",
+       "编号“{value}”重复出现（另见 {detail}）。每个编号只能出现一次。"),
+    _t("unknown-unit", ERROR, "单位未登记",
+       "单位“{value}”不在单位名册中{detail}。请改为名册中的名称，或在“单位”表中登记。"),
+    _t("bad-target", ERROR, "目标不是数字",
+       "年度目标“{value}”不是数字。请只填写数字，计量单位写在“计量单位”列。"),
+    _t("no-lead-unit", ERROR, "缺少牵头单位",
+       "任务 {value} 没有牵头单位（本地实施的任务必须有牵头单位）。"),
+    _t("notice-unparsed", WARNING, "通知中未能解析的内容",
+       "第 {cell} 行未能解析：“{value}”。请在总表中人工补录。"),
+]}
+
+
+class _Ctx(dict):
+    def __missing__(self, key):  # a missing field shows as empty rather than crashing a run
+        return ""
+
+
+@dataclass
+class Issue:
+    """One located problem. ``cell`` is an A1 reference (or a line number for notice issues)."""
+
+    code: str
+    severity: str
+    message: str
+    unit: Optional[str] = None
+    period: Optional[str] = None
+    file: Optional[str] = None
+    sheet: Optional[str] = None
+    cell: Optional[str] = None
+    indicator_id: Optional[str] = None
+    value: Optional[str] = None
+
+    @property
+    def title(self) -> str:
+        return TYPES[self.code].title if self.code in TYPES else self.code
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def make(code: str, *, unit=None, period=None, file=None, sheet=None, cell=None,
+         indicator_id=None, value=None, severity=None, **ctx) -> Issue:
+    """Build an issue of a catalogued type; extra keyword arguments fill the message template."""
+    t = TYPES[code]
+    fields = _Ctx(ctx)
+    fields.update(unit=unit or "", period=period or "", indicator_id=indicator_id or "",
+                  value="" if value is None else value, cell=cell or "")
+    return Issue(code=code, severity=severity or t.severity, message=t.template.format_map(fields),
+                 unit=unit, period=period, file=file, sheet=sheet, cell=cell,
+                 indicator_id=indicator_id, value=None if value is None else str(value))
+
+
+@dataclass
+class Report:
+    """The issues of a run; ``valid`` is False when any is an error (exit code 1)."""
+
+    issues: List[Issue] = field(default_factory=list)
+    stats: dict = field(default_factory=dict)
+
+    def extend(self, issues: Iterable[Issue]) -> "Report":
+        self.issues.extend(issues)
+        return self
+
+    @property
+    def errors(self) -> List[Issue]:
+        return [i for i in self.issues if i.severity == ERROR]
+
+    @property
+    def warnings(self) -> List[Issue]:
+        return [i for i in self.issues if i.severity == WARNING]
+
+    @property
+    def valid(self) -> bool:
+        return not self.errors
+
+    def flatten(self, fields=("sheet", "cell", "code")) -> List[list]:
+        """E.g. ``[["牵头任务", "L7", "not-a-number"]]``: what tests assert against."""
+        return [[getattr(i, f) for f in fields] for i in self.issues]
+
+    def codes(self) -> List[str]:
+        return [i.code for i in self.issues]

@@ -1,0 +1,146 @@
+"""The SQLite ledger: every file received, every value read, every issue, every mail sent.
+
+Outside tools read it only through the two documented views ``issues_v`` and ``values_v``; the
+tables behind them may change. Writes happen in transactions so a killed run leaves it
+consistent and a rerun finishes the job.
+"""
+from __future__ import annotations
+
+import sqlite3
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+SCHEMA_VERSION = 1
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
+
+-- One row per distinct file content ever received (archived byte for byte).
+CREATE TABLE IF NOT EXISTS files (
+    id INTEGER PRIMARY KEY,
+    sha256 TEXT NOT NULL UNIQUE,
+    size INTEGER NOT NULL,
+    format TEXT,                 -- xlsx, xlsm, xls, et, ods, unknown
+    archive_path TEXT NOT NULL,  -- relative to the ledger's folder
+    first_seen TEXT NOT NULL
+);
+
+-- One row per arrival of a file (the same bytes may arrive twice: a duplicate).
+CREATE TABLE IF NOT EXISTS receipts (
+    id INTEGER PRIMARY KEY,
+    file_id INTEGER NOT NULL REFERENCES files(id),
+    source_path TEXT NOT NULL,   -- path it was collected from (or attachment name)
+    sender TEXT, message_id TEXT, mail_date TEXT,
+    received_at TEXT NOT NULL,   -- ISO time used to order versions (mail date or mtime)
+    collected_at TEXT NOT NULL
+);
+
+-- One row per return (an identified or unidentified file for a period).
+CREATE TABLE IF NOT EXISTS returns (
+    id INTEGER PRIMARY KEY,
+    receipt_id INTEGER NOT NULL REFERENCES receipts(id),
+    file_id INTEGER NOT NULL REFERENCES files(id),
+    unit TEXT,                   -- short name; NULL when unidentified
+    period TEXT,
+    format_version TEXT,
+    received_at TEXT NOT NULL,
+    deadline TEXT,
+    late INTEGER NOT NULL DEFAULT 0,
+    status TEXT NOT NULL,        -- accepted | rejected | superseded | duplicate | unidentified
+    accepted_rows INTEGER NOT NULL DEFAULT 0,
+    meta_found INTEGER NOT NULL DEFAULT 1,
+    reporter TEXT, phone TEXT, report_date TEXT
+);
+CREATE INDEX IF NOT EXISTS returns_unit_period ON returns(unit, period);
+
+-- Every value read from a return; ``accepted`` is 0 for a value in error.
+CREATE TABLE IF NOT EXISTS cell_values (
+    id INTEGER PRIMARY KEY,
+    return_id INTEGER NOT NULL REFERENCES returns(id),
+    sheet TEXT, cell TEXT, indicator_id TEXT,
+    field TEXT NOT NULL,         -- the header text of the column (columns.py)
+    raw TEXT, number REAL,
+    accepted INTEGER NOT NULL DEFAULT 1
+);
+CREATE INDEX IF NOT EXISTS cell_values_return ON cell_values(return_id);
+
+CREATE TABLE IF NOT EXISTS issues (
+    id INTEGER PRIMARY KEY,
+    return_id INTEGER REFERENCES returns(id),
+    file_id INTEGER REFERENCES files(id),
+    source TEXT NOT NULL DEFAULT 'collect',   -- collect | reconcile | fetch
+    code TEXT NOT NULL, severity TEXT NOT NULL,
+    unit TEXT, period TEXT, file_path TEXT, sheet TEXT, cell TEXT, indicator_id TEXT,
+    value TEXT, message TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS issues_period ON issues(period);
+
+-- Reconciled figures per period (month n+1 knows month n).
+CREATE TABLE IF NOT EXISTS reconciled (
+    period TEXT NOT NULL, indicator_id TEXT NOT NULL,
+    cumulative REAL, status TEXT, unit TEXT, carried_forward INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (period, indicator_id)
+);
+
+-- Mail: every message sent (or written to the outbox), and every message fetched.
+CREATE TABLE IF NOT EXISTS sends (
+    id INTEGER PRIMARY KEY,
+    kind TEXT NOT NULL,          -- send | remind
+    unit TEXT NOT NULL, period TEXT NOT NULL,
+    to_addr TEXT, subject TEXT, attachment TEXT, message_id TEXT,
+    transport TEXT NOT NULL,     -- smtp | outbox
+    status TEXT NOT NULL,        -- sent | failed
+    error TEXT, sent_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS fetched (
+    message_id TEXT PRIMARY KEY,
+    uid TEXT, folder TEXT, sender TEXT, mail_date TEXT, subject TEXT,
+    period TEXT, fetched_at TEXT NOT NULL
+);
+
+CREATE VIEW IF NOT EXISTS issues_v AS
+SELECT i.code, i.severity, i.unit, i.period, i.file_path, f.sha256 AS file_sha256,
+       i.sheet, i.cell, i.indicator_id, i.value, i.message
+FROM issues i LEFT JOIN files f ON f.id = i.file_id;
+
+CREATE VIEW IF NOT EXISTS values_v AS
+SELECT r.unit, r.period, rc.source_path AS file_path, f.sha256 AS file_sha256,
+       r.status AS return_status, v.sheet, v.cell, v.indicator_id, v.field, v.raw, v.number
+FROM cell_values v
+JOIN returns r ON r.id = v.return_id
+JOIN receipts rc ON rc.id = r.receipt_id
+JOIN files f ON f.id = r.file_id;
+"""
+
+
+def connect(db_path) -> sqlite3.Connection:
+    """Open (creating if needed) the ledger; WAL and a busy timeout let two runs share it."""
+    p = Path(db_path)
+    p.parent.mkdir(parents=True, exist_ok=True)
+    con = sqlite3.connect(str(p), timeout=60, isolation_level=None)
+    con.row_factory = sqlite3.Row
+    con.execute("PRAGMA journal_mode=WAL")
+    con.execute("PRAGMA foreign_keys=ON")
+    con.executescript(SCHEMA)
+    con.execute("INSERT OR IGNORE INTO meta(key, value) VALUES ('schema_version', ?)",
+                (str(SCHEMA_VERSION),))
+    return con
+
+
+@contextmanager
+def transaction(con: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    """BEGIN IMMEDIATE ... COMMIT: one writer at a time, all or nothing."""
+    con.execute("BEGIN IMMEDIATE")
+    try:
+        yield con
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    else:
+        con.execute("COMMIT")
+
+
+def archive_dir(db_path) -> Path:
+    """The archive sits next to the ledger: ``<db folder>/archive/``."""
+    return Path(db_path).resolve().parent / "archive"

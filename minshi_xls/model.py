@@ -1,0 +1,206 @@
+"""The one model of tasks, indicators, units and allocations, used by every stage.
+
+Unit identity everywhere (templates, ledger, reports, mail) is the unit's *short name* as the
+notice writes it ("市卫健委", "东海县", "市开发区"); the registry maps full names and aliases to it.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Dict, Iterable, List, Optional
+
+LEVELS = ("省", "市")
+SCOPES = ("local", "province", "not_applicable")
+SCOPE_LABELS = {"local": "本地实施", "province": "省本级实施", "not_applicable": "我市不承担相关任务"}
+QUALIFIERS = ("=", ">=", "~", ">")
+QUALIFIER_LABELS = {"=": "", ">=": "以上/不少于", "~": "左右", ">": "多/余"}
+UNIT_KINDS = ("市直部门", "县区", "功能板块", "企业/其他")
+TERRITORIAL_KINDS = ("县区", "功能板块")
+
+#: Row kind of a task with no quantitative target: tracked by 形象进度 (0-100 %).
+MILESTONE_NAME = "形象进度"
+MILESTONE_UNIT = "%"
+MILESTONE_TARGET = "100"
+
+
+@dataclass
+class Indicator:
+    """One quantitative target of a task, as written in the notice plus its value in base units."""
+
+    id: str  # "省-10#2"; milestone rows use "<task id>#0"
+    name: str  # what is counted: "苏青驿站"
+    target: str  # as written: "2.28"
+    unit: str  # as written: "万名"
+    qualifier: str = "="
+    base_value: Optional[float] = None  # 22800.0
+    base_unit: str = ""  # "名"
+    #: Quarterly cumulative plan (Q1..Q4) in the notice's unit; None until a lead unit supplies it.
+    plan: List[Optional[float]] = field(default_factory=lambda: [None, None, None, None])
+
+    @property
+    def task_id(self) -> str:
+        return self.id.rsplit("#", 1)[0]
+
+    @property
+    def is_milestone(self) -> bool:
+        return self.id.endswith("#0")
+
+    @property
+    def target_number(self) -> Optional[float]:
+        """Target in the notice's unit (what units report in)."""
+        try:
+            return float(self.target)
+        except (TypeError, ValueError):
+            return None
+
+    def to_json(self) -> dict:
+        """The public JSON shape (plan is a master-workbook concern and is not part of it)."""
+        return {k: getattr(self, k) for k in
+                ("id", "name", "target", "unit", "qualifier", "base_value", "base_unit")}
+
+
+@dataclass
+class Task:
+    """A leaf task of the notice (an item with sub-items is represented by its sub-items)."""
+
+    id: str  # "省-5.1"
+    level: str  # "省" | "市"
+    category_no: int
+    category: str
+    number: str  # "5.1"
+    text: str
+    lead_units: List[str] = field(default_factory=list)
+    co_units: List[str] = field(default_factory=list)
+    responsible_units: List[str] = field(default_factory=list)
+    scope: str = "local"
+    indicators: List[Indicator] = field(default_factory=list)
+
+    @property
+    def is_local(self) -> bool:
+        return self.scope == "local"
+
+    def report_rows(self) -> List[Indicator]:
+        """The rows units report on: the indicators, or one 形象进度 row for a milestone task."""
+        if self.indicators:
+            return list(self.indicators)
+        return [Indicator(id=f"{self.id}#0", name=MILESTONE_NAME, target=MILESTONE_TARGET,
+                          unit=MILESTONE_UNIT, qualifier="=", base_value=100.0,
+                          base_unit=MILESTONE_UNIT)]
+
+    def to_json(self) -> dict:
+        d = {k: getattr(self, k) for k in
+             ("id", "level", "category_no", "category", "number", "text", "lead_units",
+              "co_units", "responsible_units", "scope")}
+        d["indicators"] = [i.to_json() for i in self.indicators]
+        return d
+
+
+@dataclass
+class Unit:
+    """A responsible unit; ``short`` is its identity across the whole tool."""
+
+    short: str
+    name: str = ""  # full name: 连云港市卫生健康委员会
+    kind: str = "市直部门"
+    aliases: List[str] = field(default_factory=list)
+    email: str = ""
+    contact: str = ""
+
+    @property
+    def is_territorial(self) -> bool:
+        return self.kind in TERRITORIAL_KINDS
+
+
+@dataclass
+class Registry:
+    """Known units and the group tokens of the notice ("各县区", "功能板块") they expand to."""
+
+    units: List[Unit] = field(default_factory=list)
+    groups: Dict[str, List[str]] = field(default_factory=dict)
+
+    def _index(self) -> Dict[str, Unit]:
+        idx: Dict[str, Unit] = {}
+        for u in self.units:
+            for key in [u.short, u.name, *u.aliases]:
+                if key:
+                    idx.setdefault(key, u)
+        return idx
+
+    def get(self, name: str) -> Optional[Unit]:
+        """The unit called ``name`` (short name, full name or alias), or None."""
+        return self._index().get(name)
+
+    def expand(self, token: str) -> List[str]:
+        """Short names a token stands for: a group's members, a unit's short name, or the token."""
+        if token in self.groups:
+            out: List[str] = []
+            for member in self.groups[token]:
+                out.extend(self.expand(member))
+            return out
+        u = self.get(token)
+        return [u.short if u else token]
+
+    def names(self) -> List[str]:
+        return [u.short for u in self.units]
+
+
+@dataclass
+class Allocation:
+    """Share of an indicator's target allotted to a unit (optional; 本单位目标 in templates)."""
+
+    indicator_id: str
+    unit: str
+    share: float
+
+
+@dataclass
+class Master:
+    """The master list: the source of truth once imported (later steps never read the notice)."""
+
+    source: str
+    tasks: List[Task] = field(default_factory=list)
+    registry: Registry = field(default_factory=Registry)
+    allocations: List[Allocation] = field(default_factory=list)
+    year: Optional[int] = None
+
+    def to_json(self) -> dict:
+        """The public JSON interface: keep stable."""
+        return {"source": self.source, "tasks": [t.to_json() for t in self.tasks]}
+
+    def task(self, task_id: str) -> Task:
+        for t in self.tasks:
+            if t.id == task_id:
+                return t
+        raise KeyError(task_id)
+
+    def local_tasks(self) -> List[Task]:
+        return [t for t in self.tasks if t.is_local]
+
+    def rows(self) -> Iterable[tuple]:
+        """(task, indicator-or-milestone-row) for every reportable row, in master order."""
+        for t in self.tasks:
+            for ind in t.report_rows():
+                yield t, ind
+
+    def indicator(self, indicator_id: str) -> Indicator:
+        for _, ind in self.rows():
+            if ind.id == indicator_id:
+                return ind
+        raise KeyError(indicator_id)
+
+    def allocation(self, indicator_id: str, unit: str) -> Optional[float]:
+        for a in self.allocations:
+            if a.indicator_id == indicator_id and a.unit == unit:
+                return a.share
+        return None
+
+    def led_by(self, unit: str) -> List[Task]:
+        return [t for t in self.local_tasks() if unit in t.lead_units]
+
+    def shared_by(self, unit: str) -> List[Task]:
+        """Local tasks ``unit`` shares but does not lead (through a group or by name)."""
+        return [t for t in self.local_tasks()
+                if unit in t.responsible_units and unit not in t.lead_units]
+
+
+def as_dict(obj) -> dict:
+    return asdict(obj)

@@ -1,0 +1,56 @@
+"""The shared contracts every stage relies on: issue catalogue, ledger views, columns."""
+import sqlite3
+
+from minshi_xls import columns, issues, ledger, settings
+
+
+def test_issue_catalogue_severities_follow_the_contract():
+    errors = {"file-unreadable", "file-encrypted", "file-too-large", "unidentified-return",
+              "wrong-period", "template-modified", "missing-row", "unknown-row", "missing-value",
+              "not-a-number", "negative-value", "formula-no-value"}
+    infos = {"superseded", "duplicate-return"}
+    for code, t in issues.TYPES.items():
+        expected = "error" if code in errors else "info" if code in infos else None
+        if expected:
+            assert t.severity == expected, code
+    for code in ("macro-present", "wrong-unit", "unexpected-sender", "late-return",
+                 "coerced-number", "exceeds-target", "cumulative-decreased",
+                 "status-inconsistent", "missing-text", "plan-not-monotonic", "meta-missing"):
+        assert issues.TYPES[code].severity == "warning", code
+
+
+def test_issue_message_is_chinese_and_filled():
+    i = issues.make("not-a-number", sheet="牵头任务", cell="L5", value="三家", field="本月累计完成",
+                    unit="家", indicator_id="省-1#1")
+    assert "三家" in i.message and "本月累计完成" in i.message and "{" not in i.message
+    r = issues.Report([i])
+    assert not r.valid and r.flatten() == [["牵头任务", "L5", "not-a-number"]]
+
+
+def test_ledger_views_have_documented_columns(tmp_path):
+    con = ledger.connect(tmp_path / "l.sqlite")
+    cols = [r[1] for r in con.execute("PRAGMA table_info(issues_v)")]
+    assert cols == ["code", "severity", "unit", "period", "file_path", "file_sha256", "sheet",
+                    "cell", "indicator_id", "value", "message"]
+    cols = [r[1] for r in con.execute("PRAGMA table_info(values_v)")]
+    assert cols == ["unit", "period", "file_path", "file_sha256", "return_status", "sheet",
+                    "cell", "indicator_id", "field", "raw", "number"]
+
+
+def test_lead_sheet_headers_are_the_contract():
+    assert [c.header for c in columns.LEAD_COLUMNS] == [
+        "任务编号", "指标编号", "任务内容", "指标", "年度目标", "计量单位", "一季度末计划", "二季度末计划",
+        "三季度末计划", "四季度末计划", "上月累计", "本月累计完成", "完成率", "推进状态", "进展情况",
+        "存在问题", "下步计划", "备注（说明）"]
+    assert [c.header for c in columns.CO_COLUMNS] == [
+        "任务编号", "指标编号", "任务内容", "指标", "牵头单位", "本单位目标", "计量单位", "本单位累计完成",
+        "配合工作情况", "存在问题", "备注（说明）"]
+
+
+def test_period_parsing():
+    assert settings.period_parts("2024-06") == (2024, 6)
+    assert settings.previous_period("2024-06") == "2024-05"
+    import pytest
+    from minshi_xls import MinshiError
+    with pytest.raises(MinshiError):
+        settings.period_parts("2024-6")

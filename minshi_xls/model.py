@@ -204,3 +204,20 @@ class Master:
 
 def as_dict(obj) -> dict:
     return asdict(obj)
+
+
+@dataclass
+class Incoming:
+    """A file that arrived, before it is read: from a folder, a zip, an .eml or an IMAP message.
+
+    ``data`` holds the exact bytes (kept byte for byte in the archive); ``name`` is the file name
+    as sent (never trusted as a path).
+    """
+
+    name: str
+    data: bytes
+    source_path: str  # where it was collected from: a path, "a.zip!x.xlsx", "imap:<msgid>/x.xlsx"
+    sender: Optional[str] = None
+    message_id: Optional[str] = None
+    mail_date: Optional[str] = None  # ISO 8601
+    received_at: Optional[str] = None  # ISO 8601; orders versions (mail date, mtime or --received)

@@ -85,7 +85,19 @@ STATUS_CHOICES = ("已完成", "超序时", "序时推进", "滞后", "未启动
 
 # _meta (very hidden): key/value rows from A1, then a blank row, then a row table.
 META_KEYS = ("format_version", "unit", "period", "deadline", "generated_at", "year")
-META_ROW_HEADER = ("sheet", "indicator_id", "row", "fingerprint")
+META_ROW_HEADER = ("sheet", "indicator_id", "row", "fingerprint", "plan_locked")
+# "plan_locked" (added by the template writer, issue 3): "1" when the row's PLAN cells were locked
+# and pre-filled (so they are part of its fingerprint), "0" when they were input cells.
+
+#: Where the header-block fields sit on each sheet: label -> (label cell, value cell). The value
+#: cell is the top-left cell of a merged range; the unit's short name is locked, the others are
+#: inputs.
+HEADER_CELLS: Dict[str, Dict[str, tuple]] = {
+    SHEET_LEAD: {UNIT_LABEL: ("A2", "B2"), REPORTER_LABEL: ("D2", "E2"),
+                 PHONE_LABEL: ("G2", "I2"), DATE_LABEL: ("K2", "M2")},
+    SHEET_CO: {UNIT_LABEL: ("A2", "B2"), REPORTER_LABEL: ("D2", "E2"),
+               PHONE_LABEL: ("G2", "I2"), DATE_LABEL: ("J2", "K2")},
+}
 
 
 def title(year: int, month: int) -> str:
@@ -115,6 +127,20 @@ def fingerprint(values: Sequence) -> str:
 
 def locked_columns(columns: Iterable[Column]) -> List[Column]:
     return [c for c in columns if c.kind == LOCKED]
+
+
+def plan_columns(columns: Iterable[Column]) -> List[Column]:
+    return [c for c in columns if c.kind == PLAN]
+
+
+def row_fingerprint(columns: Sequence[Column], values: Dict[str, object],
+                    plan_locked: bool) -> str:
+    """:func:`fingerprint` of one table row given its cell values by column key: the writer
+    passes what it wrote, the reader what it read (same order, same normalisation)."""
+    keys = [c.key for c in locked_columns(columns)]
+    if plan_locked:
+        keys += [c.key for c in plan_columns(columns)]
+    return fingerprint([values.get(k) for k in keys])
 
 
 def by_header(columns: Iterable[Column]) -> Dict[str, Column]:

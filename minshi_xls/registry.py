@@ -1,0 +1,72 @@
+"""The unit registry: who the responsible units are, what they are called, what groups stand for.
+
+The default for Lianyungang ships as JSON data (``data/units_lianyungang.json``) so an office can
+see and diff it; once imported, the 单位 sheet of the master is the registry the office edits.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import List, Optional
+
+from minshi_xls import MinshiError, data_path
+from minshi_xls.model import UNIT_KINDS, Registry, Unit
+
+DEFAULT_REGISTRY = "units_lianyungang.json"
+#: The group tokens of the notice, in the order the 单位 sheet lists them.
+COUNTIES = "各县区"
+ZONES = "功能板块"
+
+
+def registry_from_dict(data: dict) -> Registry:
+    units = []
+    for u in data.get("units", []):
+        kind = u.get("kind") or "市直部门"
+        if kind not in UNIT_KINDS:
+            raise MinshiError(f"单位名册中“{u.get('short')}”的类别“{kind}”无效，应为：{'、'.join(UNIT_KINDS)}。")
+        units.append(Unit(short=u["short"], name=u.get("name", ""), kind=kind,
+                          aliases=list(u.get("aliases", [])), email=u.get("email", ""),
+                          contact=u.get("contact", "")))
+    return Registry(units=units, groups={k: list(v) for k, v in data.get("groups", {}).items()})
+
+
+def registry_to_dict(registry: Registry) -> dict:
+    return {"units": [{"short": u.short, "name": u.name, "kind": u.kind, "aliases": list(u.aliases),
+                       "email": u.email, "contact": u.contact} for u in registry.units],
+            "groups": {k: list(v) for k, v in registry.groups.items()}}
+
+
+def load_registry_json(path) -> Registry:
+    p = Path(path)
+    try:
+        return registry_from_dict(json.loads(p.read_text(encoding="utf-8")))
+    except (OSError, ValueError, KeyError) as e:
+        raise MinshiError(f"无法读取单位名册 {p.name}：{e}") from e
+
+
+def default_registry() -> Registry:
+    """The bundled Lianyungang registry (a fresh copy: callers may edit it)."""
+    return load_registry_json(data_path(DEFAULT_REGISTRY))
+
+
+def group_of(registry: Registry, short: str) -> List[str]:
+    """The groups a unit belongs to (the 所属分组 cell of the 单位 sheet)."""
+    return [g for g, members in registry.groups.items() if short in members]
+
+
+def known_names(registry: Registry) -> List[str]:
+    """Every name the registry resolves: short names, full names, aliases and group tokens."""
+    names: List[str] = list(registry.groups)
+    for u in registry.units:
+        names.extend(n for n in (u.short, u.name, *u.aliases) if n)
+    return names
+
+
+def closest_name(registry: Registry, name: str) -> Optional[str]:
+    """The known name a mistyped one most likely meant ("市卫建委" -> "市卫健委"), or None."""
+    import difflib
+    match = difflib.get_close_matches(name, known_names(registry), n=1, cutoff=0.5)
+    if not match:
+        return None
+    unit = registry.get(match[0])
+    return unit.short if unit else match[0]

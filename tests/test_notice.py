@@ -1,0 +1,317 @@
+"""The notice importer on the bundled 2024 Lianyungang notice and on the variants other notices use.
+
+GOLDEN below was checked task by task against the notice text: id, scope (L local, P 省本级实施,
+N 我市不承担), lead units, number of concrete responsible units, indicators (qualifier, target, unit).
+"""
+import json
+import time
+
+import pytest
+
+from minshi_xls import MinshiError, data_path
+from minshi_xls.model import Registry
+from minshi_xls.notice import (load_bundled, normalize, parse_lines, parse_notice,
+                               read_notice_lines, to_base)
+from minshi_xls.registry import default_registry
+
+GOLDEN = """
+省-1     L 市卫健委 | 7 | 6家
+省-2     L 团市委 | 12 | 120间
+省-3     L 团市委 | 13 | 110个
+省-4     L 市民政局 | 9 | 6个
+省-5.1   L 市教育局 | 2 | 1所
+省-5.2   L 市教育局 | 2 | 1所
+省-6.1   P - | 0 | >=40万平方米
+省-6.2   P - | 0 | 600栋
+省-7     L 市教育局 | 11 | ~12个
+省-8.1   L 市人社局 | 11 | 10个
+省-8.2   L 市人社局 | 11 | 1500名
+省-9     L 市人社局 | 11 | 3500名
+省-10    L 团市委 | 7 | 10家 1500人次
+省-11    N - | 0 | 13家
+省-12    L 市卫健委 | 13 | 2.28万名
+省-13    L 市卫健委 | 7 | 6个
+省-14    L 市卫健委 | 4 | 3个
+省-15    L 市卫健委 | 12 | 4个
+省-16    P - | 0 | -
+省-17    P - | 0 | -
+省-18    L 市农业农村局 | 7 | 5个
+省-19    L 市医保局 | 6 | 90万人
+省-20    L 市医保局 | 13 | 100%
+省-21    L 市卫健委 | 2 | 1家
+省-22    L 市卫健委 | 11 | 3万人次
+省-23    L 市民政局 | 12 | 150个
+省-24    L 市民政局 | 13 | 20个
+省-25    L 市住建局 | 9 | 30个
+省-26.1  N - | 0 | 60707户
+省-26.2  N - | 0 | 6315套
+省-26.3  L 市住建局 | 4 | 1173套
+省-27    L 市残联 | 7 | 6家
+省-28    L 市残联 | 7 | 6家
+省-29    L 市民政局 | 13 | 3个
+省-30    L 市农业农村局 | 8 | 359公里
+省-31.1  L 市住建局 | 15 | 1000个
+省-31.2  L 市住建局 | 15 | 500个
+省-32.1  L 市交通局 | 14 | 373公里
+省-32.2  L 市交通局 | 14 | 22座
+省-32.3  L 市交通局 | 14 | 707公里
+省-33    L 市公安局 | 6 | 5个
+省-34.1  L 市水利局 | 6 | 49公里
+省-34.2  L 市水利局 | 3 | 68公里
+省-35.1  L 市自然资源局 | 8 | 12个
+省-35.2  L 市自然资源局 | 3 | 11个
+省-36    L 市住建局 | 15 | 8个
+省-37    L 市住建局 | 11 | 6处
+省-38    L 市农业农村局 | 15 | >=130个
+省-39    L 市生态环境局 | 6 | 44个
+省-40    L 市文广旅局 | 2 | 11个
+省-41    L 市自然资源局 | 1 | 3条
+省-42    L 市文广旅局 | 11 | 15支 300人
+省-43    L 市文广旅局 | 11 | 308场
+省-44    L 市体育局 | 4 | 3个
+省-45    L 市体育局 | 9 | 15公里
+省-46    L 市体育局 | 1 | 2个
+省-47    P - | 0 | 100项次
+省-48    L 市市场监管局 | 11 | 31台
+省-49    L 市公安局 | 16 | 400个
+省-50    L 市民政局 | 12 | 8个
+省-51    L 市司法局 | 7 | 12个
+省-52    L 市司法局 | 7 | 40个
+省-53    P - | 0 | 1600批次
+省-54    L 市邮政管理局 | 7 | 75个
+省-55    L 市通管办 | 11 | 90个
+市-1     L 市教育局 | 9 | 4所 9所 10所
+市-2     L 市体育局、市城建控股集团 | 7 | -
+市-3.1   L 市教育局 | 13 | 8000万元 1亿元
+市-3.2   L 市人社局 | 12 | 1000万元
+市-4     L 市卫健委、市发改委 | 7 | -
+市-5     L 市卫健委 | 14 | 5个 16个 6个 4个 4个
+市-6     L 市卫健委 | 15 | -
+市-7.1   L 市人社局 | 3 | 12.4万名
+市-7.2   L 市退役军人事务局 | 14 | >1万名
+市-8     L 市医保局 | 13 | -
+市-9     L 市总工会 | 13 | 11万名 500万元
+市-10    L 市医保局 | 6 | -
+市-11    L 市人社局 | 19 | 300名 1000家 500场次 28万个
+市-12    L 市人社局 | 18 | 10个 1.1万人
+市-13    L 市人社局 | 18 | 2.3万人 1万人 7000个
+市-14    L 市住建局 | 8 | 30个
+市-15    L 市住建局 | 13 | 800套 900户
+市-16    L 市住房公积金中心 | 13 | 5000万元 15亿元
+市-17.1  L 市委人才办、市人社局、市住建局 | 14 | -
+市-17.2  L 市住房公积金中心 | 11 | 1亿元
+市-18    L 市交通局 | 14 | 300公里 20座 600公里
+市-19.1  L 市交通局 | 6 | 10条
+市-19.2  L 市交通控股集团 | 1 | 150台
+市-20.1  L 市城建控股集团 | 9 | -
+市-20.2  L 市住建局 | 4 | 5条
+市-20.3  L 市交通控股集团 | 6 | -
+市-21    L 市住建局 | 1 | -
+市-22    L 市农业农村局 | 13 | 31个 144个 390公里 2100座
+市-23    L 市公安局 | 9 | 5条
+市-24    L 市人社局 | 1 | >1万名
+市-25    L 市文广旅局 | 17 | >=500场次 >=100场次 >=100场次 50次 24个 2.9万户
+市-26    L 市文广旅局 | 14 | >=200万元 >=20万张 8家
+市-27    L 市体育局、市城建控股集团 | 9 | -
+市-28    L 市体育局 | 15 | 160套 100副 280张 20片
+市-29    L 市商务局 | 23 | 12个
+市-30    L 市城建控股集团 | 14 | -
+市-31    L 市民政局 | 13 | 150个 20个
+市-32    L 市民政局 | 12 | 2000户
+市-33    L 市民政局 | 14 | >=2000人次
+市-34    L 市卫健委 | 15 | 10家 5家 1家
+市-35    L 市科协 | 14 | -
+市-36    L 市民政局 | 13 | 6个
+市-37    L 团市委 | 13 | 120个 240个
+市-38    L 市残联 | 15 | >=5500名 >=2600名
+市-39.1  L 市人社局 | 13 | 1万名
+市-39.2  L 市民政局 | 14 | >6万名
+市-40    L 市妇联 | 13 | 900名 300户 >=500人次
+市-41    L 市总工会 | 15 | 10000人次
+市-42.1  L 市委政法委 | 21 | 200个
+市-42.2  L 市司法局 | 14 | 100个 5000件
+市-43    L 市市场监管局 | 14 | ~4000批次 100批次
+市-44    L 市市场监管局 | 13 | 700批次
+市-45    L 市农商控股集团、市发改委 | 5 | -
+市-46    L 市住建局 | 4 | -
+市-47    L 市农业农村局 | 8 | 5000亩
+市-48    L 市农业农村局 | 15 | -
+市-49    L 市水利局 | 8 | 20个
+市-50.1  L 市水利局 | 12 | 271公里
+市-50.2  L 市城建控股集团 | 6 | -
+"""
+
+SCOPE = {"L": "local", "P": "province", "N": "not_applicable"}
+QUAL = {">=": ">=", "~": "~", ">": ">"}
+
+
+def _golden():
+    for line in GOLDEN.strip().splitlines():
+        head, n_units, inds = (x.strip() for x in line.split("|"))
+        task_id, scope, leads = head.split()
+        yield task_id, SCOPE[scope], [] if leads == "-" else leads.split("、"), int(n_units), \
+            [] if inds == "-" else inds.split()
+
+
+@pytest.fixture(scope="module")
+def parsed():
+    return parse_notice(data_path("lianyungang_2024.txt"))
+
+
+@pytest.fixture(scope="module")
+def master(parsed):
+    return parsed[0]
+
+
+def _ind_compact(ind):
+    return f"{QUAL.get(ind.qualifier, '')}{ind.target}{ind.unit}"
+
+
+def test_all_124_leaf_tasks_match_the_checked_table(master):
+    expected = list(_golden())
+    assert len(expected) == 124
+    assert [t.id for t in master.tasks] == [e[0] for e in expected]
+    for t, (task_id, scope, leads, n_units, inds) in zip(master.tasks, expected):
+        assert t.scope == scope, task_id
+        assert t.lead_units == leads, task_id
+        assert len(t.responsible_units) == n_units, task_id
+        assert [_ind_compact(i) for i in t.indicators] == inds, task_id
+
+
+def test_levels_categories_and_clean_import(parsed):
+    master, found = parsed
+    assert sum(t.level == "省" for t in master.tasks) == 65
+    assert sum(t.level == "市" for t in master.tasks) == 59
+    assert found == []  # every line of the bundled notice is understood
+    assert master.year == 2024 and master.source == "lianyungang_2024.txt"
+    assert len({t.id for t in master.tasks}) == 124
+    assert max(t.category_no for t in master.tasks if t.level == "省") == 12
+    assert max(t.category_no for t in master.tasks if t.level == "市") == 10
+    t = master.task("市-31")
+    assert (t.category_no, t.category, t.number) == (7, "关爱“一老一小”", "31")
+    assert master.task("省-5.1").category == "学有所教"
+    # items with sub-items are represented by their sub-items only
+    assert "省-5" not in {t.id for t in master.tasks}
+    assert [t.id for t in master.tasks if t.id.startswith("省-26")] == ["省-26.1", "省-26.2", "省-26.3"]
+
+
+def test_text_is_normalised(master):
+    assert master.task("省-12").text == "为2.28万名适龄女生免费接种HPV疫苗"
+    assert master.task("省-10").text == "建成10家“苏青驿站”，服务青年1500人次"
+    # 省-25 runs over two lines of the notice
+    assert master.task("省-25").text == "新开工改造城镇老旧小区30个，推进社区嵌入式服务设施建设"
+    for t in master.tasks:
+        assert " " not in t.text.replace("HPV ", ""), t.id
+        assert not t.text.endswith("。"), t.id
+        assert "牵头单位" not in t.text and "省本级" not in t.text, t.id
+
+
+def test_units_split_over_page_breaks_are_rejoined(master):
+    assert master.task("省-43").lead_units == ["市文广旅局"]  # "市文\n\n广旅局"
+    assert "连云区" in master.task("省-35.1").co_units  # "连云\n\n区"
+    assert master.task("市-34").co_units[-2:] == ["各县区", "功能板块"]  # "各县\n\n区"
+    assert master.task("市-19.1").co_units[-2:] == ["海州区", "连云区"]  # "海\n\n州区"
+    assert master.task("市-9").co_units == ["市人社局", "市医保局", "各县区", "功能板块"]
+    known = set(default_registry().names())
+    for t in master.tasks:
+        assert set(t.responsible_units) <= known, t.id
+
+
+def test_groups_expand_lead_first_without_duplicates(master):
+    t = master.task("省-2")
+    assert t.co_units == ["市妇联", "各县区", "功能板块"]
+    assert t.responsible_units == ["团市委", "市妇联", "东海县", "灌云县", "灌南县", "赣榆区", "海州区",
+                                   "连云区", "市开发区", "徐圩新区", "高新区", "云台山景区"]
+    t = master.task("市-4")
+    assert t.lead_units == ["市卫健委", "市发改委"]
+    assert t.responsible_units[:2] == ["市卫健委", "市发改委"]
+    assert len(t.responsible_units) == len(set(t.responsible_units))
+
+
+def test_scopes(master):
+    assert [t.id for t in master.tasks if t.scope == "province"] == [
+        "省-6.1", "省-6.2", "省-16", "省-17", "省-47", "省-53"]
+    assert [t.id for t in master.tasks if t.scope == "not_applicable"] == [
+        "省-11", "省-26.1", "省-26.2"]
+    for t in master.tasks:
+        if t.scope != "local":
+            assert t.lead_units == t.co_units == t.responsible_units == []
+
+
+def test_two_indicators_with_names(master):
+    i1, i2 = master.task("省-10").indicators
+    assert (i1.id, i1.name, i1.target, i1.unit) == ("省-10#1", "苏青驿站", "10", "家")
+    assert (i2.id, i2.name, i2.target, i2.unit) == ("省-10#2", "服务青年", "1500", "人次")
+
+
+def test_wan_and_yi_are_multiplied_out(master):
+    (i,) = master.task("省-12").indicators
+    assert (i.target, i.unit, i.base_value, i.base_unit) == ("2.28", "万名", 22800, "名")
+    a, b = master.task("市-3.1").indicators
+    assert (a.target, a.unit, a.base_value, a.base_unit) == ("8000", "万元", 80_000_000, "元")
+    assert (b.target, b.unit, b.base_value, b.base_unit) == ("1", "亿元", 100_000_000, "元")
+    (p,) = master.task("省-20").indicators
+    assert (p.target, p.unit, p.base_value, p.base_unit) == ("100", "%", 100, "%")
+    assert master.task("市-16").indicators[1].base_value == 1_500_000_000
+    assert master.task("市-7.1").indicators[0].base_value == 124_000
+
+
+def test_qualifiers(master):
+    assert master.task("省-7").indicators[0].qualifier == "~"  # 12 个左右
+    assert master.task("省-38").indicators[0].qualifier == ">="  # 130 个以上
+    i = master.task("市-7.2").indicators[0]  # 1万多名
+    assert (i.target, i.unit, i.qualifier, i.base_value) == ("1", "万名", ">", 10000)
+    assert master.task("市-39.2").indicators[0].qualifier == ">"  # 6万余名
+    assert master.task("市-33").indicators[0].qualifier == ">="  # 不少于 2000 人次
+    assert master.task("省-6.1").indicators[0].qualifier == ">="  # 40 万平方米以上
+
+
+def test_numbers_that_are_not_targets(master):
+    assert master.task("市-17.1").indicators == []  # 5 万—200 万元, 连续 3 年, 500—3000 元
+    assert master.task("市-4").indicators == []  # 一期: a milestone task
+    assert [r.id for r in master.task("市-4").report_rows()] == ["市-4#0"]
+    (i,) = master.task("省-55").indicators  # 4G/5G
+    assert (i.target, i.unit) == ("90", "个")
+    (i,) = master.task("省-13").indicators  # 五级中医馆
+    assert (i.target, i.unit) == ("6", "个")
+    assert [x.target for x in master.task("市-38").indicators] == ["5500", "2600"]  # 0—14岁
+    assert master.task("市-45").indicators == []  # 8万吨…项目: size of one project
+    assert master.task("市-20.3").indicators == [] and master.task("市-46").indicators == []
+
+
+def test_json_shape_is_the_public_interface(master):
+    data = json.loads(json.dumps(master.to_json(), ensure_ascii=False))
+    assert set(data) == {"source", "tasks"}
+    t = next(x for x in data["tasks"] if x["id"] == "省-12")
+    assert list(t) == ["id", "level", "category_no", "category", "number", "text", "lead_units",
+                       "co_units", "responsible_units", "scope", "indicators"]
+    assert t["indicators"][0] == {"id": "省-12#1", "name": "适龄女生免费接种HPV疫苗", "target": "2.28",
+                                  "unit": "万名", "qualifier": "=", "base_value": 22800.0,
+                                  "base_unit": "名"}
+
+
+def test_import_is_fast():
+    parse_notice(data_path("lianyungang_2024.txt"))  # warm imports
+    t0 = time.perf_counter()
+    parse_notice(data_path("lianyungang_2024.txt"))
+    assert time.perf_counter() - t0 < 0.5
+
+
+def test_load_bundled_returns_a_fresh_master():
+    a, b = load_bundled(), load_bundled()
+    assert len(a.tasks) == 124
+    a.tasks[0].lead_units.append("X")
+    assert b.tasks[0].lead_units == ["市卫健委"]
+    assert a.registry.get("连云港经济技术开发区").short == "市开发区"
+
+
+def test_to_base_is_exact():
+    assert to_base("2.28", "万名") == (22800.0, "名")
+    assert to_base("0.35", "亿元") == (35_000_000.0, "元")
+    assert to_base("三", "个") == (None, "个")
+
+
+def test_normalize_keeps_spaces_only_between_latin_words():
+    assert normalize("新增 6 家 (牵头单位: 市卫健委)") == "新增6家（牵头单位：市卫健委）"
+    assert normalize("１２．５万元，Word Excel") == "12.5万元，Word Excel"
+    assert normalize("10,000 人") == "10000人"

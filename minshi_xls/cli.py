@@ -5,7 +5,9 @@ becomes exit code 2 with its Chinese message; data problems found give exit code
 """
 from __future__ import annotations
 
+import contextlib
 import functools
+import os
 import sys
 
 import click
@@ -57,6 +59,52 @@ def main():  # console-script entry point
 # --- import / master (issue 2) ---------------------------------------------------------------
 
 # --- templates (issue 3) ---------------------------------------------------------------------
+
+@contextlib.contextmanager
+def progress_bar(label: str):
+    """A ``progress(done, total, item)`` callback drawing a click progress bar on stderr; the bar
+    opens on the first call because only the library knows the total."""
+    state = {}
+
+    def progress(done, total, item=None):
+        if "bar" not in state:
+            state["bar"] = click.progressbar(length=total, label=label, file=sys.stderr)
+            state["bar"].__enter__()
+        state["bar"].update(done - state["bar"].pos)
+    try:
+        yield progress
+    finally:
+        if "bar" in state:
+            state["bar"].__exit__(None, None, None)
+
+
+@cli.command("templates")
+@click.argument("master", required=False, default=settings.DEFAULT_MASTER,
+                type=click.Path(dir_okay=False))
+@PERIOD_OPTION
+@click.option("-o", "--out", "out_dir", default=None, type=click.Path(file_okay=False),
+              help="输出文件夹（默认 templates/<月份>/）")
+@click.option("--deadline", default=None, help="报送截止日期 YYYY-MM-DD（默认次月配置的 deadline_day 日）")
+@DB_OPTION
+@CONFIG_OPTION
+@fatal_as_exit2
+def templates_cmd(master, period, out_dir, deadline, db, config_path):
+    """生成各单位本月的填报表（每单位一份）和分发清单。
+
+    MASTER 为总表路径（默认 output/master.xlsx）；台账中有上月审核数时自动预填“上月累计”。
+    """
+    from minshi_xls import templates
+    with progress_bar("生成填报表") as progress:
+        s = templates.generate(master, period, out_dir, deadline, db, config_path, progress)
+    click.echo(f"已生成 {s.workbooks} 份填报表，共 {s.rows} 行，截止日期 {s.deadline.isoformat()}，"
+               f"保存在 {s.out_dir}{os.sep}")
+    click.echo(f"分发清单：{s.distribution}")
+    missing = s.units_without_email
+    if missing:
+        click.echo(f"未登记邮箱的单位 {len(missing)} 个（需另行发送）：{'、'.join(missing)}")
+    else:
+        click.echo("所有单位均已登记邮箱。")
+
 
 # --- collect / check (issue 4) ---------------------------------------------------------------
 

@@ -64,7 +64,7 @@ TYPES: Dict[str, IssueType] = {t.code: t for t in [
     _t("missing-value", ERROR, "未填写数值",
        "“{field}”未填写。请填写截至本月底的累计完成数（没有进展请填 0）。"),
     _t("not-a-number", ERROR, "不是数字",
-       "“{field}”应填写数字（计量单位：{unit}），实际填写了“{value}”。请只填写阿拉伯数字。"),
+       "“{field}”应填写数字（计量单位：{measure}），实际填写了“{value}”。请只填写阿拉伯数字。"),
     _t("coerced-number", WARNING, "数字带单位",
        "“{field}”填写了“{value}”，已按 {number} 计入。今后请只填写数字，不带单位。"),
     _t("negative-value", ERROR, "负数",
@@ -72,7 +72,7 @@ TYPES: Dict[str, IssueType] = {t.code: t for t in [
     _t("formula-no-value", ERROR, "公式无结果",
        "“{field}”是公式或错误值（{value}），没有可用的数值。请直接填写数字。"),
     _t("exceeds-target", WARNING, "远超目标",
-       "“{field}”为 {value}，超过年度目标 {target}{unit} 的 {detail} 倍以上，可能把计量单位填错了（如把“万元”填成“元”）。请核实，如无误请在备注中说明。"),
+       "“{field}”为 {value}，超过年度目标 {target}{measure} 的 {detail} 倍以上，可能把计量单位填错了（如把“万元”填成“元”）。请核实，如无误请在备注中说明。"),
     _t("cumulative-decreased", WARNING, "累计数减少",
        "本月累计 {value} 小于上月累计 {expected}。累计数一般不应减少，请核实，如无误请在备注中说明原因。"),
     _t("status-inconsistent", WARNING, "推进状态与数值不符",
@@ -104,6 +104,7 @@ TYPES: Dict[str, IssueType] = {t.code: t for t in [
 ]}
 
 
+# "{measure}" is the row's 计量单位 ("{unit}" is the reporting unit, an Issue field).
 class _Ctx(dict):
     def __missing__(self, key):  # a missing field shows as empty rather than crashing a run
         return ""

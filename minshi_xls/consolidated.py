@@ -1,0 +1,533 @@
+"""The consolidated monthly progress workbook (进展汇总表) and its 明细 CSV.
+
+Print-ready for the leadership: title rows, frozen and repeated headers, A4 landscape fitted to
+the page width, the CJK fonts of government tables. Rates are written as numbers with a percent
+format, never as formulas (other programs read cached values), and every text a unit typed is
+written with ``write_string`` so it can never become a formula. The file appears atomically.
+
+Each sheet's columns are defined once, below, as (header, width, getter, kind); the writer and the
+tests read the same definitions.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import math
+import os
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Callable, Dict, List, Optional
+
+import xlsxwriter
+
+from minshi_xls import MinshiError, issues as issues_mod, settings, xlsx_style
+from minshi_xls.model import LEVELS, QUALIFIER_LABELS
+from minshi_xls.reconcile import (TASK_STATUS_ORDER, CountyRow, Reconciliation, Row, UnitReturn,
+                                  Value, FIELD_ORDER)
+from minshi_xls import summary as summary_mod
+
+# Cell kinds of a column.
+TEXT, NUMBER, PERCENT, POINTS, STATUS = "text", "number", "percent", "points", "status"
+
+SHEET_SUMMARY = "汇总"
+SHEET_LEVEL = {"省": "省民生实事", "市": "市民生实事"}
+SHEET_COUNTY = "县区分解"
+SHEET_RETURNS = "报送情况"
+SHEET_ISSUES = "校验问题"
+SHEET_DETAIL = "明细"
+
+
+@dataclass(frozen=True)
+class Col:
+    header: str
+    width: float
+    get: Callable
+    kind: str = TEXT
+
+
+def _texts(key):
+    return lambda r: r.texts.get(key, "")
+
+
+TASK_COLUMNS: List[Col] = [
+    Col("任务编号", 8, lambda r: r.task.id),
+    Col("指标编号", 9.5, lambda r: r.indicator.id),
+    Col("任务内容", 30, lambda r: r.task.text),
+    Col("指标", 11, lambda r: r.indicator.name),
+    Col("牵头单位", 10, lambda r: "、".join(r.leads)),
+    Col("年度目标", 8, lambda r: r.indicator.target_number
+        if r.indicator.target_number is not None else r.indicator.target, NUMBER),
+    Col("计量单位", 7, lambda r: r.indicator.unit + _qualifier(r)),
+    Col("上月累计", 8, lambda r: r.previous, NUMBER),
+    Col("本月累计", 8, lambda r: r.cumulative, NUMBER),
+    Col("本月新增", 8, lambda r: r.added, NUMBER),
+    Col("完成率", 7.5, lambda r: r.progress.rate, PERCENT),
+    Col("序时进度", 7.5, lambda r: r.progress.scheduled if r.local else None, PERCENT),
+    Col("偏差(百分点)", 7.5, lambda r: r.progress.gap, POINTS),
+    Col("状态", 8, lambda r: r.status, STATUS),
+    Col("单位自报状态", 7, lambda r: r.unit_status),
+    Col("进展情况", 30, _texts("进展情况")),
+    Col("存在问题", 16, _texts("存在问题")),
+    Col("下步计划", 16, _texts("下步计划")),
+    Col("数据来源", 18, lambda r: r.source_label()),
+]
+
+RETURN_COLUMNS: List[Col] = [
+    Col("单位", 16, lambda u: u.unit),
+    Col("是否报送", 8, lambda u: "是" if u.returned else "否"),
+    Col("报送时间", 18, lambda u: u.received_at.replace("T", " ")[:19] if u.received_at else ""),
+    Col("是否逾期", 8, lambda u: ("是" if u.late else "否") if u.returned else ""),
+    Col("版本数", 7, lambda u: u.versions, NUMBER),
+    Col("接受行数", 8, lambda u: u.accepted_rows if u.returned else None, NUMBER),
+    Col("错误", 6, lambda u: u.errors if u.returned else None, NUMBER),
+    Col("警告", 6, lambda u: u.warnings if u.returned else None, NUMBER),
+    Col("文件", 60, lambda u: u.file),
+]
+
+ISSUE_COLUMNS: List[Col] = [
+    Col("单位", 14, lambda i: i["unit"] or ""),
+    Col("文件", 30, lambda i: Path(i["file"]).name if i["file"] else ""),
+    Col("工作表", 10, lambda i: i["sheet"] or ""),
+    Col("单元格", 7, lambda i: i["cell"] or ""),
+    Col("指标编号", 10, lambda i: i["indicator_id"] or ""),
+    Col("问题代码", 18, lambda i: i["code"]),
+    Col("严重程度", 8, lambda i: issues_mod.SEVERITY_LABELS.get(i["severity"], i["severity"])),
+    Col("问题", 14, lambda i: issues_mod.TYPES[i["code"]].title
+        if i["code"] in issues_mod.TYPES else i["code"]),
+    Col("说明", 60, lambda i: i["message"]),
+    Col("填写值", 12, lambda i: i["value"] or ""),
+    Col("环节", 6, lambda i: "汇总" if i["source"] == "reconcile" else "校验"),
+    Col("状态", 8, lambda i: "待处理" if i["open"] else "已替代"),
+]
+
+DETAIL_COLUMNS: List[Col] = [
+    Col("月份", 8, lambda d: d["period"]),
+    Col("单位", 14, lambda d: d["value"].unit),
+    Col("任务编号", 9, lambda d: d["task_id"]),
+    Col("指标编号", 10, lambda d: d["value"].indicator_id),
+    Col("指标", 12, lambda d: d["indicator"]),
+    Col("字段", 12, lambda d: d["value"].field),
+    Col("数值", 10, lambda d: d["value"].number, NUMBER),
+    Col("原文", 30, lambda d: d["value"].raw or ""),
+    Col("是否采用", 8, lambda d: "是" if d["used"] else ""),
+    Col("文件", 30, lambda d: Path(d["value"].file).name),
+    Col("工作表", 10, lambda d: d["value"].sheet or ""),
+    Col("单元格", 7, lambda d: d["value"].cell or ""),
+]
+
+#: Bars need stronger colours than the pale status fills of cells (same hues).
+CHART_COLORS = {"已完成": "63BE7B", "超序时": "5B9BD5", "序时推进": "BDD7EE", "滞后": "F8696B",
+                "未启动": "FFC000", settings.NOT_REPORTED: "BFBFBF"}
+
+HEADLINE_HEADERS = ["层级", "任务总数", "我市承担", *TASK_STATUS_ORDER, "指标数", "平均完成率"]
+
+
+def _qualifier(r: Row) -> str:
+    """"（以上）" / "（左右）" / "（多）": the short form of the target's qualifier."""
+    label = QUALIFIER_LABELS.get(r.indicator.qualifier, "").split("/")[0]
+    return f"（{label}）" if label else ""
+
+
+def period_label(year: int, month: int) -> str:
+    return f"{year}年1月" if month == 1 else f"{year}年1-{month}月"
+
+
+# --- formats ---------------------------------------------------------------------------------------
+
+class _Formats:
+    """The workbook's formats on top of the shared :class:`xlsx_style.Styles` (same fonts, header
+    and print look as the fill-in workbooks), plus status colours and the number kinds."""
+
+    def __init__(self, wb: xlsxwriter.Workbook):
+        self.styles = st = xlsx_style.Styles(wb)
+        self.title = st.title()
+        self.header = st.header()
+        self.note = st.fmt(font_color="595959", text_wrap=True, valign="top")
+        self.subtitle = st.fmt(font_color="595959", align="center")
+        self.heading = st.fmt(font_name=settings.TITLE_FONT, font_size=12, bold=True)
+        self.category = st.fmt(bold=True, bg_color="EDEDED", border=1,
+                               border_color=xlsx_style.BORDER_COLOR)
+        self.paragraph = st.fmt(text_wrap=True, valign="top", font_size=11, border=1,
+                                border_color=xlsx_style.BORDER_COLOR)
+
+    def get(self, kind: str, status: str = "", grey: bool = False, carried: bool = False):
+        f = {"border": 1, "border_color": xlsx_style.BORDER_COLOR}
+        if kind == NUMBER:
+            f.update(num_format="General", align="right")
+        elif kind == PERCENT:
+            f.update(num_format="0.0%", align="right")
+        elif kind == POINTS:
+            f.update(num_format="0.0", align="right")
+        elif kind == STATUS:
+            f.update(align="center", text_wrap=True, bold=status in settings.STATUS_COLORS)
+            if status in settings.STATUS_COLORS:
+                f["bg_color"] = settings.STATUS_COLORS[status]
+        else:
+            f["text_wrap"] = True
+        if carried:
+            f.update(italic=True, font_color="7F7F7F")
+        if grey:
+            f.update(bg_color=xlsx_style.LOCKED_FILL, font_color="808080")
+        return self.styles.fmt(**f)
+
+
+def _put(ws, row: int, col: int, value, fmt) -> None:
+    """Numbers as numbers, everything else as a literal string (never a formula)."""
+    if value is None or value == "":
+        ws.write_blank(row, col, None, fmt)
+    elif isinstance(value, bool):
+        ws.write_string(row, col, "是" if value else "否", fmt)
+    elif isinstance(value, (int, float)):
+        if isinstance(value, float) and not math.isfinite(value):
+            ws.write_blank(row, col, None, fmt)
+        else:
+            ws.write_number(row, col, value, fmt)
+    else:
+        ws.write_string(row, col, str(value), fmt)
+
+
+def _setup(ws, columns: List[Col], header_row: int, title: str, fmt: _Formats,
+           subtitle: str = "", freeze_cols: int = 0) -> None:
+    """Title block, header row, widths, frozen panes and print setup shared by table sheets."""
+    last = len(columns) - 1
+    xlsx_style.write_title(ws, fmt.styles, 0, last, title)
+    if subtitle:
+        ws.merge_range(1, 0, 1, last, subtitle, fmt.subtitle)
+    xlsx_style.set_widths(ws, [c.width for c in columns])
+    xlsx_style.write_header(ws, fmt.styles, header_row, [c.header for c in columns], height=30)
+    ws.freeze_panes(header_row + 1, freeze_cols)
+    # The footer names the sheet, not the title: a footer text starting with a digit would be
+    # read as part of the "&8" font-size code.
+    xlsx_style.print_setup(ws, header_row=header_row, footer=f"民生实事进展汇总表·{ws.name}")
+
+
+def _row_height(cols: List[Col], item, line_pt: float = 13.5) -> float:
+    """Height of a table row whose wrapped text columns may need several lines."""
+    lines = 1
+    for col in cols:
+        if col.kind in (TEXT, STATUS):
+            text = col.get(item)
+            if text:
+                lines = max(lines, math.ceil(xlsx_style.display_width(text) * WRAP_FACTOR
+                                             / max(col.width - 1, 1)))
+    return min(lines, 12) * line_pt + 4
+
+
+#: Share of its Excel display width a CJK string takes when wrapped (Excel/WPS render 宋体 a bit
+#: narrower than two column units per character; LibreOffice narrower still).
+WRAP_FACTOR = 0.85
+
+
+def _text_height(text: str, width_chars: float, line_pt: float = 15.0) -> float:
+    """Row height for wrapped text in a merged cell ``width_chars`` wide (Excel does not size
+    merged rows by itself)."""
+    lines = 0
+    for part in text.split("\n"):
+        units = xlsx_style.display_width(part) * WRAP_FACTOR
+        lines += max(1, math.ceil(units / max(width_chars - 2, 1)))
+    return lines * line_pt + 6
+
+
+# --- sheets ----------------------------------------------------------------------------------------
+
+def _summary_sheet(wb, fmt: _Formats, rec: Reconciliation, paragraph: str, stamp: str,
+                   office: str) -> None:
+    ws = wb.add_worksheet(SHEET_SUMMARY)
+    ncols = len(HEADLINE_HEADERS)
+    widths = [10, 16, 8] + [7.5] * len(TASK_STATUS_ORDER) + [7, 10]  # B holds category names
+    xlsx_style.set_widths(ws, widths)
+    total_width = sum(widths)
+    xlsx_style.write_title(ws, fmt.styles, 0, ncols - 1,
+                           f"{period_label(rec.year, rec.month)}民生实事进展汇总表")
+    ws.merge_range(1, 0, 1, ncols - 1,
+                   f"截至{rec.year}年{rec.month}月底 · {office} · 生成时间：{stamp}", fmt.subtitle)
+
+    r = 3
+    ws.write_string(r, 0, "一、总体情况（按任务计）", fmt.heading)
+    r += 1
+    xlsx_style.write_header(ws, fmt.styles, r, HEADLINE_HEADERS, height=30)
+    for h in rec.headlines:
+        r += 1
+        vals = [f"{h.level}民生实事", h.tasks, h.local_tasks,
+                *[h.task_status[s] for s in TASK_STATUS_ORDER], h.indicators, h.completion]
+        for c, v in enumerate(vals):
+            kind = PERCENT if c == ncols - 1 else (NUMBER if c else TEXT)
+            status = HEADLINE_HEADERS[c] if HEADLINE_HEADERS[c] in settings.STATUS_COLORS else ""
+            _put(ws, r, c, v, fmt.get(kind, status=status if v else ""))
+    r += 1
+    ws.merge_range(r, 0, r, ncols - 1,
+                   "注：状态按指标计算，任务取其各指标中最差的状态，全部指标完成方为已完成；"
+                   "平均完成率为已报送指标完成率（单项最高按100%计）的平均值；"
+                   "未报送指从未收到数据的任务。", fmt.note)
+    ws.set_row(r, 30)
+
+    r += 2
+    ws.write_string(r, 0, "二、通报", fmt.heading)
+    r += 1
+    ws.merge_range(r, 0, r, ncols - 1, paragraph, fmt.paragraph)
+    ws.set_row(r, _text_height(paragraph, total_width, 16))
+
+    r += 2
+    ws.write_string(r, 0, "三、报送与校验", fmt.heading)
+    missing = [u.unit for u in rec.expected if not u.returned]
+    late = [u.unit for u in rec.expected if u.returned and u.late]
+    oi = rec.open_issues
+    lines = [
+        f"应报送单位 {len(rec.expected)} 个，已报送 {rec.received} 个，未报送 {len(missing)} 个"
+        + (f"（{'、'.join(missing)}）" if missing else "") + "；"
+        + f"逾期报送 {len(late)} 个" + (f"（{'、'.join(late)}）" if late else "") + "。",
+        f"待处理问题：错误 {oi[issues_mod.ERROR]} 个，警告 {oi[issues_mod.WARNING]} 个"
+        f"（明细见“{SHEET_ISSUES}”表，按单位排列，便于逐个单位联系）。",
+    ]
+    for line in lines:
+        r += 1
+        ws.merge_range(r, 0, r, ncols - 1, line, fmt.note)
+        ws.set_row(r, _text_height(line, total_width, 14))
+
+    # Page 2: the chart, then the table it is drawn from.
+    r += 2
+    ws.set_h_pagebreaks([r])
+    ws.write_string(r, 0, "四、分类推进情况（任务数）", fmt.heading)
+    ncat = len(rec.categories)
+    chart_px = 22 * ncat + 110
+    chart_row = r + 1
+    r = chart_row + math.ceil(chart_px / 20) + 1
+    head = ["层级", "类别", *TASK_STATUS_ORDER]
+    xlsx_style.write_header(ws, fmt.styles, r, head, height=30)
+    first = r + 1
+    for level, no, name, counts in rec.categories:
+        r += 1
+        _put(ws, r, 0, level, fmt.get(TEXT))
+        _put(ws, r, 1, f"{level}·{name}", fmt.get(TEXT))
+        for c, s in enumerate(TASK_STATUS_ORDER, start=2):
+            _put(ws, r, c, counts[s], fmt.get(NUMBER, status=s if counts[s] else ""))
+    last = r
+
+    chart = wb.add_chart({"type": "bar", "subtype": "stacked"})
+    for c, s in enumerate(TASK_STATUS_ORDER, start=2):
+        chart.add_series({
+            "name": [SHEET_SUMMARY, first - 1, c],
+            "categories": [SHEET_SUMMARY, first, 1, last, 1],
+            "values": [SHEET_SUMMARY, first, c, last, c],
+            "fill": {"color": "#" + CHART_COLORS[s]},
+            "border": {"color": "#7F7F7F", "width": 0.5},
+            "gap": 40,
+        })
+    chart.set_title({"name": "各类别任务推进状态（项）",
+                     "name_font": {"name": settings.TITLE_FONT, "size": 12}})
+    chart.set_y_axis({"reverse": True, "num_font": {"name": settings.FONT, "size": 8}})
+    chart.set_x_axis({"num_font": {"name": settings.FONT, "size": 8}, "min": 0,
+                      "major_gridlines": {"visible": True, "line": {"color": "#D9D9D9"}}})
+    chart.set_legend({"position": "top", "font": {"name": settings.FONT, "size": 9}})
+    width_px = int(total_width * 7 + 5 * ncols)
+    chart.set_size({"width": width_px, "height": chart_px})
+    ws.insert_chart(chart_row, 0, chart, {"x_offset": 2, "y_offset": 4})
+    xlsx_style.print_setup(ws, footer=f"民生实事进展汇总表（{period_label(rec.year, rec.month)}）")
+
+
+def _level_sheet(wb, fmt: _Formats, rec: Reconciliation, level: str) -> None:
+    ws = wb.add_worksheet(SHEET_LEVEL[level])
+    cols = TASK_COLUMNS
+    sched = "按牵头单位季度计划（无计划的按年度目标×{}/12）".format(rec.month)
+    _setup(ws, cols, 2, f"{period_label(rec.year, rec.month)}{level}民生实事进展情况", fmt,
+           subtitle=f"截至{rec.year}年{rec.month}月底。序时进度{sched}；完成率、序时进度不封顶；"
+                    f"偏差 = 完成率 − 序时进度（百分点）。", freeze_cols=2)
+    r = 2
+    current = None
+    for row in rec.rows:
+        if row.task.level != level:
+            continue
+        cat = (row.task.category_no, row.task.category)
+        if cat != current:
+            current = cat
+            n = sum(1 for t in rec.master.tasks if t.level == level and
+                    (t.category_no, t.category) == cat)
+            r += 1
+            ws.merge_range(r, 0, r, len(cols) - 1,
+                           f"（{_cn(cat[0])}）{cat[1]}（{n}项）", fmt.category)
+        r += 1
+        grey = not row.local
+        for c, col in enumerate(cols):
+            v = col.get(row)
+            f = fmt.get(col.kind, status=row.status if col.kind == STATUS else "", grey=grey,
+                        carried=row.carried_forward and col.header in ("本月累计", "数据来源"))
+            _put(ws, r, c, v, f)
+        ws.set_row(r, _row_height(cols, row))
+
+
+_CN = "零一二三四五六七八九十"
+
+
+def _cn(n: int) -> str:
+    """1 -> 一, 12 -> 十二 (category ordinals as the notice prints them)."""
+    if n <= 10:
+        return _CN[n]
+    if n < 20:
+        return "十" + _CN[n - 10]
+    return _CN[n // 10] + "十" + (_CN[n % 10] if n % 10 else "")
+
+
+def _county_sheet(wb, fmt: _Formats, rec: Reconciliation) -> None:
+    ws = wb.add_worksheet(SHEET_COUNTY)
+    reg = rec.master.registry
+    territorial = [u.short for u in reg.units if u.is_territorial]
+    cols = [Col("指标编号", 10, None), Col("指标", 14, None), Col("牵头单位", 10, None),
+            Col("牵头单位累计", 9, None, NUMBER),
+            *[Col(u, 8, None, NUMBER) for u in territorial],
+            Col("县区合计", 9, None, NUMBER), Col("差额", 8, None, NUMBER)]
+    _setup(ws, cols, 2, f"{period_label(rec.year, rec.month)}民生实事县区分解情况", fmt,
+           subtitle="各县区、功能板块填报的本单位累计完成数与牵头单位累计数的核对；"
+                    "空白灰格表示该单位不承担此项，“未报”表示应报未报；差额 = 县区合计 − 牵头单位累计。",
+           freeze_cols=2)
+    grey = fmt.get(TEXT, grey=True)
+    missing = fmt.get(STATUS, status=settings.NOT_REPORTED)
+    bad = fmt.get(STATUS, status="滞后")
+    r = 2
+    for cr in rec.county_rows:
+        r += 1
+        row = cr.row
+        _put(ws, r, 0, row.indicator.id, fmt.get(TEXT))
+        _put(ws, r, 1, f"{row.indicator.name}（{row.indicator.unit}）", fmt.get(TEXT))
+        _put(ws, r, 2, row.source.unit if row.source else "、".join(row.leads), fmt.get(TEXT))
+        _put(ws, r, 3, row.cumulative, fmt.get(NUMBER, carried=row.carried_forward))
+        for c, u in enumerate(territorial, start=4):
+            if u not in cr.units:
+                ws.write_blank(r, c, None, grey)
+            elif u in cr.figures:
+                _put(ws, r, c, cr.figures[u], fmt.get(NUMBER))
+            else:
+                ws.write_string(r, c, "未报", missing)
+        c = 4 + len(territorial)
+        _put(ws, r, c, cr.total, fmt.get(NUMBER))
+        _put(ws, r, c + 1, cr.difference, bad if cr.mismatch else fmt.get(NUMBER))
+        if cr.allocations:
+            r += 1
+            ws.write_blank(r, 0, None, fmt.get(TEXT))
+            ws.write_string(r, 1, "（分配目标）", fmt.get(TEXT))
+            ws.write_blank(r, 2, None, fmt.get(TEXT))
+            _put(ws, r, 3, row.indicator.target_number, fmt.get(NUMBER))
+            for c, u in enumerate(territorial, start=4):
+                _put(ws, r, c, cr.allocations.get(u), fmt.get(NUMBER, grey=u not in cr.units))
+            _put(ws, r, 4 + len(territorial), sum(cr.allocations.values()), fmt.get(NUMBER))
+            ws.write_blank(r, 5 + len(territorial), None, fmt.get(NUMBER))
+
+
+def _table_sheet(wb, fmt: _Formats, name: str, title: str, subtitle: str, cols: List[Col],
+                 items, status_of: Callable = None, autofilter: bool = False) -> int:
+    ws = wb.add_worksheet(name)
+    _setup(ws, cols, 2, title, fmt, subtitle=subtitle, freeze_cols=1)
+    r = 2
+    for it in items:
+        r += 1
+        st = status_of(it) if status_of else ""
+        for c, col in enumerate(cols):
+            _put(ws, r, c, col.get(it), fmt.get(col.kind, status=st if c == 1 else ""))
+    if autofilter:
+        ws.autofilter(2, 0, max(r, 2), len(cols) - 1)
+    return r
+
+
+def detail_rows(rec: Reconciliation) -> List[dict]:
+    """The long table of 明细: every accepted value of the period's returns, in a stable order."""
+    order = {u: i for i, u in enumerate(rec.master.registry.names())}
+    ind_order, ind_info = {}, {}
+    for n, (t, ind) in enumerate(rec.master.rows()):
+        ind_order[ind.id], ind_info[ind.id] = n, (t.id, ind.name)
+    used = {id(r.source) for r in rec.rows if r.source is not None}
+    vals = sorted(rec.values, key=lambda v: (order.get(v.unit, len(order)), v.unit,
+                                             ind_order.get(v.indicator_id, 1 << 30),
+                                             v.indicator_id, FIELD_ORDER.get(v.field, 99), v.field))
+    return [dict(period=rec.period, value=v, task_id=ind_info.get(v.indicator_id, ("", ""))[0],
+                 indicator=ind_info.get(v.indicator_id, ("", ""))[1], used=id(v) in used)
+            for v in vals]
+
+
+def _csv_text(rows: List[dict]) -> str:
+    """明细 as CSV (UTF-8 with BOM so Excel opens it right); text that a spreadsheet would read as
+    a formula is prefixed with an apostrophe (the usual CSV-injection guard)."""
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\r\n")
+    w.writerow([c.header for c in DETAIL_COLUMNS])
+    for d in rows:
+        out = []
+        for c in DETAIL_COLUMNS:
+            v = c.get(d)
+            if v is None:
+                v = ""
+            elif isinstance(v, float) and v.is_integer():
+                v = int(v)
+            elif isinstance(v, str) and v[:1] in ("=", "+", "-", "@", "\t", "\r"):
+                v = "'" + v
+            out.append(v)
+        w.writerow(out)
+    return "\ufeff" + buf.getvalue()
+
+
+# --- writing ---------------------------------------------------------------------------------------
+
+def _check_not_open(path: Path) -> None:
+    """Refuse to replace a workbook that LibreOffice/WPS/Excel holds open (their lock files)."""
+    for lock in (path.with_name(f".~lock.{path.name}#"), path.with_name(f"~${path.name}")):
+        if lock.exists():
+            raise MinshiError(f"汇总表“{path}”正在被其他程序打开（发现锁文件 {lock.name}）。"
+                              "请先关闭该文件，再重新运行。")
+
+
+def _replace(tmp: Path, path: Path) -> None:
+    try:
+        os.replace(tmp, path)
+    except PermissionError as e:
+        tmp.unlink(missing_ok=True)
+        raise MinshiError(f"无法写入“{path}”：文件可能正在被其他程序打开，或没有写入权限。"
+                          "请关闭该文件后重新运行。") from e
+
+
+def write(rec: Reconciliation, path, generated_at: Optional[datetime] = None,
+          office: Optional[str] = None) -> Path:
+    """Write the workbook at ``path`` (and its 明细 CSV next to it); returns the CSV's path.
+
+    Both files are written to a temporary name in the same folder, then renamed into place, so
+    a reader never sees half a file and a failure leaves the previous version intact.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    _check_not_open(path)
+    stamp_dt = generated_at or datetime.now().replace(microsecond=0)
+    stamp = stamp_dt.strftime("%Y-%m-%d %H:%M")
+    office = office or settings.DEFAULTS["office"]["name"]
+    paragraph = summary_mod.paragraph(rec)
+    details = detail_rows(rec)
+
+    tmp = path.with_name(f".{path.stem}.{os.getpid()}.tmp.xlsx")
+    wb = xlsxwriter.Workbook(str(tmp), {"strings_to_formulas": False, "strings_to_urls": False,
+                                        "strings_to_numbers": False})
+    try:
+        wb.set_properties({"title": path.stem, "author": office, "created": stamp_dt,
+                           "company": office})
+        fmt = _Formats(wb)
+        _summary_sheet(wb, fmt, rec, paragraph, stamp, office)
+        for level in LEVELS:
+            _level_sheet(wb, fmt, rec, level)
+        _county_sheet(wb, fmt, rec)
+        _table_sheet(wb, fmt, SHEET_RETURNS, f"{rec.year}年{rec.month}月填报表报送情况",
+                     "应报送单位逐一列出；未报送的单位另见“校验问题”表（未报送）。", RETURN_COLUMNS,
+                     rec.expected,
+                     status_of=lambda u: "" if u.returned else settings.NOT_REPORTED)
+        _table_sheet(wb, fmt, SHEET_ISSUES, f"{rec.year}年{rec.month}月校验问题清单",
+                     "按单位排列，同一单位的问题集中在一起，便于逐个单位核对；可按任一列筛选。",
+                     ISSUE_COLUMNS, rec.all_issues, autofilter=True)
+        _table_sheet(wb, fmt, SHEET_DETAIL, f"{rec.year}年{rec.month}月填报数据明细",
+                     "各单位报送并被接受的全部数据（长表，便于数据透视）；“是否采用”标出汇总表采用的牵头单位累计数。",
+                     DETAIL_COLUMNS, details, autofilter=True)
+        wb.close()
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    _replace(tmp, path)
+
+    csv_path = path.with_name(f"{path.stem}_明细.csv")
+    ctmp = csv_path.with_name(f".{csv_path.stem}.{os.getpid()}.tmp.csv")
+    ctmp.write_text(_csv_text(details), encoding="utf-8", newline="")
+    _replace(ctmp, csv_path)
+    return csv_path

@@ -1,0 +1,102 @@
+"""The 通报 paragraph: the month's progress in the office's own words.
+
+Built from the same :class:`~minshi_xls.reconcile.Reconciliation` as the consolidated workbook,
+so the numbers in the text and in the workbook cannot drift apart.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import List, Optional
+
+from minshi_xls import progress, settings
+from minshi_xls.model import LEVELS
+from minshi_xls.reconcile import Reconciliation, compute
+from minshi_xls.settings import NOT_REPORTED
+
+#: The statuses the paragraph always names, in the office's order.
+NAMED = (progress.DONE, progress.AHEAD, progress.ON_TRACK, progress.BEHIND)
+
+
+def points(x: float) -> str:
+    """12.0 -> "12", 3.25 -> "3.3" (the paragraph's number style)."""
+    s = f"{x:.1f}"
+    return s[:-2] if s.endswith(".0") else s
+
+
+def _level_sentence(rec: Reconciliation, level: str) -> str:
+    h = next(h for h in rec.headlines if h.level == level)
+    head = f"{h.tasks}项{level}民生实事中"
+    if h.local_tasks != h.tasks:
+        head += f"（我市承担{h.local_tasks}项）"
+    parts = [f"{s}{h.task_status[s]}项" for s in NAMED]
+    if h.task_status[progress.NOT_STARTED]:
+        parts.append(f"{progress.NOT_STARTED}{h.task_status[progress.NOT_STARTED]}项")
+    text = f"{head}，" + "、".join(parts)
+    if h.task_status[NOT_REPORTED]:
+        text += f"，另有{h.task_status[NOT_REPORTED]}项尚未报送进展"
+    return text
+
+
+def lagging(rec: Reconciliation) -> List[dict]:
+    """Tasks that are behind (滞后) or not started (未启动), level then master order, each with
+    the largest shortfall of its indicators in percentage points."""
+    out = []
+    for level in LEVELS:
+        for t in rec.master.tasks:
+            st = rec.task_status.get(t.id)
+            if t.level != level or st not in (progress.BEHIND, progress.NOT_STARTED):
+                continue
+            gaps = [r.progress.gap for r in rec.rows if r.task is t and r.progress.gap is not None]
+            out.append(dict(task=t, status=st, gap=-min(gaps) if gaps else None,
+                            leads="、".join(r for r in _leads(rec, t))))
+    return out
+
+
+def _leads(rec: Reconciliation, task) -> List[str]:
+    for r in rec.rows:
+        if r.task is task:
+            return r.leads
+    return list(task.lead_units)
+
+
+def paragraph(rec: Reconciliation) -> str:
+    """"截至2024年6月底，65项省民生实事中（我市承担56项），已完成X项、……滞后事项：1.……"."""
+    text = (f"截至{rec.year}年{rec.month}月底，"
+            + "；".join(_level_sentence(rec, lvl) for lvl in LEVELS) + "。")
+    items = lagging(rec)
+    if items:
+        lines = []
+        for n, it in enumerate(items, 1):
+            t = it["task"]
+            where = f"（{t.level}第{t.number}项，牵头单位：{it['leads']}）"
+            if it["status"] == progress.NOT_STARTED:
+                tail = "尚未启动"
+            else:
+                tail = f"滞后序时进度{points(it['gap'])}个百分点"
+            lines.append(f"{n}.{t.text.rstrip('。；;')}{where}，{tail}")
+        text += "滞后事项：" + "；".join(lines) + "。"
+    missing = [r.unit for r in rec.expected if not r.returned]
+    text += f"本月应报送单位{len(rec.expected)}个，已报送{rec.received}个"
+    text += f"，未报送：{'、'.join(missing)}。" if missing else "，全部按要求报送。"
+    return text
+
+
+def summary_path(period: str, out_dir=None) -> Path:
+    out = Path(out_dir) if out_dir else Path(settings.DEFAULT_OUTPUT) / period
+    return out / f"通报_{period}.txt"
+
+
+def write_summary(master, period: str, db_path, out_dir=None,
+                  config: Optional[dict] = None) -> tuple:
+    """Compute the period (read-only) and save the paragraph; returns (text, path)."""
+    from minshi_xls import ledger
+    con = ledger.connect(db_path)
+    try:
+        rec = compute(master, period, con, config)
+    finally:
+        con.close()
+    text = paragraph(rec)
+    path = summary_path(period, out_dir)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text + "\n", encoding="utf-8")
+    return text, path

@@ -101,6 +101,8 @@ TYPES: Dict[str, IssueType] = {t.code: t for t in [
        "任务 {value} 没有牵头单位（本地实施的任务必须有牵头单位）。"),
     _t("notice-unparsed", WARNING, "通知中未能解析的内容",
        "第 {cell} 行未能解析：“{value}”。请在总表中人工补录。"),
+    _t("bad-unit-kind", ERROR, "单位类别无效",
+       "单位类别“{value}”无效，应为：{kinds}。"),
 ]}
 
 

@@ -284,11 +284,19 @@ def parse_units(part: str) -> Tuple[str, List[str], List[str]]:
     return "local", lead, co
 
 
-def responsible(registry: Registry, lead: List[str], co: List[str]) -> List[str]:
-    """Concrete units: groups expanded through the registry, lead units first, no duplicates."""
+def responsible(registry: Registry, lead: List[str], co: List[str],
+                memo: Optional[dict] = None) -> List[str]:
+    """Concrete units: groups expanded through the registry, lead units first, no duplicates.
+
+    ``memo`` (token -> short names) is shared across the tasks of one master: Registry.expand
+    rebuilds its name index on every call, and the same dozen tokens recur in every task.
+    """
+    memo = {} if memo is None else memo
     out: List[str] = []
     for token in [*lead, *co]:
-        for u in registry.expand(token):
+        if token not in memo:
+            memo[token] = registry.expand(token)
+        for u in memo[token]:
             if u not in out:
                 out.append(u)
     return out
@@ -305,7 +313,7 @@ def _unparsed(line_no: int, text: str) -> Issue:
     return issues.make("notice-unparsed", cell=str(line_no), value=text[:80])
 
 
-def _finish(block: _Block, registry: Registry, found: List[Issue]) -> Task:
+def _finish(block: _Block, registry: Registry, found: List[Issue], memo: dict) -> Task:
     text = block.text
     starts = list(_UNITS_START.finditer(text))
     task_id = f"{block.level}-{block.number}"
@@ -320,7 +328,7 @@ def _finish(block: _Block, registry: Registry, found: List[Issue]) -> Task:
     body = body.strip().rstrip("。.；，").strip()
     return Task(id=task_id, level=block.level, category_no=block.category_no,
                 category=block.category, number=block.number, text=body, lead_units=lead,
-                co_units=co, responsible_units=responsible(registry, lead, co), scope=scope,
+                co_units=co, responsible_units=responsible(registry, lead, co, memo), scope=scope,
                 indicators=extract_indicators(task_id, body))
 
 
@@ -387,7 +395,8 @@ def parse_lines(lines: List[str], registry: Registry, source: str = "") -> Tuple
             continue
         found.append(_unparsed(line_no, line))
 
-    tasks: List[Task] = [_finish(b, registry, found) for b in blocks]
+    memo: dict = {}
+    tasks: List[Task] = [_finish(b, registry, found, memo) for b in blocks]
     line_of = {id(t): b.line for t, b in zip(tasks, blocks)}
     tasks = _resolve_parents(tasks)
     seen: dict = {}

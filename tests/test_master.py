@@ -1,0 +1,210 @@
+"""The master workbook: exact round trip, what staff see, hand-made mistakes found at their cells,
+and an import that never destroys an edited master."""
+import json
+
+import openpyxl
+import pytest
+
+from minshi_xls import MinshiError
+from minshi_xls.master import (INDICATOR_COLUMNS, SHEET_ALLOCATIONS, SHEET_INDICATORS,
+                               SHEET_TASKS, SHEET_UNITS, TASK_COLUMNS, UNIT_COLUMNS,
+                               check_master, import_notice, read_master, read_units,
+                               write_master)
+from minshi_xls.model import Allocation
+from minshi_xls.notice import load_bundled
+
+
+@pytest.fixture(scope="module")
+def written(tmp_path_factory):
+    """The bundled master with a quarterly plan and allocations, written once."""
+    m = load_bundled()
+    m.task("省-12").indicators[0].plan = [0.5, 1.2, 2.0, 2.28]
+    m.task("市-3.1").indicators[1].plan = [None, 4000.5, None, None]
+    m.allocations = [Allocation("省-1#1", "东海县", 2.0), Allocation("省-1#1", "灌南县", 1.5)]
+    path = tmp_path_factory.mktemp("m") / "master.xlsx"
+    write_master(m, path)
+    return m, path
+
+
+def _col(columns, key):
+    return openpyxl.utils.get_column_letter([c.key for c in columns].index(key) + 1)
+
+
+def _find_row(ws, value, col="A"):
+    for cell in ws[col]:
+        if cell.value == value:
+            return cell.row
+    raise KeyError(value)
+
+
+def test_round_trip_is_exact(written):
+    m, path = written
+    back = read_master(path)
+    assert back.tasks == m.tasks  # every field, indicators and their plans included
+    assert back.registry == m.registry
+    assert back.allocations == m.allocations
+    assert (back.source, back.year) == ("lianyungang_2024.txt", 2024)
+    assert back.to_json() == m.to_json()
+    assert back.task("省-12").indicators[0].plan == [0.5, 1.2, 2.0, 2.28]
+    assert back.allocation("省-1#1", "灌南县") == 1.5
+
+
+def test_workbook_is_made_for_people(written):
+    _, path = written
+    wb = openpyxl.load_workbook(path)
+    assert wb.sheetnames == ["说明", "任务", "指标", "单位", "分配"]
+    for name, columns in ((SHEET_TASKS, TASK_COLUMNS), (SHEET_INDICATORS, INDICATOR_COLUMNS),
+                          (SHEET_UNITS, UNIT_COLUMNS)):
+        ws = wb[name]
+        assert [c.value for c in ws[1]] == [c.header for c in columns]
+        assert ws.freeze_panes == "B2"
+        assert ws.page_setup.paperSize == 9 and ws.print_title_rows == "$1:$1"
+    ws = wb[SHEET_TASKS]
+    assert ws.column_dimensions[_col(TASK_COLUMNS, "text")].width >= 40
+    assert ws.max_row == 125
+    r = _find_row(ws, "省-2")
+    assert ws[f"{_col(TASK_COLUMNS, 'co_units')}{r}"].value == "市妇联、各县区、功能板块"
+    assert ws[f"{_col(TASK_COLUMNS, 'scope')}{_find_row(ws, '省-11')}"].value == "我市不承担相关任务"
+    ws = wb[SHEET_INDICATORS]
+    r = _find_row(ws, "省-12#1")
+    assert ws[f"{_col(INDICATOR_COLUMNS, 'target')}{r}"].value == 2.28  # a number, not text
+    assert ws[f"{_col(INDICATOR_COLUMNS, 'base_value')}{r}"].value == 22800
+    r = _find_row(ws, "省-38#1")
+    assert ws[f"{_col(INDICATOR_COLUMNS, 'qualifier')}{r}"].value == "以上/不少于"
+    assert "可修改" in "".join(str(c.value) for c in wb["说明"]["B"] if c.value)
+
+
+def test_hand_edits_are_read_and_derived_columns_follow(written, tmp_path):
+    _, path = written
+    wb = openpyxl.load_workbook(path)
+    ws = wb[SHEET_UNITS]
+    r = _find_row(ws, "高新区")
+    ws[f"{_col(UNIT_COLUMNS, 'groups')}{r}"] = None  # the office drops 高新区 from 功能板块
+    ws = wb[SHEET_INDICATORS]
+    r = _find_row(ws, "省-12#1")
+    ws[f"{_col(INDICATOR_COLUMNS, 'target')}{r}"] = 2.5
+    ws[f"{_col(INDICATOR_COLUMNS, 'qualifier')}{r}"] = "左右"
+    ws = wb[SHEET_TASKS]
+    ws[f"{_col(TASK_COLUMNS, 'lead_units')}{_find_row(ws, '省-1')}"] = "市卫健委， 市发改委"
+    edited = tmp_path / "edited.xlsx"
+    wb.save(edited)
+    m = read_master(edited)
+    assert m.registry.groups["功能板块"] == ["市开发区", "徐圩新区", "云台山景区"]
+    assert "高新区" not in m.task("省-2").responsible_units
+    ind = m.task("省-12").indicators[0]
+    assert (ind.target, ind.qualifier, ind.base_value) == ("2.5", "~", 25000)
+    assert m.task("省-1").lead_units == ["市卫健委", "市发改委"]
+
+
+def test_clean_master_checks_clean(written):
+    report = check_master(written[1])
+    assert report.valid and report.issues == []
+    assert report.stats["tasks"] == 124 and report.stats["indicators"] == 148
+
+
+def test_check_finds_hand_made_mistakes_at_their_cells(written, tmp_path):
+    _, path = written
+    wb = openpyxl.load_workbook(path)
+    ws = wb[SHEET_TASKS]
+    lead, co, tid = (_col(TASK_COLUMNS, k) for k in ("lead_units", "co_units", "id"))
+    r3 = _find_row(ws, "省-3")
+    ws[f"{tid}{r3}"] = "省-2"  # duplicate id
+    r4 = _find_row(ws, "省-4")
+    ws[f"{lead}{r4}"] = "市民证局"  # typo
+    r7 = _find_row(ws, "省-7")
+    ws[f"{lead}{r7}"] = None  # no lead unit
+    r8 = _find_row(ws, "省-8.1")
+    ws[f"{co}{r8}"] = "各县区、功能版块"  # typo of a group
+    r11 = _find_row(ws, "省-11")
+    ws[f"{lead}{r11}"] = None  # not applicable: no lead unit needed
+    ws = wb[SHEET_INDICATORS]
+    target, q2, q3 = (_col(INDICATOR_COLUMNS, k) for k in ("target", "plan_q2", "plan_q3"))
+    ri = _find_row(ws, "省-9#1")
+    ws[f"{target}{ri}"] = "三千五"
+    rp = _find_row(ws, "省-12#1")
+    ws[f"{q3}{rp}"] = 1.0  # below 二季度 1.2
+    ws = wb[SHEET_ALLOCATIONS]
+    ws["A4"], ws["B4"], ws["C4"] = "省-1#1", "东海", 1  # alias: fine
+    ws["A5"], ws["B5"], ws["C5"] = "省-1#1", "赣愉区", "两个"
+    bad = tmp_path / "bad.xlsx"
+    wb.save(bad)
+    report = check_master(bad)
+    got = sorted(map(tuple, report.flatten(("sheet", "cell", "code"))))
+    assert got == sorted([
+        (SHEET_TASKS, f"{tid}{r3}", "duplicate-id"),
+        (SHEET_TASKS, f"{lead}{r4}", "unknown-unit"),
+        (SHEET_TASKS, f"{lead}{r7}", "no-lead-unit"),
+        (SHEET_TASKS, f"{co}{r8}", "unknown-unit"),
+        (SHEET_INDICATORS, f"{target}{ri}", "bad-target"),
+        (SHEET_INDICATORS, f"{q3}{rp}", "plan-not-monotonic"),
+        (SHEET_ALLOCATIONS, "B5", "unknown-unit"),
+        (SHEET_ALLOCATIONS, "C5", "bad-target"),
+    ])
+    assert not report.valid
+    by_cell = {i.cell: i for i in report.issues}
+    assert "市民政局" in by_cell[f"{lead}{r4}"].message  # closest known name suggested
+    assert "功能板块" in by_cell[f"{co}{r8}"].message
+    assert "赣榆区" in by_cell["B5"].message
+    assert f"{tid}{_find_row(ws.parent[SHEET_TASKS], '省-2')}" in by_cell[f"{tid}{r3}"].message
+
+
+def test_import_writes_master_and_json(tmp_path, notice_path):
+    out, js = tmp_path / "out" / "master.xlsx", tmp_path / "out" / "master.json"
+    result = import_notice(notice_path, out, json_path=js)
+    assert out.is_file() and result.backup is None and result.issues == []
+    assert result.seconds < 1.0
+    raw = js.read_text(encoding="utf-8")
+    assert "幼有所育" in raw  # UTF-8, not ASCII-escaped
+    assert json.loads(raw) == read_master(out).to_json() == result.master.to_json()
+    assert "124 项任务" in result.summary()
+
+
+def test_import_refuses_to_overwrite_then_force_keeps_a_backup(tmp_path, notice_path):
+    out = tmp_path / "master.xlsx"
+    import_notice(notice_path, out)
+    wb = openpyxl.load_workbook(out)  # staff edit the registry: 高新区 leaves 功能板块
+    ws = wb[SHEET_UNITS]
+    ws[f"{_col(UNIT_COLUMNS, 'groups')}{_find_row(ws, '高新区')}"] = None
+    wb.save(out)
+    edited = out.read_bytes()
+    with pytest.raises(MinshiError, match="--force"):
+        import_notice(notice_path, out)
+    assert out.read_bytes() == edited
+    result = import_notice(notice_path, out, force=True)
+    assert result.backup.is_file() and result.backup.read_bytes() == edited
+    assert result.backup.name.startswith("master.backup-")
+    # the edited 单位 sheet of the old master is the registry of the new one
+    assert "高新区" not in read_master(out).task("省-2").responsible_units
+
+
+def test_units_workbook_overrides_the_default(tmp_path, notice_path):
+    units = tmp_path / "units.xlsx"
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = SHEET_UNITS
+    ws.append([c.header for c in UNIT_COLUMNS])
+    ws.append(["市卫健委", "连云港市卫生健康委员会", "市直部门", "", "", "wjw@example.cn", "张三"])
+    ws.append(["东海县", "东海县人民政府", "县区", "", "各县区", "", ""])
+    wb.save(units)
+    assert read_units(units).get("连云港市卫生健康委员会").email == "wjw@example.cn"
+    result = import_notice(notice_path, tmp_path / "m.xlsx", units=units)
+    assert result.master.task("省-2").responsible_units[:3] == ["团市委", "市妇联", "东海县"]
+    assert any(i.code == "unknown-unit" and i.value == "团市委" for i in result.issues)
+
+
+def test_bad_notice_writes_nothing(tmp_path):
+    garbled = tmp_path / "n.txt"
+    garbled.write_bytes(bytes(range(256)) * 20)
+    out = tmp_path / "m.xlsx"
+    with pytest.raises(MinshiError):
+        import_notice(garbled, out, json_path=tmp_path / "m.json")
+    assert list(tmp_path.iterdir()) == [garbled]
+
+
+def test_not_a_master(tmp_path):
+    p = tmp_path / "x.xlsx"
+    p.write_text("not a workbook")
+    with pytest.raises(MinshiError):
+        read_master(p)
+    with pytest.raises(MinshiError):
+        check_master(tmp_path / "missing.xlsx")

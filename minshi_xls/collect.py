@@ -1,0 +1,614 @@
+"""Collect returns: read whatever comes back, validate it cell by cell, lose nothing.
+
+:func:`expand_paths` turns files, folders, .zip archives and .eml messages into
+:class:`~minshi_xls.model.Incoming` records (names are never trusted as paths; archive members
+are size- and ratio-checked before decompressing). :func:`ingest` parses them in a guarded worker
+pool, runs the rules, and records every file (archived byte for byte), every value and every
+issue in the SQLite ledger, one ``BEGIN IMMEDIATE`` transaction per batch, so a killed run
+leaves it consistent and two runs at once do not double-count. :func:`check_files` validates
+without the ledger (what a bureau runs before sending).
+"""
+from __future__ import annotations
+
+import email
+import email.policy
+import email.utils
+import hashlib
+import io
+import os
+import re
+import sqlite3
+import unicodedata
+import zipfile
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path, PurePosixPath
+from typing import Callable, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple
+
+from minshi_xls import MinshiError
+from minshi_xls import columns as C
+from minshi_xls import guard, ledger, reader, settings
+from minshi_xls import issues as I
+from minshi_xls import numbers as N
+from minshi_xls import rules as R
+from minshi_xls.model import Incoming, Master
+from minshi_xls.rules import identity
+
+SPREADSHEET_EXT = (".xlsx", ".xlsm", ".xls", ".et", ".ods", ".xltx", ".ett")
+UNIDENTIFIED = "_unidentified"
+#: Files per ledger transaction: each batch is all-or-nothing; small enough that a kill loses
+#: little work, large enough that commits do not dominate a 1,000-file run.
+BATCH = 25
+MAX_NESTING = 3
+
+
+@dataclass
+class Refused(Incoming):
+    """An arrival that could not be safely unpacked (a zip bomb member, an oversized
+    attachment): ``data`` is the container it came in, ``finding`` its file-level issue."""
+
+    finding: Tuple[str, str] = ("file-unreadable", "")
+
+
+# --- expanding paths --------------------------------------------------------------------------
+
+def safe_name(name: str) -> str:
+    """The last path component of an untrusted name, without control characters or dots that
+    could climb out of a folder ("../../x.xlsx" -> "x.xlsx")."""
+    base = PurePosixPath(str(name).replace("\\", "/")).name
+    base = "".join(ch for ch in base if unicodedata.category(ch)[0] != "C")
+    base = base.strip().lstrip(".").replace(":", "_")
+    return base[:120] or "unnamed"
+
+
+def _iso_mtime(path: Path) -> str:
+    return datetime.fromtimestamp(path.stat().st_mtime, timezone.utc).isoformat(timespec="seconds")
+
+
+def _is_archive(data: bytes) -> bool:
+    """A zip that is not itself a workbook (xlsx/ods are zips too)."""
+    if not data.startswith(guard.ZIP_MAGIC):
+        return False
+    try:
+        names = set(zipfile.ZipFile(io.BytesIO(data)).namelist())
+    except (zipfile.BadZipFile, OSError, ValueError):
+        return False
+    return not ({"xl/workbook.xml", "content.xml", "[Content_Types].xml"} & names)
+
+
+def _from_zip(data: bytes, source: str, base: Incoming, limits: dict,
+              depth: int) -> Iterator[Incoming]:
+    try:
+        z = zipfile.ZipFile(io.BytesIO(data))
+        infos = z.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError):
+        yield Refused(safe_name(source), data, source, base.sender, base.message_id,
+                      base.mail_date, base.received_at, ("file-unreadable", "压缩包损坏"))
+        return
+    for info in infos:
+        if info.is_dir():
+            continue
+        name = safe_name(_zip_name(info))
+        if name.startswith("~$"):
+            continue
+        where = f"{source}!{name}"
+        when = base.received_at
+        if not base.mail_date:
+            try:
+                when = datetime(*info.date_time).isoformat()
+            except ValueError:
+                pass
+        if info.file_size > limits["max_file_bytes"] or (
+                info.file_size >= (1 << 20) and
+                info.file_size > limits["max_compression_ratio"] * max(info.compress_size, 1)):
+            yield Refused(name, data, where, base.sender, base.message_id, base.mail_date, when,
+                          ("file-too-large", f"压缩包成员 {name} 解压后 {info.file_size // 1024} KB"))
+            continue
+        try:
+            with z.open(info) as f:
+                body = f.read(info.file_size + 1)
+            if len(body) > info.file_size:
+                raise ValueError("declared size exceeded")
+        except (zipfile.BadZipFile, OSError, ValueError, RuntimeError, EOFError) as e:
+            code = "file-too-large" if "declared" in str(e) else "file-unreadable"
+            yield Refused(name, data, where, base.sender, base.message_id, base.mail_date, when,
+                          (code, f"压缩包成员 {name} 无法解压"))
+            continue
+        item = Incoming(name, body, where, base.sender, base.message_id, base.mail_date, when)
+        yield from _expand_bytes(item, limits, depth + 1)
+
+
+def _zip_name(info: zipfile.ZipInfo) -> str:
+    # Zips made on Chinese Windows store GBK names without the UTF-8 flag.
+    if not info.flag_bits & 0x800:
+        try:
+            return info.filename.encode("cp437").decode("gbk")
+        except (UnicodeEncodeError, UnicodeDecodeError):
+            pass
+    return info.filename
+
+
+def _from_eml(data: bytes, source: str, base: Incoming, limits: dict,
+              depth: int) -> Iterator[Incoming]:
+    msg = email.message_from_bytes(data, policy=email.policy.default)
+    sender = str(msg.get("From", "") or "") or base.sender
+    message_id = str(msg.get("Message-ID", "") or "").strip() or base.message_id
+    mail_date = base.mail_date
+    try:
+        d = email.utils.parsedate_to_datetime(str(msg.get("Date")))
+        mail_date = d.isoformat()
+    except (TypeError, ValueError, IndexError):
+        pass
+    for part in msg.walk():
+        filename = part.get_filename()
+        if not filename or part.is_multipart():
+            continue
+        name = safe_name(filename)
+        where = f"{source}!{name}"
+        body = part.get_payload(decode=True) or b""
+        item = Incoming(name, body, where, sender, message_id, mail_date, mail_date)
+        if len(body) > limits["max_file_bytes"]:
+            yield Refused(name, data, where, sender, message_id, mail_date, mail_date,
+                          ("file-too-large", f"附件 {len(body) // 1024} KB"))
+            continue
+        yield from _expand_bytes(item, limits, depth + 1)
+
+
+def _expand_bytes(item: Incoming, limits: dict, depth: int) -> Iterator[Incoming]:
+    if depth > MAX_NESTING:
+        yield Refused(item.name, item.data, item.source_path, item.sender, item.message_id,
+                      item.mail_date, item.received_at, ("file-unreadable", "压缩包嵌套过深"))
+    elif item.name.lower().endswith(".zip") or _is_archive(item.data):
+        yield from _from_zip(item.data, item.source_path, item, limits, depth)
+    elif item.name.lower().endswith(".eml"):
+        yield from _from_eml(item.data, item.source_path, item, limits, depth)
+    else:
+        yield item
+
+
+def expand_paths(paths: Iterable, config: Optional[dict] = None) -> Iterator[Incoming]:
+    """Every arrived file under ``paths``: files, folders (recursive), .zip members, .eml
+    attachments. Files other than spreadsheets, archives and messages in folders are skipped;
+    a path given by name is always taken (a renamed workbook is still a return)."""
+    limits = guard.limits_from(config)
+    for p in paths:
+        p = Path(p)
+        if p.is_dir():
+            files = sorted(f for f in p.rglob("*") if f.is_file() and not f.name.startswith(("~$", "."))
+                           and f.suffix.lower() in SPREADSHEET_EXT + (".zip", ".eml"))
+        elif p.is_file():
+            files = [p]
+        else:
+            raise MinshiError(f"找不到文件或文件夹：{p}")
+        for f in files:
+            size = f.stat().st_size
+            if size > max(limits["max_file_bytes"], limits["max_uncompressed_bytes"]):
+                yield Refused(safe_name(f.name), b"", str(f), received_at=_iso_mtime(f),
+                              finding=("file-too-large", f"文件 {size // (1 << 20)} MB"))
+                continue
+            item = Incoming(safe_name(f.name), f.read_bytes(), str(f),
+                            received_at=_iso_mtime(f))
+            yield from _expand_bytes(item, limits, 0)
+
+
+# --- evaluating one return --------------------------------------------------------------------
+
+@dataclass
+class Evaluation:
+    """One return read and validated, before it is written anywhere."""
+
+    item: Incoming
+    format: str
+    workbook: Optional[dict]
+    identity: identity.Identity
+    issues: List[I.Issue]
+    status: str  # accepted | rejected | unidentified
+    values: List[tuple] = field(default_factory=list)  # (sheet, cell, id, field, raw, number, ok)
+    accepted_rows: int = 0
+
+
+def _file_issue(code: str, item: Incoming, unit=None, period=None, **kw) -> I.Issue:
+    kw.setdefault("detail", "")
+    return I.make(code, unit=unit, period=period, file=item.source_path, **kw)
+
+
+def evaluate(item: Incoming, result: dict, master: Optional[Master], config: dict,
+             run_period: Optional[str], previous: Callable[[str, str], Dict[str, float]]
+             ) -> Evaluation:
+    """Identify and validate one parsed file (``result`` from :func:`reader.read_guarded`)."""
+    found = list(result.get("findings") or [])
+    if isinstance(item, Refused):
+        found.insert(0, item.finding)
+    wb = result.get("workbook")
+    ident = identity.identify(wb, item.name, master) if wb else identity.Identity()
+    unit, period = ident.unit, run_period or ident.period
+    issues = [_file_issue(code, item, unit, period, detail=detail) for code, detail in found]
+    if wb is None or isinstance(item, Refused):
+        status = "rejected" if unit else "unidentified"
+        return Evaluation(item, result.get("format", "unknown"), None, ident, issues, status)
+    for code, kw in ident.findings:
+        issues.append(_file_issue(code, item, unit, period, **kw))
+    if not unit:
+        return Evaluation(item, result["format"], wb, ident, issues, "unidentified")
+    if run_period and ident.period and ident.period != run_period:
+        issues.append(_file_issue("wrong-period", item, unit, period, found=ident.period))
+    for code, kw in identity.wrong_unit(ident, wb, item.name, item.source_path, item.sender,
+                                        master):
+        issues.append(_file_issue(code, item, unit, period, **kw))
+    late = identity.late(ident, item.received_at)
+    if late:
+        issues.append(_file_issue("late-return", item, unit, period, **late))
+    ctx = R.Context(wb, unit=unit, period=period, run_period=run_period,
+                    file=item.source_path, master=master, config=config,
+                    previous=previous(unit, period) if period else {},
+                    received_at=item.received_at, sender=item.sender,
+                    source_path=item.source_path)
+    issues.extend(R.run(ctx))
+    rejected = any(i.code in R.FILE_LEVEL_ERRORS and i.severity == I.ERROR for i in issues)
+    ev = Evaluation(item, result["format"], wb, ident, issues,
+                    "rejected" if rejected else "accepted")
+    _collect_values(ev, ctx)
+    return ev
+
+
+def _collect_values(ev: Evaluation, ctx: R.Context) -> None:
+    """Every non-empty cell of every table row, with the number when it is a good one."""
+    bad_cells = {(i.sheet, i.cell) for i in ev.issues if i.severity == I.ERROR and i.cell}
+    bad_rows = {(i.sheet, i.indicator_id) for i in ev.issues
+                if i.code == "unknown-row" and i.indicator_id}
+    error_rows = {(i.sheet, i.indicator_id) for i in ev.issues
+                  if i.severity == I.ERROR and i.indicator_id}
+    accepted_rows = 0
+    for row in ctx.rows():
+        cols = R.COLUMNS[row.kind]
+        row_bad = (row.sheet, row.id) in bad_rows
+        for col in cols:
+            if col.kind == C.FORMULA:
+                continue
+            value, ref = row.cells.get(col.key, (None, None))
+            raw = N.raw_text(value)
+            if ref is None or raw is None:
+                continue
+            ok = not row_bad and (row.sheet, ref) not in bad_cells
+            number = None
+            if col.number and ok:
+                p = ctx.number(row, col.key)
+                number = p.number if p.kind in (N.OK, N.COERCED) else None
+            ev.values.append((row.sheet, ref, row.id, col.header, raw, number, int(ok)))
+        if ev.status == "accepted" and (row.sheet, row.id) not in error_rows:
+            accepted_rows += 1
+    ev.accepted_rows = accepted_rows
+
+
+# --- the ledger -------------------------------------------------------------------------------
+
+@dataclass
+class SummaryRow:
+    """One line of the per-unit summary table."""
+
+    unit: str
+    file: str
+    received: str
+    status: str
+    accepted_rows: int
+    errors: int
+    warnings: int
+
+
+@dataclass
+class CollectResult:
+    """What a collect run did: a summary row per file (grouped by unit) and all its issues."""
+
+    period: Optional[str]
+    rows: List[SummaryRow] = field(default_factory=list)
+    issues: List[I.Issue] = field(default_factory=list)
+    db_path: Optional[str] = None
+
+    @property
+    def report(self) -> I.Report:
+        return I.Report(self.issues, {"files": len(self.rows)})
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if any(i.severity == I.ERROR for i in self.issues) else 0
+
+    def to_json(self) -> dict:
+        return {"period": self.period, "files": [r.__dict__ for r in self.rows],
+                "issues": [i.to_dict() for i in self.issues]}
+
+
+STATUS_LABELS = {"accepted": "已接收", "rejected": "退回", "superseded": "已被替代",
+                 "duplicate": "重复", "unidentified": "无法识别"}
+
+
+class _Ledger:
+    """The writes of one collect run (one connection; a transaction per batch of files)."""
+
+    def __init__(self, db_path, period: str):
+        self.db_path = Path(db_path)
+        self.root = self.db_path.resolve().parent
+        self.period = period
+        self.con = ledger.connect(self.db_path)
+        self.con.execute("PRAGMA synchronous=NORMAL")
+        self._prev: Dict[Tuple[str, str], Dict[str, float]] = {}
+
+    def previous(self, unit: str, period: str) -> Dict[str, float]:
+        """indicator_id -> cumulative of the unit's accepted return of the month before."""
+        prev = settings.previous_period(period)
+        key = (unit, prev or "")
+        if key not in self._prev:
+            out: Dict[str, float] = {}
+            if prev:
+                fields = (C.column(C.LEAD_COLUMNS, "cumulative").header,
+                          C.column(C.CO_COLUMNS, "cumulative").header)
+                for ind, num in self.con.execute(
+                        "SELECT v.indicator_id, v.number FROM cell_values v JOIN returns r "
+                        "ON r.id = v.return_id WHERE r.unit = ? AND r.period = ? AND "
+                        "r.status = 'accepted' AND v.accepted = 1 AND v.number IS NOT NULL "
+                        "AND v.field IN (?, ?) ORDER BY r.received_at, r.id",
+                        (unit, prev, *fields)):
+                    out[ind] = num
+            self._prev[key] = out
+        return self._prev[key]
+
+    def already(self, sha: str, item: Incoming) -> Optional[sqlite3.Row]:
+        return self.con.execute(
+            "SELECT r.status, r.unit, r.accepted_rows, rc.received_at FROM receipts rc "
+            "JOIN files f ON f.id = rc.file_id LEFT JOIN returns r ON r.receipt_id = rc.id "
+            "WHERE f.sha256 = ? AND rc.source_path = ? AND IFNULL(rc.message_id, '') = ?",
+            (sha, item.source_path, item.message_id or "")).fetchone()
+
+    def archive(self, ev: Evaluation, sha: str) -> Tuple[int, bool]:
+        """(file id, new): the bytes under archive/<period>/<unit>/, written once."""
+        row = self.con.execute("SELECT id FROM files WHERE sha256 = ?", (sha,)).fetchone()
+        if row:
+            return row[0], False
+        folder = safe_name(ev.identity.unit) if ev.identity.unit else UNIDENTIFIED
+        rel = Path("archive") / safe_name(self.period) / folder / f"{sha[:12]}_{ev.item.name}"
+        dest = self.root / rel
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        if not dest.exists() or dest.stat().st_size != len(ev.item.data):
+            tmp = dest.with_name(dest.name + ".part")
+            tmp.write_bytes(ev.item.data)
+            os.replace(tmp, dest)
+        cur = self.con.execute(
+            "INSERT INTO files(sha256, size, format, archive_path, first_seen) VALUES (?,?,?,?,?)",
+            (sha, len(ev.item.data), ev.format, rel.as_posix(), _now()))
+        return cur.lastrowid, True
+
+    def record(self, ev: Evaluation) -> Tuple[SummaryRow, List[I.Issue]]:
+        """Write one evaluated arrival (inside the caller's transaction)."""
+        item = ev.item
+        sha = hashlib.sha256(item.data).hexdigest()
+        unit = ev.identity.unit
+        name = PurePosixPath(item.source_path.replace("\\", "/")).name
+        seen = self.already(sha, item)
+        if seen is not None:  # this very arrival was recorded by an earlier (or killed) run
+            info = _file_issue("duplicate-return", item, unit, self.period,
+                               detail=f"已于此前收录，{seen['received_at']}")
+            return SummaryRow(unit or seen["unit"] or UNIDENTIFIED, name, item.received_at or "",
+                              "duplicate", 0, 0, 0), [info]
+        file_id, _ = self.archive(ev, sha)
+        receipt_id = self.con.execute(
+            "INSERT INTO receipts(file_id, source_path, sender, message_id, mail_date, "
+            "received_at, collected_at) VALUES (?,?,?,?,?,?,?)",
+            (file_id, item.source_path, item.sender, item.message_id or "", item.mail_date,
+             item.received_at or _now(), _now())).lastrowid
+        first = self.con.execute(
+            "SELECT r.id, rc.source_path, r.received_at FROM returns r JOIN receipts rc ON "
+            "rc.id = r.receipt_id WHERE r.file_id = ? AND r.period = ? AND r.status != 'duplicate' "
+            "ORDER BY r.id LIMIT 1", (file_id, self.period)).fetchone()
+        issues = list(ev.issues)
+        status = ev.status
+        if first is not None:
+            issues = [_file_issue("duplicate-return", item, unit, self.period,
+                                  detail=f"{first['source_path']}，{first['received_at']}")]
+            status = "duplicate"
+        ident = ev.identity
+        late = any(i.code == "late-return" for i in issues)
+        return_id = self.con.execute(
+            "INSERT INTO returns(receipt_id, file_id, unit, period, format_version, received_at, "
+            "deadline, late, status, accepted_rows, meta_found, reporter, phone, report_date) "
+            "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            (receipt_id, file_id, unit, self.period, ident.format_version,
+             item.received_at or _now(), ident.deadline, int(late), status,
+             ev.accepted_rows if status == "accepted" else 0, int(ident.meta_found),
+             *self._labels(ev))).lastrowid
+        if status != "duplicate":
+            self.con.executemany(
+                "INSERT INTO cell_values(return_id, sheet, cell, indicator_id, field, raw, number, "
+                "accepted) VALUES (?,?,?,?,?,?,?,?)",
+                [(return_id, *v) for v in ev.values])
+        competes = status in ("accepted", "rejected") and unit and \
+            not any(i.code == "wrong-period" for i in issues)
+        if competes:
+            issues.extend(self._supersede(return_id, unit, item, name))
+        self._store_issues(issues, return_id, file_id)
+        cur = self.con.execute("SELECT status FROM returns WHERE id = ?", (return_id,)).fetchone()
+        errors = sum(i.severity == I.ERROR for i in issues)
+        warnings = sum(i.severity == I.WARNING for i in issues)
+        return SummaryRow(unit or UNIDENTIFIED, name, item.received_at or "", cur[0],
+                          ev.accepted_rows if cur[0] == "accepted" else 0, errors, warnings), issues
+
+    def _labels(self, ev: Evaluation) -> tuple:
+        labels = (ev.workbook or {}).get("labels") or {}
+        return tuple(N.raw_text(labels[k][0]) if k in labels else None
+                     for k in ("reporter", "phone", "date"))
+
+    def _supersede(self, return_id: int, unit: str, item: Incoming, name: str) -> List[I.Issue]:
+        """Newer (received later; ties by name) wins; the older return becomes superseded."""
+        rows = self.con.execute(
+            "SELECT r.id, r.received_at, rc.source_path, r.file_id FROM returns r JOIN receipts rc "
+            "ON rc.id = r.receipt_id WHERE r.unit = ? AND r.period = ? AND r.id != ? AND "
+            "r.status IN ('accepted', 'rejected') AND NOT EXISTS (SELECT 1 FROM issues i WHERE "
+            "i.return_id = r.id AND i.code = 'wrong-period')",
+            (unit, self.period, return_id)).fetchall()
+        mine = (_sortable(item.received_at), name)
+        out: List[I.Issue] = []
+        for other in rows:
+            other_name = PurePosixPath(other["source_path"].replace("\\", "/")).name
+            theirs = (_sortable(other["received_at"]), other_name)
+            if theirs < mine:
+                loser_id, loser_file, winner = other["id"], other["file_id"], (name, item.received_at)
+                loser_path = other["source_path"]
+            else:
+                loser_id, loser_file, winner = return_id, None, (other_name, other["received_at"])
+                loser_path = item.source_path
+            self.con.execute("UPDATE returns SET status = 'superseded' WHERE id = ?", (loser_id,))
+            issue = I.make("superseded", unit=unit, period=self.period, file=loser_path,
+                           detail=f"{winner[0]}，{winner[1]}")
+            if loser_file is not None:  # stored against the older return, shown in this run
+                self._store_issues([issue], loser_id, loser_file)
+            out.append(issue)
+        return out
+
+    def _store_issues(self, issues: Sequence[I.Issue], return_id: int, file_id: int) -> None:
+        self.con.executemany(
+            "INSERT INTO issues(return_id, file_id, source, code, severity, unit, period, "
+            "file_path, sheet, cell, indicator_id, value, message) "
+            "VALUES (?,?,'collect',?,?,?,?,?,?,?,?,?,?)",
+            [(return_id, file_id, i.code, i.severity, i.unit, i.period, i.file, i.sheet, i.cell,
+              i.indicator_id, i.value, i.message) for i in issues])
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def _sortable(t: Optional[str]) -> str:
+    parsed = identity.parse_time(t)
+    return parsed.isoformat() if parsed else (t or "")
+
+
+# --- running ----------------------------------------------------------------------------------
+
+def _parsed(items: List[Incoming], config: dict,
+            workers: Optional[int]) -> Iterator[Tuple[Incoming, dict]]:
+    """(item, reader result) in the order of ``items``, parsed in the guarded pool."""
+    limits = guard.limits_from(config)
+    jobs = [(it.name, it.data, limits) if not isinstance(it, Refused) else None for it in items]
+    todo = [(i, j) for i, j in enumerate(jobs) if j is not None]
+    done: Dict[int, dict] = {}
+    nxt = 0
+    n = min(workers or 2, max(1, len(todo)))
+
+    def flush():
+        nonlocal nxt
+        while nxt < len(items):
+            if jobs[nxt] is None:
+                yield items[nxt], {"format": "unknown", "findings": [], "workbook": None}
+            elif nxt in done:
+                yield items[nxt], done.pop(nxt)
+            else:
+                return
+            nxt += 1
+
+    if todo:
+        with guard.WorkerPool(reader.read_guarded, n, limits) as pool:
+            for k, result in pool.imap(j for _, j in todo):
+                done[todo[k][0]] = result
+                yield from flush()
+    yield from flush()
+
+
+def _order(items: Iterable[Incoming], received: Optional[str]) -> List[Incoming]:
+    out = []
+    for it in items:
+        if received:
+            it.received_at = received
+        elif not it.received_at:
+            it.received_at = it.mail_date or _now()
+        out.append(it)
+    out.sort(key=lambda it: (_sortable(it.received_at), it.name))
+    return out
+
+
+def ingest(items: Iterable[Incoming], period: str, db_path=settings.DEFAULT_DB,
+           master: Optional[Master] = None, config: Optional[dict] = None,
+           progress: Optional[Callable[[int], None]] = None, received: Optional[str] = None,
+           annotate_dir=None, workers: Optional[int] = None) -> CollectResult:
+    """Validate and record arrived files for ``period`` (see the module docstring)."""
+    settings.period_parts(period)
+    if received and identity.parse_time(received) is None:
+        raise MinshiError(f"接收时间“{received}”格式不对，应写成 ISO 格式，例如 2024-07-03T10:00。")
+    config = config or settings.load_config()
+    items = _order(items, received)
+    result = CollectResult(period, db_path=str(db_path))
+    led = _Ledger(db_path, period)
+    batch = 0
+    try:
+        led.con.execute("BEGIN IMMEDIATE")
+        for item, parsed in _parsed(items, config, workers):
+            ev = evaluate(item, parsed, master, config, period, led.previous)
+            row, issues = led.record(ev)
+            result.rows.append(row)
+            result.issues.extend(issues)
+            if annotate_dir and ev.workbook is not None and any(
+                    i.severity != I.INFO for i in ev.issues):
+                _annotate(ev, Path(annotate_dir), period)
+            batch += 1
+            if batch >= BATCH:
+                led.con.execute("COMMIT")
+                led.con.execute("BEGIN IMMEDIATE")
+                batch = 0
+            if progress:
+                progress(1)
+        led.con.execute("COMMIT")
+    except BaseException:
+        if led.con.in_transaction:
+            led.con.execute("ROLLBACK")
+        raise
+    finally:
+        led.con.close()
+    result.rows.sort(key=lambda r: (r.unit, r.received, r.file))
+    return result
+
+
+def _annotate(ev: Evaluation, folder: Path, period: Optional[str]) -> Optional[Path]:
+    from minshi_xls import annotate
+    unit = safe_name(ev.identity.unit) if ev.identity.unit else UNIDENTIFIED
+    stem = PurePosixPath(ev.item.name).stem
+    prefix = "" if unit in stem else f"{unit}_"
+    dest = folder / f"{prefix}{stem}_问题标注.xlsx"
+    return annotate.write_annotated(ev.item.data, ev.format, ev.issues, dest)
+
+
+def collect_paths(paths: Sequence, period: str, db_path=settings.DEFAULT_DB,
+                  master: Optional[Master] = None, config: Optional[dict] = None,
+                  progress: Optional[Callable[[int], None]] = None,
+                  received: Optional[str] = None, annotate_dir=None,
+                  on_total: Optional[Callable[[int], None]] = None) -> CollectResult:
+    """:func:`expand_paths` then :func:`ingest`; ``on_total`` learns the file count first (for a
+    progress bar)."""
+    config = config or settings.load_config()
+    items = list(expand_paths(paths, config))
+    if on_total:
+        on_total(len(items))
+    return ingest(items, period, db_path, master, config, progress, received, annotate_dir)
+
+
+def check_files(paths: Sequence, master: Optional[Master] = None, annotate: bool = False,
+                config: Optional[dict] = None, period: Optional[str] = None,
+                annotate_dir=None) -> I.Report:
+    """Validate files without recording anything (a bureau checking before it sends).
+
+    With ``annotate`` an annotated copy ``<name>_问题标注.xlsx`` is written next to each file
+    with issues (or into ``annotate_dir``)."""
+    config = config or settings.load_config()
+    items = _order(expand_paths(paths, config), None)
+    report = I.Report(stats={"files": 0, "returns": []})
+    for item, parsed in _parsed(items, config, None):
+        ev = evaluate(item, parsed, master, config, period, lambda u, p: {})
+        report.extend(ev.issues)
+        report.stats["files"] += 1
+        report.stats["returns"].append({"file": item.source_path, "unit": ev.identity.unit,
+                                        "period": ev.identity.period, "status": ev.status,
+                                        "accepted_rows": ev.accepted_rows})
+        if annotate and ev.workbook is not None and ev.issues:
+            src = Path(item.source_path)
+            folder = Path(annotate_dir) if annotate_dir else (
+                src.parent if src.exists() else Path("."))
+            from minshi_xls import annotate as A
+            A.write_annotated(item.data, ev.format, ev.issues,
+                              folder / f"{PurePosixPath(item.name).stem}_问题标注.xlsx")
+    return report

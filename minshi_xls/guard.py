@@ -1,0 +1,354 @@
+"""Untrusted files: cheap checks before anything parses them, and parsing where a crash is harmless.
+
+Returns come from outside. A 5 KB xlsx with values at A1 and XFD1048576 makes python-calamine
+allocate 512 GB and abort the whole process (SIGABRT, not an exception); a 2 GB text node makes
+openpyxl run for a minute and then raise MemoryError. So every file passes :func:`inspect`
+(magic bytes, zip member sizes and ratios checked *before* decompressing, DOCTYPE/ENTITY, the
+extent of cells that carry a value, macros), and is then parsed in a :class:`WorkerPool` process
+with an address-space and a time limit: a crash or a runaway becomes that file's issue and the
+run goes on.
+"""
+from __future__ import annotations
+
+import io
+import multiprocessing
+import os
+import re
+import signal
+import time
+import zipfile
+from dataclasses import dataclass, field
+from multiprocessing.connection import wait as _wait
+from typing import Callable, Dict, Iterable, Iterator, List, Optional, Tuple
+
+import defusedxml  # noqa: F401  (asserted at start-up: openpyxl then parses with it)
+import openpyxl.xml
+
+from minshi_xls import settings
+
+assert openpyxl.xml.DEFUSEDXML, "openpyxl must parse with defusedxml (OPENPYXL_DEFUSEDXML=True)"
+
+OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+ZIP_MAGIC = b"PK\x03\x04"
+_ENC_INFO = "EncryptionInfo".encode("utf-16-le")
+_OLE_VBA = "_VBA_PROJECT_CUR".encode("utf-16-le")
+_ODS_MIME = b"application/vnd.oasis.opendocument.spreadsheet"
+_READ_CHUNK = 1 << 20
+#: A member this small cannot be a bomb whatever its ratio (an all-blank styles part compresses
+#: 50x); the ratio limit applies above it.
+_RATIO_MIN_BYTES = 1 << 20
+
+# A <c> element that is not self-closed, i.e. carries a value or a formula; its r="..." ref.
+_VALUE_CELL = re.compile(rb'<c\b[^>]*?\br="([A-Z]{1,4})([0-9]{1,8})"[^>]*(?<!/)>')
+_DIMENSION = re.compile(rb'<dimension\s+ref="([A-Z]+)([0-9]+)(?::([A-Z]+)([0-9]+))?"')
+
+
+def limits_from(config: Optional[dict]) -> dict:
+    """The ``limits`` section of a loaded config (defaults when none)."""
+    out = dict(settings.DEFAULTS["limits"])
+    out.update((config or {}).get("limits", {}))
+    return out
+
+
+def col_number(letters: bytes | str) -> int:
+    """"A" -> 1, "XFD" -> 16384."""
+    n = 0
+    for ch in letters if isinstance(letters, str) else letters.decode():
+        n = n * 26 + ord(ch) - 64
+    return n
+
+
+@dataclass
+class Inspection:
+    """What the guard found: the real format and file-level findings as (code, detail)."""
+
+    format: str  # xlsx | xlsm | ods | xls | unknown
+    findings: List[Tuple[str, str]] = field(default_factory=list)
+    #: sheet XML members (xlsx) whose value extent was checked; name -> (max row, max col)
+    extents: Dict[str, Tuple[int, int]] = field(default_factory=dict)
+
+    @property
+    def fatal(self) -> bool:
+        return any(code in FATAL_CODES for code, _ in self.findings)
+
+
+FATAL_CODES = ("file-unreadable", "file-encrypted", "file-too-large")
+
+
+def sniff(data: bytes) -> str:
+    """The format from the bytes (never the extension: renamed files are common)."""
+    if data.startswith(OLE_MAGIC):
+        return "ole"
+    if data.startswith(ZIP_MAGIC) or data.startswith(b"PK\x05\x06"):
+        return "zip"
+    return "unknown"
+
+
+def inspect(data: bytes, limits: Optional[dict] = None) -> Inspection:
+    """Pre-open checks; cheap (no sheet is parsed) and safe (nothing is decompressed unbounded)."""
+    lim = limits or limits_from(None)
+    if len(data) > lim["max_file_bytes"]:
+        return Inspection("unknown", [("file-too-large",
+                                       f"文件 {len(data) // 1024} KB，上限 {lim['max_file_bytes'] // 1024} KB")])
+    kind = sniff(data)
+    if kind == "ole":
+        if _ENC_INFO in data:  # OOXML with an open password is an OLE container
+            return Inspection("xlsx", [("file-encrypted", "")])
+        found = [("macro-present", "")] if _OLE_VBA in data else []
+        return Inspection("xls", found)
+    if kind == "zip":
+        return _inspect_zip(data, lim)
+    return Inspection("unknown", [("file-unreadable", "不是 Excel/WPS/ODS 表格文件")])
+
+
+def _inspect_zip(data: bytes, lim: dict) -> Inspection:
+    try:
+        z = zipfile.ZipFile(io.BytesIO(data))
+        infos = z.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as e:
+        return Inspection("unknown", [("file-unreadable", f"压缩包损坏：{e}")])
+    names = {i.filename: i for i in infos}
+    mime = names.get("mimetype")
+    if "xl/workbook.xml" in names:
+        fmt = "xlsx"
+    elif "content.xml" in names and mime is not None and mime.file_size < 200 \
+            and _read_member(z, mime).startswith(_ODS_MIME):
+        fmt = "ods"
+    else:
+        return Inspection("unknown", [("file-unreadable", "压缩包中没有工作簿")])
+    ins = Inspection(fmt)
+    total = sum(i.file_size for i in infos)
+    if total > lim["max_uncompressed_bytes"]:
+        ins.findings.append(("file-too-large", f"解压后 {total // (1 << 20)} MB"))
+        return ins
+    for i in infos:
+        if i.file_size >= _RATIO_MIN_BYTES and \
+                i.file_size > lim["max_compression_ratio"] * max(i.compress_size, 1):
+            ins.findings.append(("file-too-large",
+                                 f"{i.filename} 压缩比 {i.file_size // max(i.compress_size, 1)}:1"))
+            return ins
+    if any(n.lower().endswith("vbaproject.bin") for n in names):
+        ins.format = "xlsm"
+        ins.findings.append(("macro-present", ""))
+    for i in infos:
+        if not i.filename.endswith((".xml", ".rels")):
+            continue
+        try:
+            body = _read_member(z, i)
+        except _TooLarge as e:
+            ins.findings.append(("file-too-large", str(e)))
+            return ins
+        except (zipfile.BadZipFile, OSError, ValueError, EOFError, RuntimeError) as e:
+            # zlib errors, CRC mismatch, truncation, a member that is itself encrypted
+            ins.findings.append(("file-unreadable", f"{i.filename} 损坏：{e}"))
+            return ins
+        if b"<!DOCTYPE" in body or b"<!ENTITY" in body:
+            ins.findings.append(("file-unreadable", f"{i.filename} 含有 DOCTYPE/ENTITY 声明"))
+            return ins
+        if i.filename.startswith("xl/worksheets/"):
+            rows, cols = _value_extent(body)
+            ins.extents[i.filename] = (rows, cols)
+            if rows > lim["max_rows"] or cols > lim["max_cols"]:
+                ins.findings.append(("file-too-large",
+                                     f"工作表数据区域达 {rows} 行 × {cols} 列"))
+                return ins
+    return ins
+
+
+class _TooLarge(Exception):
+    pass
+
+
+def _read_member(z: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes:
+    """Decompress a member, never past its declared size (a lying header is a bomb)."""
+    with z.open(info) as f:
+        body = f.read(info.file_size + 1)
+    if len(body) > info.file_size:
+        raise _TooLarge(f"{info.filename} 实际大小超过声明的 {info.file_size} 字节")
+    return body
+
+
+def _value_extent(xml: bytes) -> Tuple[int, int]:
+    """(last row, last column) of the cells that carry a value; the declared <dimension> is
+    ignored on purpose: a sheet formatted down to row 1,048,576 is harmless, values out there
+    are not (the reader allocates the whole rectangle)."""
+    max_row = max_col = 0
+    rows = set()
+    cols = set()
+    for c, r in _VALUE_CELL.findall(xml):
+        rows.add(r)
+        cols.add(c)
+    for r in rows:
+        max_row = max(max_row, int(r))
+    for c in cols:
+        max_col = max(max_col, col_number(c))
+    return max_row, max_col
+
+
+def dimension(xml: bytes) -> Optional[Tuple[int, int]]:
+    """The declared (rows, cols) of a sheet's <dimension>, for diagnostics."""
+    m = _DIMENSION.search(xml)
+    if not m:
+        return None
+    c, r = (m.group(3), m.group(4)) if m.group(3) else (m.group(1), m.group(2))
+    return int(r), col_number(c)
+
+
+# --- the worker pool --------------------------------------------------------------------------
+
+def _set_limits(memory_mb: float) -> None:
+    try:
+        import resource
+        cap = int(memory_mb * (1 << 20))
+        soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+        if hard != resource.RLIM_INFINITY:
+            cap = min(cap, hard)
+        resource.setrlimit(resource.RLIMIT_AS, (cap, hard))
+    except (ImportError, ValueError, OSError):  # pragma: no cover - non-POSIX
+        pass
+
+
+def _worker_main(conn, fn, memory_mb):
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's business
+    os.environ["RUST_BACKTRACE"] = "0"
+    _set_limits(memory_mb)
+    # A Rust abort prints its message on fd 2; the parent reports the file instead.
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 2)
+    while True:
+        try:
+            job = conn.recv()
+        except (EOFError, OSError):
+            return
+        if job is None:
+            return
+        key, args = job
+        try:
+            result = fn(*args)
+        except MemoryError:
+            result = crash_result("file-too-large", "读取时内存超出上限")
+        except Exception as e:  # noqa: BLE001 - a parser bug on one file must not stop the run
+            result = crash_result("file-unreadable", f"{type(e).__name__}: {e}"[:200])
+        try:
+            conn.send((key, result))
+        except (BrokenPipeError, OSError):
+            return
+
+
+def crash_result(code: str, detail: str) -> dict:
+    """The result of a file whose parsing failed outside the parser's own error handling."""
+    return {"format": "unknown", "findings": [(code, detail)], "workbook": None}
+
+
+class _Worker:
+    def __init__(self, ctx, fn, memory_mb):
+        self.conn, child = ctx.Pipe(duplex=True)
+        self.proc = ctx.Process(target=_worker_main, args=(child, fn, memory_mb), daemon=True)
+        self.proc.start()
+        child.close()
+        self.job: Optional[Tuple[int, float]] = None  # (key, started)
+
+    def kill(self):
+        try:
+            self.proc.kill()
+        except (OSError, AttributeError):
+            pass
+        self.proc.join(5)
+        self.conn.close()
+
+
+class WorkerPool:
+    """Long-lived worker processes (one per core by default), each with memory and time limits.
+
+    Unlike ProcessPoolExecutor, one crashed or stuck job costs only that job: the worker is
+    killed and replaced, the job gets a file-level result, and the other jobs carry on.
+    """
+
+    def __init__(self, fn: Callable[..., dict], workers: Optional[int] = None,
+                 limits: Optional[dict] = None):
+        self.fn = fn
+        self.limits = limits or limits_from(None)
+        self.n = max(1, workers or min(2, os.cpu_count() or 1))
+        methods = multiprocessing.get_all_start_methods()
+        self.ctx = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+        self.workers: List[_Worker] = []
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def _spawn(self) -> _Worker:
+        return _Worker(self.ctx, self.fn, self.limits["worker_memory_mb"])
+
+    def close(self):
+        for w in self.workers:
+            try:
+                w.conn.send(None)
+            except (OSError, BrokenPipeError):
+                pass
+        for w in self.workers:
+            w.proc.join(2)
+            if w.proc.is_alive():
+                w.kill()
+            else:
+                w.conn.close()
+        self.workers = []
+
+    def imap(self, jobs: Iterable[tuple]) -> Iterator[Tuple[int, dict]]:
+        """Run ``fn(*job)`` for each job; yield (index, result) in completion order."""
+        pending = iter(enumerate(jobs))
+        timeout = float(self.limits["worker_timeout_s"])
+        while len(self.workers) < self.n:
+            self.workers.append(self._spawn())
+        busy: Dict[object, _Worker] = {}
+        exhausted = False
+
+        def feed(w: _Worker) -> bool:
+            nonlocal exhausted
+            if exhausted:
+                return False
+            try:
+                key, args = next(pending)
+            except StopIteration:
+                exhausted = True
+                return False
+            w.job = (key, time.monotonic())
+            w.conn.send((key, args))
+            busy[w.conn] = w
+            return True
+
+        for w in list(self.workers):
+            feed(w)
+        while busy:
+            now = time.monotonic()
+            wait_for = max(0.0, min(w.job[1] + timeout for w in busy.values()) - now)
+            ready = _wait(list(busy), timeout=wait_for + 0.01)
+            for conn in ready:
+                w = busy.pop(conn)
+                key = w.job[0]
+                try:
+                    got_key, result = conn.recv()
+                except (EOFError, OSError):  # the worker died: SIGABRT in a parser, OOM kill
+                    yield key, crash_result("file-unreadable", "读取时解析程序异常终止")
+                    w = self._replace(w)
+                    feed(w)
+                    continue
+                w.job = None
+                yield got_key, result
+                feed(w)
+            now = time.monotonic()
+            for conn, w in list(busy.items()):
+                if w.job and now - w.job[1] > timeout:
+                    busy.pop(conn)
+                    key = w.job[0]
+                    w = self._replace(w)
+                    yield key, crash_result("file-too-large", f"读取超过 {timeout:g} 秒")
+                    feed(w)
+
+    def _replace(self, w: _Worker) -> _Worker:
+        w.kill()
+        new = self._spawn()
+        self.workers[self.workers.index(w)] = new
+        return new

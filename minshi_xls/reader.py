@@ -1,0 +1,232 @@
+"""Reading a returned fill-in workbook: whatever sheet it is in, wherever its rows moved.
+
+Runs inside a guard worker (:func:`read_guarded`) and returns plain, picklable data: the ``_meta``
+identity, the header block (填报单位, 填报人, ...), and every table found by its header texts in
+any sheet, with each row keyed by its 指标编号 and every value carrying its sheet and A1 cell.
+Nothing is validated here (that is :mod:`minshi_xls.rules`); this module only makes sure that
+what it reports is what the file holds, at the cell where it is.
+
+python-calamine does the reading (20-40x faster than openpyxl). Its traps, all handled here:
+``to_python()`` skips leading empty rows/columns unless ``skip_empty_area=False`` (positions
+would shift); it reads '' for error cells and drops formulas with no cached value, so an input
+cell that reads empty is looked up in the sheet XML (xlsx) to tell formula-no-value from empty;
+the format is taken from the bytes, not the file name.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import html
+import io
+import re
+import unicodedata
+import zipfile
+from typing import Dict, List, Optional, Tuple
+
+import python_calamine as pc
+
+from minshi_xls import columns as C
+from minshi_xls import guard
+
+#: How far down a sheet the header row is looked for (rows inserted above the table included).
+HEADER_SEARCH_ROWS = 40
+LEAD, CO = "lead", "co"
+_LABELS = {"unit": C.UNIT_LABEL, "reporter": C.REPORTER_LABEL, "phone": C.PHONE_LABEL,
+           "date": C.DATE_LABEL}
+_PERIOD_IN_TITLE = re.compile(r"(\d{4})\s*年\s*(\d{1,2})\s*月")
+
+
+def norm_text(v) -> str:
+    """Header/label comparison key: NFKC (full-width brackets, colons) without any whitespace."""
+    if v is None:
+        return ""
+    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", str(v)))
+
+
+def a1(row0: int, col0: int) -> str:
+    """0-based (row, col) -> "B5"."""
+    col, letters = col0 + 1, ""
+    while col:
+        col, rem = divmod(col - 1, 26)
+        letters = chr(65 + rem) + letters
+    return f"{letters}{row0 + 1}"
+
+
+def _plain(v):
+    """Calamine values made picklable and ledger-friendly (dates as ISO text)."""
+    if isinstance(v, (_dt.datetime, _dt.date, _dt.time)):
+        return v.isoformat()
+    if isinstance(v, _dt.timedelta):
+        return str(v)
+    return v
+
+
+_HEADER_KEYS = {kind: {norm_text(c.header): c.key for c in cols}
+                for kind, cols in ((LEAD, C.LEAD_COLUMNS), (CO, C.CO_COLUMNS))}
+_ONLY = {LEAD: set(_HEADER_KEYS[LEAD]) - set(_HEADER_KEYS[CO]),
+         CO: set(_HEADER_KEYS[CO]) - set(_HEADER_KEYS[LEAD])}
+_ID_HEADER = norm_text(C.column(C.LEAD_COLUMNS, "indicator_id").header)
+
+
+def _find_header(rows: List[list]) -> Optional[Tuple[int, str, Dict[str, int]]]:
+    """(row index, table kind, {column key: column index}) of the first header row."""
+    for r, row in enumerate(rows[:HEADER_SEARCH_ROWS]):
+        texts = [norm_text(v) if isinstance(v, str) else "" for v in row]
+        if _ID_HEADER not in texts:
+            continue
+        scores = {k: sum(t in _ONLY[k] for t in texts) for k in (LEAD, CO)}
+        kind = LEAD if scores[LEAD] >= scores[CO] else CO
+        if scores[kind] == 0:
+            continue
+        cols: Dict[str, int] = {}
+        for c, t in enumerate(texts):
+            key = _HEADER_KEYS[kind].get(t)
+            if key and key not in cols:
+                cols[key] = c
+        return r, kind, cols
+    return None
+
+
+def _label_values(rows: List[list], upto: int, sheet: str, out: dict) -> None:
+    """填报单位：X and friends above the table; the value is after the colon or in a cell to
+    the right."""
+    for r in range(min(upto, len(rows))):
+        row = rows[r]
+        for c, v in enumerate(row):
+            if not isinstance(v, str) or not v:
+                continue
+            t = norm_text(v)
+            if "title" not in out and _PERIOD_IN_TITLE.search(t):
+                out["title"] = (v, sheet, a1(r, c))
+            for key, label in _LABELS.items():
+                lab = norm_text(label)
+                bare = lab.rstrip(":")
+                if key in out or not t.startswith(bare):
+                    continue
+                rest = t[len(bare):].lstrip(":")
+                if rest:
+                    out[key] = (v.split("：", 1)[-1].split(":", 1)[-1].strip(), sheet, a1(r, c))
+                    continue
+                for c2 in range(c + 1, len(row)):
+                    if row[c2] not in ("", None):
+                        out[key] = (_plain(row[c2]), sheet, a1(r, c2))
+                        break
+
+
+def _read_meta(rows: List[list]) -> Tuple[dict, List[tuple]]:
+    meta: Dict[str, str] = {}
+    table: List[tuple] = []
+    r = 0
+    while r < len(rows) and rows[r] and rows[r][0] not in ("", None):
+        key = str(rows[r][0]).strip()
+        meta[key] = C._norm(rows[r][1]) if len(rows[r]) > 1 else ""
+        r += 1
+    width = len(C.META_ROW_HEADER)
+    for row in rows[r:]:
+        cells = [C._norm(v) for v in row[:width]] + [""] * (width - len(row[:width]))
+        if not any(cells) or tuple(cells) == C.META_ROW_HEADER:
+            continue
+        table.append(tuple(cells))
+    return meta, table
+
+
+def read_workbook(data: bytes, fmt: str) -> dict:
+    """Everything the rules need from one workbook, as plain data."""
+    wb = pc.CalamineWorkbook.from_filelike(io.BytesIO(data))
+    out: dict = {"sheets": list(wb.sheet_names), "meta": None, "meta_rows": [], "labels": {},
+                 "tables": [], "formula_cells": {}}
+    hidden = {m.name for m in wb.sheets_metadata if m.visible != pc.SheetVisibleEnum.Visible}
+    for name in wb.sheet_names:
+        sheet = wb.get_sheet_by_name(name)
+        rows = sheet.to_python(skip_empty_area=False)
+        if name == C.SHEET_META or (name in hidden and rows and rows[0] and
+                                    rows[0][0] == C.META_KEYS[0]):
+            out["meta"], out["meta_rows"] = _read_meta(rows)
+            continue
+        found = _find_header(rows)
+        if found is None:
+            if name not in hidden:
+                _label_values(rows, HEADER_SEARCH_ROWS, name, out["labels"])
+            continue
+        hr, kind, cols = found
+        _label_values(rows, hr, name, out["labels"])
+        id_col = cols.get("indicator_id")
+        table_rows = []
+        for r in range(hr + 1, len(rows)):
+            row = rows[r]
+            ident = row[id_col] if id_col is not None and id_col < len(row) else ""
+            if ident in ("", None):
+                continue  # blank, spacer or a unit's own sub-total row: only rows with ids count
+            cells = {key: (_plain(row[c]) if c < len(row) else "", a1(r, c))
+                     for key, c in cols.items()}
+            table_rows.append({"row": r + 1, "id": C._norm(ident), "cells": cells})
+        out["tables"].append({"sheet": name, "kind": kind, "header_row": hr + 1,
+                              "columns": {k: a1(hr, c)[:-len(str(hr + 1))]
+                                          for k, c in cols.items()},
+                              "rows": table_rows})
+    if fmt in ("xlsx", "xlsm"):
+        out["formula_cells"] = _formula_cells(data, out["tables"])
+    return out
+
+
+_WB_SHEET = re.compile(rb'<(?:\w+:)?sheet\b[^>]*?\bname="([^"]*)"[^>]*?\br:id="([^"]*)"')
+_REL = re.compile(rb'<Relationship\b[^>]*?\bId="([^"]*)"[^>]*?\bTarget="([^"]*)"')
+_REL2 = re.compile(rb'<Relationship\b[^>]*?\bTarget="([^"]*)"[^>]*?\bId="([^"]*)"')
+_CELL = re.compile(rb'<c\b([^>]*?)(/?)>(<f|<v|<is)?')
+_REF = re.compile(rb'\br="([A-Z]+[0-9]+)"')
+
+
+def _formula_cells(data: bytes, tables: List[dict]) -> Dict[str, List[str]]:
+    """Input cells that read empty but hold a formula or an error (xlsx only): calamine cannot
+    tell them from empty cells. Only sheets with such empty input cells are looked at."""
+    number_keys = {c.key for c in C.LEAD_COLUMNS + C.CO_COLUMNS
+                   if c.number and c.kind in (C.INPUT, C.PLAN)}
+    wanted: Dict[str, set] = {}
+    for t in tables:
+        for row in t["rows"]:
+            for key, (v, ref) in row["cells"].items():
+                if key in number_keys and v in ("", None):
+                    wanted.setdefault(t["sheet"], set()).add(ref)
+    if not wanted:
+        return {}
+    z = zipfile.ZipFile(io.BytesIO(data))
+    wbxml = z.read("xl/workbook.xml")
+    rels = z.read("xl/_rels/workbook.xml.rels")
+    targets = {i.decode(): t.decode() for i, t in _REL.findall(rels)}
+    targets.update({i.decode(): t.decode() for t, i in _REL2.findall(rels)})
+    out: Dict[str, List[str]] = {}
+    for name, rid in _WB_SHEET.findall(wbxml):
+        sheet = html.unescape(name.decode("utf-8"))
+        if sheet not in wanted:
+            continue
+        target = targets.get(rid.decode(), "")
+        part = target.lstrip("/") if target.startswith("/") else "xl/" + target
+        try:
+            xml = z.read(part)
+        except KeyError:
+            continue
+        hits = []
+        for m in _CELL.finditer(xml):
+            attrs, closed, child = m.groups()
+            ref = _REF.search(attrs)
+            if not ref or ref.group(1).decode() not in wanted[sheet]:
+                continue
+            if child == b"<f" or b't="e"' in attrs:
+                hits.append(ref.group(1).decode())
+        out[sheet] = hits
+    return out
+
+
+def read_guarded(name: str, data: bytes, limits: Optional[dict] = None) -> dict:
+    """Guard, then read (the job a :class:`guard.WorkerPool` worker runs for each file)."""
+    ins = guard.inspect(data, limits)
+    result = {"format": ins.format, "findings": list(ins.findings), "workbook": None}
+    if ins.fatal:
+        return result
+    try:
+        result["workbook"] = read_workbook(data, ins.format)
+    except pc.PasswordError:
+        result["findings"].append(("file-encrypted", ""))
+    except (pc.CalamineError, pc.XmlError, pc.ZipError, zipfile.BadZipFile, ValueError,
+            KeyError, OSError) as e:
+        result["findings"].append(("file-unreadable", f"{type(e).__name__}: {e}"[:200]))
+    return result

@@ -1,0 +1,91 @@
+"""The table's structure: template-modified (locked content changed), missing-row, unknown-row.
+
+Rows are matched by 指标编号, never by position, so inserted, deleted and re-ordered rows are
+fine as long as every expected id is there once. The expected rows are the ones the template was
+generated with (the ``_meta`` row table), else what the master says the unit reports.
+"""
+from __future__ import annotations
+
+from typing import Dict, Iterator, Optional, Tuple
+
+from minshi_xls import columns as C
+from minshi_xls import numbers as N
+from minshi_xls.issues import Issue
+from minshi_xls.reader import CO, LEAD
+from minshi_xls.rules import COLUMNS, KIND_OF_SHEET, SHEET_OF_KIND
+
+
+def expected_rows(ctx) -> Optional[Dict[str, Tuple[str, Optional[str]]]]:
+    """indicator_id -> (table kind, _meta fingerprint or None); None when nothing is known."""
+    meta = ctx.meta_rows()
+    if meta:
+        return {i: (KIND_OF_SHEET.get(r[0], LEAD), r[3] or None) for i, r in meta.items()}
+    if ctx.master and ctx.unit:
+        from minshi_xls.templates import rows_for
+        include = bool((ctx.config or {}).get("templates", {}).get("include_co_bureaus", False))
+        got = rows_for(ctx.master, ctx.unit, include)
+        out = {ind.id: (LEAD, None) for _, ind in got.lead}
+        out.update({ind.id: (CO, None) for _, ind in got.co})
+        return out
+    return None
+
+
+def rows(ctx) -> Iterator[Issue]:
+    expected = expected_rows(ctx)
+    if expected is None:
+        return
+    seen = set()
+    for row in ctx.rows():
+        want = expected.get(row.id)
+        if want is None or want[0] != row.kind or (row.kind, row.id) in seen:
+            yield ctx.issue("unknown-row", row, "indicator_id", value=row.id)
+            continue
+        seen.add((row.kind, row.id))
+    sheets = {t["kind"]: t["sheet"] for t in ctx.workbook.get("tables", [])}
+    for ind_id, (kind, _) in expected.items():
+        if (kind, ind_id) not in seen:
+            yield ctx.issue("missing-row", sheet=sheets.get(kind, SHEET_OF_KIND[kind]),
+                            indicator_id=ind_id)
+
+
+def _same(a, b) -> bool:
+    if C._norm(a) == C._norm(b):
+        return True
+    x, y = N.parse(a), N.parse(b)
+    return x.kind == y.kind == N.OK and abs(x.number - y.number) < 1e-9
+
+
+def _master_values(ctx, row) -> Optional[dict]:
+    found = ctx.indicator(row)
+    if not found:
+        return None
+    from minshi_xls.templates import co_values, lead_values
+    task, ind = found
+    if row.kind == LEAD:
+        return lead_values(task, ind, {})
+    return co_values(ctx.master, ctx.unit, task, ind)
+
+
+def template_modified(ctx) -> Iterator[Issue]:
+    """Locked cells against the master; without it, the row's ``_meta`` fingerprint."""
+    meta = ctx.meta_rows()
+    for row in ctx.rows():
+        cols = COLUMNS[row.kind]
+        keys = [c.key for c in C.locked_columns(cols)]
+        plan_locked = not ctx.plan_is_input(row) if row.kind == LEAD else False
+        if plan_locked:
+            keys += [c.key for c in C.plan_columns(cols)]
+        expected = _master_values(ctx, row)
+        if expected is not None:
+            for key in keys:
+                if row.ref(key) and not _same(row.value(key), expected.get(key)):
+                    yield ctx.issue("template-modified", row, key,
+                                    expected=N.raw_text(expected.get(key)) or "（空）")
+            continue
+        m = meta.get(row.id)
+        if m is None or not m[3]:
+            continue
+        read = {k: row.value(k) for k in keys}
+        if C.row_fingerprint(cols, read, plan_locked) != m[3]:
+            yield ctx.issue("template-modified", row, "indicator_id",
+                            expected="下发时的内容", value=f"第 {row.row} 行的锁定内容")

@@ -94,7 +94,7 @@ LINE_HEIGHT = 14.0  # points per wrapped line at FONT_SIZE with a CJK font (Noto
 def text_lines(text, width: float) -> int:
     """Lines ``text`` wraps to in a column ``width`` characters wide (an estimate that errs on
     the tall side: a clipped task text is worse than a little white space)."""
-    per_line = max(1.0, width - 1.5)
+    per_line = max(1.0, float(width))
     return sum(max(1, math.ceil(display_width(part) / per_line))
                for part in str(text or "").split("\n"))
 

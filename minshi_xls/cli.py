@@ -58,6 +58,57 @@ def main():  # console-script entry point
 
 # --- import / master (issue 2) ---------------------------------------------------------------
 
+def echo_issues(found) -> None:
+    """One line per issue: [错误] 任务!G5 单位未登记：message (the notice's line number as 第N行)."""
+    from minshi_xls.issues import SEVERITY_LABELS
+    for i in found:
+        where = f"{i.sheet}!{i.cell}" if i.sheet else (f"第{i.cell}行" if i.cell else "")
+        click.echo(f"[{SEVERITY_LABELS.get(i.severity, i.severity)}] {where} {i.title}：{i.message}")
+
+
+@cli.command("import")
+@click.argument("notice", required=False, type=click.Path(dir_okay=False))
+@click.option("-o", "--out", default=settings.DEFAULT_MASTER, show_default=True,
+              type=click.Path(dir_okay=False), help="输出的总表（.xlsx）")
+@click.option("--json", "json_path", default=None, type=click.Path(dir_okay=False),
+              help="同时输出 JSON（UTF-8）")
+@click.option("--units", default=None, type=click.Path(dir_okay=False),
+              help="单位名册（含“单位”表的 .xlsx 或 .json），代替内置的连云港名册")
+@click.option("--force", is_flag=True, help="总表已存在时仍重新导入（先备份原总表）")
+@fatal_as_exit2
+def import_cmd(notice, out, json_path, units, force):
+    """导入民生实事通知（.txt/.docx/.pdf），生成可人工修改的总表。
+
+    NOTICE 默认为内置的 2024 年连云港通知。总表已存在时不覆盖，除非加 --force。
+    """
+    from minshi_xls.master import import_notice
+    result = import_notice(notice, out, json_path=json_path, units=units, force=force)
+    click.echo(result.summary())
+    echo_issues(result.issues)
+    sys.exit(0 if result.report.valid else 1)
+
+
+@cli.group("master")
+def master_group():
+    """总表（master.xlsx）的检查。"""
+
+
+@master_group.command("check")
+@click.argument("file", required=False, default=settings.DEFAULT_MASTER,
+                type=click.Path(dir_okay=False))
+@fatal_as_exit2
+def master_check_cmd(file):
+    """检查人工修改后的总表：编号重复、单位未登记、目标不是数字、缺少牵头单位等。
+
+    FILE 默认为 output/master.xlsx；有错误时退出码为 1。
+    """
+    from minshi_xls.master import check_master, check_summary
+    report = check_master(file)
+    click.echo(check_summary(report))
+    echo_issues(report.issues)
+    sys.exit(0 if report.valid else 1)
+
+
 # --- templates (issue 3) ---------------------------------------------------------------------
 
 @contextlib.contextmanager
@@ -108,6 +159,116 @@ def templates_cmd(master, period, out_dir, deadline, db, config_path):
 
 # --- collect / check (issue 4) ---------------------------------------------------------------
 
+JSON_OPTION = click.option("--json", "json_path", default=None, type=click.Path(dir_okay=False),
+                           help="把全部问题记录写入此 JSON 文件")
+
+
+@cli.command("collect")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True))
+@PERIOD_OPTION
+@DB_OPTION
+@MASTER_OPTION
+@click.option("--received", default=None,
+              help="接收时间（ISO，如 2024-07-03T10:00），覆盖文件修改时间/邮件时间")
+@JSON_OPTION
+@CONFIG_OPTION
+@fatal_as_exit2
+def collect_cmd(paths, period, db, master, received, json_path, config_path):
+    """收取报表：读取文件、文件夹、.zip 和 .eml 中的填报表，逐格校验，原件和数据存入台账。
+
+    有问题的报表在台账旁的 annotated/<月份>/ 下生成问题标注副本。退出码：0 无错误，1 有错误，2 无法运行。
+    """
+    from minshi_xls import collect
+    with progress_bar("收取报表") as progress:
+        result = collect.run(paths, period, db, master, config_path, received, json_path,
+                             progress)
+    for line in result.summary_lines():
+        click.echo(line)
+    sys.exit(result.exit_code)
+
+
+@cli.command("check")
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True))
+@click.option("--annotate", is_flag=True, help="在原文件旁生成问题标注副本（<文件名>_问题标注.xlsx）")
+@JSON_OPTION
+@MASTER_OPTION
+@CONFIG_OPTION
+@fatal_as_exit2
+def check_cmd(files, annotate, json_path, master, config_path):
+    """只校验不入账：报送前自查填报表（总表不存在时按报表标识页校验锁定内容）。"""
+    from minshi_xls import collect
+    report = collect.check(files, master, annotate, json_path, config_path)
+    for line in collect.check_lines(report):
+        click.echo(line)
+    sys.exit(int(not report.valid))
+
 # --- reconcile / summary / status / demo (issue 5) -------------------------------------------
+
+OUT_OPTION = click.option("-o", "--out", "out_dir", default=None, type=click.Path(file_okay=False),
+                          help="输出文件夹（默认 output/<月份>/）")
+
+
+@cli.command("reconcile")
+@PERIOD_OPTION
+@OUT_OPTION
+@MASTER_OPTION
+@DB_OPTION
+@CONFIG_OPTION
+@fatal_as_exit2
+def reconcile_cmd(period, out_dir, master, db, config_path):
+    """汇总本月数据，生成进展汇总表（2024年1-6月民生实事进展汇总表.xlsx）和明细 CSV。
+
+    有问题也照常生成（问题列在“校验问题”表）；无法生成时退出码为 2。
+    """
+    from minshi_xls import reconcile
+    with progress_bar("汇总") as progress:
+        result = reconcile.run(master, period, db, out_dir, config_path, progress)
+    for line in result.summary_lines():
+        click.echo(line)
+
+
+@cli.command("summary")
+@PERIOD_OPTION
+@OUT_OPTION
+@MASTER_OPTION
+@DB_OPTION
+@CONFIG_OPTION
+@fatal_as_exit2
+def summary_cmd(period, out_dir, master, db, config_path):
+    """输出本月通报文字，并保存为 output/<月份>/通报_<月份>.txt。"""
+    from minshi_xls import summary
+    text, path = summary.run(master, period, db, out_dir, config_path)
+    click.echo(text)
+    click.echo(f"\n已保存：{path}")
+
+
+@cli.command("status")
+@PERIOD_OPTION
+@MASTER_OPTION
+@DB_OPTION
+@CONFIG_OPTION
+@fatal_as_exit2
+def status_cmd(period, master, db, config_path):
+    """列出应报送单位的报送情况（未报送的在前）。"""
+    from minshi_xls import reconcile
+    for line in reconcile.status_table(reconcile.compute_period(master, period, db, config_path)):
+        click.echo(line)
+
+
+@cli.command("demo")
+@click.argument("folder", required=False, default="minshi_demo",
+                type=click.Path(file_okay=False))
+@fatal_as_exit2
+def demo_cmd(folder):
+    """在一个新文件夹中用内置的2024年通知完整演示一遍：导入 → 填报表 → 模拟报送 → 收取 → 汇总 → 通报。
+
+    FOLDER 默认为当前目录下的 minshi_demo/。
+    """
+    from minshi_xls import demo
+    with progress_bar("演示") as progress:
+        result = demo.run_demo(folder, progress)
+    for line in result.summary_lines():
+        click.echo(line)
+
 
 # --- send / fetch / remind (issue 6) ---------------------------------------------------------

@@ -40,6 +40,7 @@ UNIDENTIFIED = "_unidentified"
 #: little work, large enough that commits do not dominate a 1,000-file run.
 BATCH = 25
 MAX_NESTING = 3
+ANNOTATED_SUFFIX = "_问题标注"
 
 
 @dataclass
@@ -174,7 +175,10 @@ def expand_paths(paths: Iterable, config: Optional[dict] = None) -> Iterator[Inc
     for p in paths:
         p = Path(p)
         if p.is_dir():
-            files = sorted(f for f in p.rglob("*") if f.is_file() and not f.name.startswith(("~$", "."))
+            # Annotated copies we wrote (check --annotate) are not returns: skipped in folders.
+            files = sorted(f for f in p.rglob("*") if f.is_file()
+                           and not f.name.startswith(("~$", "."))
+                           and not f.stem.endswith(ANNOTATED_SUFFIX)
                            and f.suffix.lower() in SPREADSHEET_EXT + (".zip", ".eml"))
         elif p.is_file():
             files = [p]
@@ -303,6 +307,7 @@ class CollectResult:
     rows: List[SummaryRow] = field(default_factory=list)
     issues: List[I.Issue] = field(default_factory=list)
     db_path: Optional[str] = None
+    master_used: bool = True
 
     @property
     def report(self) -> I.Report:
@@ -315,6 +320,44 @@ class CollectResult:
     def to_json(self) -> dict:
         return {"period": self.period, "files": [r.__dict__ for r in self.rows],
                 "issues": [i.to_dict() for i in self.issues]}
+
+    def summary_lines(self, max_issues: int = 200) -> List[str]:
+        """The per-unit table, then every error and warning with its cell (Chinese, for the
+        clerk)."""
+        head = ("单位", "文件", "接收时间", "状态", "接收行数", "错误", "警告")
+        body = [(r.unit, r.file, r.received[:16].replace("T", " "),
+                 STATUS_LABELS.get(r.status, r.status), str(r.accepted_rows), str(r.errors),
+                 str(r.warnings)) for r in self.rows]
+        lines = _table(head, body)
+        units = {r.unit for r in self.rows if r.unit != UNIDENTIFIED}
+        errors = sum(i.severity == I.ERROR for i in self.issues)
+        warnings = sum(i.severity == I.WARNING for i in self.issues)
+        lines.append(f"共 {len(self.rows)} 个文件、{len(units)} 个单位；错误 {errors} 个，警告 {warnings} 个。")
+        if not self.master_used:
+            lines.append("未找到总表，锁定内容按报表标识页校验。")
+        shown = [i for i in self.issues if i.severity != I.INFO]
+        for i in shown[:max_issues]:
+            lines.append(issue_line(i))
+        if len(shown) > max_issues:
+            lines.append(f"……另有 {len(shown) - max_issues} 个问题，见 --json 输出或台账 issues_v。")
+        return lines
+
+
+def issue_line(i: I.Issue) -> str:
+    """``[错误] 市卫健委 牵头任务!L6 not-a-number：message``."""
+    where = f"{i.sheet}!{i.cell}" if i.sheet and i.cell else (i.sheet or PurePosixPath(
+        str(i.file or "").replace("\\", "/")).name)
+    return (f"[{I.SEVERITY_LABELS.get(i.severity, i.severity)}] {i.unit or '?'} {where} "
+            f"{i.code}：{i.message}")
+
+
+def _table(head: Sequence[str], body: Sequence[Sequence[str]]) -> List[str]:
+    from minshi_xls.xlsx_style import display_width
+    widths = [max(display_width(r[c]) for r in [head, *body]) for c in range(len(head))]
+
+    def fmt(r):
+        return "  ".join(str(v) + " " * (w - display_width(v)) for v, w in zip(r, widths)).rstrip()
+    return [fmt(head), "  ".join("-" * w for w in widths)] + [fmt(r) for r in body]
 
 
 STATUS_LABELS = {"accepted": "已接收", "rejected": "退回", "superseded": "已被替代",
@@ -525,7 +568,7 @@ def _order(items: Iterable[Incoming], received: Optional[str]) -> List[Incoming]
 
 def ingest(items: Iterable[Incoming], period: str, db_path=settings.DEFAULT_DB,
            master: Optional[Master] = None, config: Optional[dict] = None,
-           progress: Optional[Callable[[int], None]] = None, received: Optional[str] = None,
+           progress: Optional[Callable[..., None]] = None, received: Optional[str] = None,
            annotate_dir=None, workers: Optional[int] = None) -> CollectResult:
     """Validate and record arrived files for ``period`` (see the module docstring)."""
     settings.period_parts(period)
@@ -535,7 +578,7 @@ def ingest(items: Iterable[Incoming], period: str, db_path=settings.DEFAULT_DB,
     items = _order(items, received)
     result = CollectResult(period, db_path=str(db_path))
     led = _Ledger(db_path, period)
-    batch = 0
+    batch = done = 0
     try:
         led.con.execute("BEGIN IMMEDIATE")
         for item, parsed in _parsed(items, config, workers):
@@ -551,8 +594,9 @@ def ingest(items: Iterable[Incoming], period: str, db_path=settings.DEFAULT_DB,
                 led.con.execute("COMMIT")
                 led.con.execute("BEGIN IMMEDIATE")
                 batch = 0
+            done += 1
             if progress:
-                progress(1)
+                progress(done, len(items), item.name)
         led.con.execute("COMMIT")
     except BaseException:
         if led.con.in_transaction:
@@ -569,22 +613,53 @@ def _annotate(ev: Evaluation, folder: Path, period: Optional[str]) -> Optional[P
     unit = safe_name(ev.identity.unit) if ev.identity.unit else UNIDENTIFIED
     stem = PurePosixPath(ev.item.name).stem
     prefix = "" if unit in stem else f"{unit}_"
-    dest = folder / f"{prefix}{stem}_问题标注.xlsx"
+    dest = folder / f"{prefix}{stem}{ANNOTATED_SUFFIX}.xlsx"
     return annotate.write_annotated(ev.item.data, ev.format, ev.issues, dest)
 
 
 def collect_paths(paths: Sequence, period: str, db_path=settings.DEFAULT_DB,
                   master: Optional[Master] = None, config: Optional[dict] = None,
-                  progress: Optional[Callable[[int], None]] = None,
-                  received: Optional[str] = None, annotate_dir=None,
-                  on_total: Optional[Callable[[int], None]] = None) -> CollectResult:
-    """:func:`expand_paths` then :func:`ingest`; ``on_total`` learns the file count first (for a
-    progress bar)."""
+                  progress: Optional[Callable[..., None]] = None,
+                  received: Optional[str] = None, annotate_dir=None) -> CollectResult:
+    """:func:`expand_paths` then :func:`ingest`."""
     config = config or settings.load_config()
+    settings.period_parts(period)
     items = list(expand_paths(paths, config))
-    if on_total:
-        on_total(len(items))
     return ingest(items, period, db_path, master, config, progress, received, annotate_dir)
+
+
+def load_master(path, required: bool) -> Optional[Master]:
+    """The master list at ``path``; None when it is absent and not required (returns are then
+    checked against their own ``_meta`` fingerprints)."""
+    if not path or not Path(path).is_file():
+        if required:
+            raise MinshiError(f"找不到总表 {path}。请先运行 minshi import 导入通知生成总表。")
+        return None
+    from minshi_xls.master import read_master
+    got = read_master(path)
+    return got[0] if isinstance(got, tuple) else got
+
+
+def run(paths: Sequence, period: str, db_path=settings.DEFAULT_DB, master_path=None,
+        config_path=None, received: Optional[str] = None, json_path=None,
+        progress: Optional[Callable[..., None]] = None, annotate: bool = True) -> CollectResult:
+    """``minshi collect``: annotated copies of returns with problems go to
+    ``<db folder>/annotated/<period>/``; ``json_path`` gets the issue records."""
+    config = settings.load_config(config_path)
+    master = load_master(master_path, required=False)
+    annotate_dir = Path(db_path).resolve().parent / "annotated" / period if annotate else None
+    result = collect_paths(paths, period, db_path, master, config, progress, received,
+                           annotate_dir)
+    result.master_used = master is not None
+    if json_path:
+        write_json(result.to_json(), json_path)
+    return result
+
+
+def write_json(obj: dict, path) -> None:
+    import json
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    Path(path).write_text(json.dumps(obj, ensure_ascii=False, indent=1), encoding="utf-8")
 
 
 def check_files(paths: Sequence, master: Optional[Master] = None, annotate: bool = False,
@@ -593,10 +668,10 @@ def check_files(paths: Sequence, master: Optional[Master] = None, annotate: bool
     """Validate files without recording anything (a bureau checking before it sends).
 
     With ``annotate`` an annotated copy ``<name>_问题标注.xlsx`` is written next to each file
-    with issues (or into ``annotate_dir``)."""
+    with issues (or into ``annotate_dir``); ``report.stats["annotated"]`` lists them."""
     config = config or settings.load_config()
     items = _order(expand_paths(paths, config), None)
-    report = I.Report(stats={"files": 0, "returns": []})
+    report = I.Report(stats={"files": 0, "returns": [], "annotated": []})
     for item, parsed in _parsed(items, config, None):
         ev = evaluate(item, parsed, master, config, period, lambda u, p: {})
         report.extend(ev.issues)
@@ -604,11 +679,36 @@ def check_files(paths: Sequence, master: Optional[Master] = None, annotate: bool
         report.stats["returns"].append({"file": item.source_path, "unit": ev.identity.unit,
                                         "period": ev.identity.period, "status": ev.status,
                                         "accepted_rows": ev.accepted_rows})
-        if annotate and ev.workbook is not None and ev.issues:
+        if annotate and ev.workbook is not None and any(i.severity != I.INFO for i in ev.issues):
             src = Path(item.source_path)
             folder = Path(annotate_dir) if annotate_dir else (
-                src.parent if src.exists() else Path("."))
+                src.parent if src.is_file() else Path("."))
             from minshi_xls import annotate as A
-            A.write_annotated(item.data, ev.format, ev.issues,
-                              folder / f"{PurePosixPath(item.name).stem}_问题标注.xlsx")
+            report.stats["annotated"].append(str(A.write_annotated(
+                item.data, ev.format, ev.issues,
+                folder / f"{PurePosixPath(item.name).stem}{ANNOTATED_SUFFIX}.xlsx")))
     return report
+
+
+def check(paths: Sequence, master_path=None, annotate: bool = False, json_path=None,
+          config_path=None) -> I.Report:
+    """``minshi check``: the master is used when it exists (else ``_meta`` fingerprints)."""
+    config = settings.load_config(config_path)
+    report = check_files(paths, load_master(master_path, required=False), annotate, config)
+    if json_path:
+        write_json({"files": report.stats["returns"],
+                    "issues": [i.to_dict() for i in report.issues]}, json_path)
+    return report
+
+
+def check_lines(report: I.Report) -> List[str]:
+    """What ``minshi check`` prints."""
+    lines = []
+    for r in report.stats.get("returns", []):
+        lines.append(f"{r['file']}：{r['unit'] or '无法识别'} {r['period'] or ''} "
+                     f"{STATUS_LABELS.get(r['status'], r['status'])}，可接收 {r['accepted_rows']} 行")
+    lines.extend(issue_line(i) for i in report.issues)
+    lines.append(f"错误 {len(report.errors)} 个，警告 {len(report.warnings)} 个。")
+    for p in report.stats.get("annotated", []):
+        lines.append(f"问题标注：{p}")
+    return lines

@@ -672,13 +672,9 @@ def generate(master_path, period: str, out_dir=None, deadline=None, db=None,
              config_path=None, progress: Progress = None) -> TemplatesSummary:
     """``minshi templates``: read the master list, then :func:`write_templates` into
     ``out_dir`` (default ``templates/<period>/``)."""
-    from minshi_xls.master import read_master  # the import stage's reader (issue 2)
+    from minshi_xls.collect import load_master
     config = settings.load_config(config_path)
     settings.period_parts(period)
-    if not Path(master_path).is_file():
-        raise MinshiError(f"找不到总表 {master_path}。请先运行 minshi import 导入通知生成总表。")
-    master = read_master(master_path)
-    if isinstance(master, tuple):  # (master, issues)
-        master = master[0]
+    master = load_master(master_path, required=True)
     out = Path(out_dir) if out_dir else Path(settings.DEFAULT_TEMPLATES) / period
     return write_templates(master, period, out, deadline, config, db, progress)

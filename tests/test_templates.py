@@ -366,3 +366,21 @@ def test_garbage_ledger_is_tolerated(tmp_path):
     db = tmp_path / "not.sqlite"
     db.write_bytes(b"this is not a database" * 100)
     assert templates.previous_values(db, PERIOD, "市卫健委") == {}
+
+
+def test_cli_templates_after_import(workdir):
+    from click.testing import CliRunner
+    from minshi_xls.cli import cli
+    runner = CliRunner()
+    assert runner.invoke(cli, ["import"]).exit_code == 0
+    r = runner.invoke(cli, ["templates", "--period", PERIOD, "--deadline", "2024-07-08"])
+    assert r.exit_code == 0, r.output
+    files = sorted((workdir / "templates" / PERIOD).glob("2024-06_*.xlsx"))
+    assert f"已生成 {len(files)} 份填报表" in r.output and len(files) > 30
+    assert "截止日期 2024-07-08" in r.output and "未登记邮箱的单位" in r.output
+    keys, _ = meta(openpyxl.load_workbook(files[0]))
+    assert keys["deadline"] == "2024-07-08"
+    r = runner.invoke(cli, ["templates", "--period", "2024-6"])
+    assert r.exit_code == 2 and "YYYY-MM" in r.output
+    r = runner.invoke(cli, ["templates", "missing.xlsx", "--period", PERIOD])
+    assert r.exit_code == 2 and "minshi import" in r.output

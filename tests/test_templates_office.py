@@ -10,7 +10,7 @@ import openpyxl
 import pytest
 from pypdf import PdfReader
 
-from minshi_xls import columns as C, settings, templates
+from minshi_xls import collect, columns as C, settings, templates
 from minshi_xls.notice import load_bundled
 
 PERIOD = "2024-06"
@@ -91,6 +91,15 @@ def test_filled_and_resaved_by_libreoffice_stays_identifiable(books, tmp_path):
         cells = C.HEADER_CELLS[sheet]
         assert wb[sheet][cells[C.UNIT_LABEL][1]].value == unit
         assert wb[sheet][cells[C.REPORTER_LABEL][1]].value == "张伟"
+    # the return reader (collect) identifies the re-saved files and finds no changed content
+    report = collect.check_files([tmp_path / "lo" / p.name for p in paths.values()], master,
+                                 period=PERIOD, config=settings.DEFAULTS)
+    got = {r["unit"]: r for r in report.stats["returns"]}
+    assert set(got) == set(UNITS)
+    for unit in UNITS:
+        assert (got[unit]["period"], got[unit]["status"]) == (PERIOD, "accepted")
+        assert got[unit]["accepted_rows"] == len(filled[unit])
+    assert not report.errors, [(i.code, i.sheet, i.cell) for i in report.errors][:5]
 
 
 def compact(text):

@@ -51,10 +51,13 @@ DEFAULTS: Dict[str, Any] = {
         "worker_memory_mb": 1024,
     },
     "smtp": {"host": "", "port": 465, "security": "ssl", "user": "", "sender": "",
-             "password_env": "MINSHI_SMTP_PASSWORD"},
+             "password_env": "MINSHI_SMTP_PASSWORD",
+             "cafile": ""},  # a private CA's certificate (an office server's self-signed one)
     "imap": {"host": "", "port": 993, "security": "ssl", "user": "", "folder": "INBOX",
-             "password_env": "MINSHI_IMAP_PASSWORD"},
-    "mail": {"subject": "【民生实事月报】{year}年{month}月 {unit} 填报表", "retries": 2},
+             "password_env": "MINSHI_IMAP_PASSWORD", "cafile": ""},
+    "mail": {"subject": "【民生实事月报】{year}年{month}月 {unit} 填报表", "retries": 2,
+             "remind_subject": "【民生实事月报】{year}年{month}月 {unit} 填报提醒",
+             "retry_delay_s": 2.0},  # × the attempt number, before retrying a transient failure
 }
 
 

@@ -1,0 +1,228 @@
+"""Real mail servers on loopback for the mail tests (no mocks).
+
+An aiosmtpd SMTP server (:class:`SmtpSink`) that keeps what it receives and can refuse a
+recipient, defer or drop a message; and a dovecot IMAP server from a private config under a temp
+folder: ``DovecotServer.start()`` writes a small dovecot.conf
+(passwd-file passdb, static userdb, its own base_dir/state_dir/log, maildir under the folder),
+runs ``dovecot -c FILE`` on a free 127.0.0.1 port and waits until it greets. ``tls=True`` also
+serves implicit TLS (IMAPS) on a second port with a self-signed certificate made by openssl.
+Dovecot's login processes refuse to run as root, so the login user is dovenull and the internal
+user dovecot even when the tests run as root.
+"""
+from __future__ import annotations
+
+import os
+import pwd
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+import warnings
+from pathlib import Path
+from typing import Optional
+
+DOVECOT = "/usr/sbin/dovecot"
+USER = "office@minshi.test"
+PASSWORD = "imap-secret-123"
+
+
+def available() -> Optional[str]:
+    """None when a dovecot server can be started here, else the reason to skip."""
+    if not os.path.exists(DOVECOT):
+        return f"{DOVECOT} is missing (install dovecot-imapd; .ci/run does)"
+    return None
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _wait_greeting(port: int, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1) as s:
+                s.settimeout(2)
+                if s.recv(100).startswith(b"* OK"):
+                    return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError(f"dovecot did not answer on port {port}")
+
+
+class DovecotServer:
+    def __init__(self, root: Path, port: int, tls_port: Optional[int], cert: Optional[Path]):
+        self.root, self.port, self.tls_port, self.cert = root, port, tls_port, cert
+        self.user, self.password, self.host = USER, PASSWORD, "127.0.0.1"
+        self.conf = root / "dovecot.conf"
+        self.proc: Optional[subprocess.Popen] = None
+
+    @classmethod
+    def start(cls, tls: bool = False) -> "DovecotServer":
+        # Not under pytest's tmp_path: that is mode 0700 and the mail processes run as dovecot.
+        root = Path(tempfile.mkdtemp(prefix="minshi-dovecot-"))
+        root.chmod(0o755)
+        port = free_port()
+        tls_port = free_port() if tls else None
+        cert = None
+        if tls:
+            cert = root / "cert.pem"
+            subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+                            "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+                            "-keyout", str(root / "key.pem"), "-out", str(cert)],
+                           check=True, capture_output=True)
+        server = cls(root, port, tls_port, cert)
+        server._write_config()
+        # -F: stay in the foreground as our child, so stop() ends exactly this process.
+        with open(root / "stderr.log", "wb") as err:
+            server.proc = subprocess.Popen([DOVECOT, "-F", "-c", str(server.conf)],
+                                           stdin=subprocess.DEVNULL, stdout=err, stderr=err)
+        try:
+            _wait_greeting(port)
+        except RuntimeError:
+            server.stop()
+            logs = "".join(p.read_text(errors="replace") for p in
+                           (root / "stderr.log", root / "dovecot.log") if p.exists())
+            raise RuntimeError(f"dovecot did not start:\n{logs}")
+        return server
+
+    def _write_config(self) -> None:
+        r = self.root
+        if os.getuid() == 0:
+            mail = pwd.getpwnam("dovecot")
+            login_user, internal_user = "dovenull", "dovecot"
+        else:  # an unprivileged run: everything as the current user
+            mail = pwd.getpwuid(os.getuid())
+            login_user = internal_user = mail.pw_name
+        for d in ("base", "state", "mail"):
+            (r / d).mkdir()
+        os.chown(r / "mail", mail.pw_uid, mail.pw_gid)
+        (r / "passwd").write_text(f"{self.user}:{{PLAIN}}{self.password}\n")
+        ssl = "no"
+        listeners = f"  inet_listener imap {{\n    address = 127.0.0.1\n    port = {self.port}\n  }}\n"
+        if self.tls_port:
+            ssl = (f"yes\nssl_cert = <{r / 'cert.pem'}\nssl_key = <{r / 'key.pem'}\n"
+                   "ssl_min_protocol = TLSv1.2")
+            listeners += (f"  inet_listener imaps {{\n    address = 127.0.0.1\n"
+                          f"    port = {self.tls_port}\n    ssl = yes\n  }}\n")
+        else:
+            listeners += "  inet_listener imaps {\n    port = 0\n  }\n"
+        self.conf.write_text(f"""\
+protocols = imap
+listen = 127.0.0.1
+base_dir = {r / 'base'}
+state_dir = {r / 'state'}
+log_path = {r / 'dovecot.log'}
+info_log_path = {r / 'dovecot.log'}
+default_login_user = dovenull
+default_internal_user = dovecot
+ssl = {ssl}
+disable_plaintext_auth = no
+auth_mechanisms = plain login
+first_valid_uid = 1
+mail_location = maildir:{r / 'mail'}/%u
+passdb {{
+  driver = passwd-file
+  args = scheme=PLAIN username_format=%u {r / 'passwd'}
+}}
+userdb {{
+  driver = static
+  args = uid={mail.pw_uid} gid={mail.pw_gid} home={r / 'mail'}/%u
+}}
+service imap-login {{
+{listeners}}}
+service anvil {{
+  chroot =
+}}
+service imap-login {{
+  chroot =
+}}
+""".replace("default_login_user = dovenull", f"default_login_user = {login_user}")
+           .replace("default_internal_user = dovecot", f"default_internal_user = {internal_user}"))
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        shutil.rmtree(self.root, ignore_errors=True)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.stop()
+
+
+# --- SMTP -----------------------------------------------------------------------------------------
+
+class SmtpSink:
+    """aiosmtpd on 127.0.0.1 with AUTH (user/password below); keeps every message it accepts.
+
+    ``refuse``: addresses answered 550 at RCPT; ``defer``: address -> how many times DATA is
+    answered 451; ``drop``: address -> how many times the connection is cut at DATA.
+    """
+
+    user, password = "office@minshi.test", "smtp-secret-456"
+
+    def __init__(self):
+        from aiosmtpd.controller import Controller
+        from aiosmtpd.smtp import AuthResult
+
+        self.messages: list = []  # (mail_from, [rcpt], bytes)
+        self.refuse: set = set()
+        self.defer: dict = {}
+        self.drop: dict = {}
+        self.logins: list = []
+        sink = self
+
+        class Handler:
+            async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+                if address.lower() in sink.refuse:
+                    return "550 5.1.1 <%s>: Recipient address rejected: User unknown" % address
+                envelope.rcpt_tos.append(address)
+                return "250 OK"
+
+            async def handle_DATA(self, server, session, envelope):
+                for r in envelope.rcpt_tos:
+                    if sink.drop.get(r, 0) > 0:
+                        sink.drop[r] -= 1
+                        server.transport.close()
+                        return "421 4.4.2 connection dropped"
+                    if sink.defer.get(r, 0) > 0:
+                        sink.defer[r] -= 1
+                        return "451 4.3.0 Temporary failure, try again later"
+                sink.messages.append((envelope.mail_from, list(envelope.rcpt_tos),
+                                      envelope.original_content or envelope.content))
+                return "250 OK"
+
+        def authenticate(server, session, envelope, mechanism, auth_data):
+            ok = (auth_data.login.decode() == sink.user
+                  and auth_data.password.decode() == sink.password)
+            sink.logins.append(ok)
+            return AuthResult(success=ok, handled=False)  # handled=False: answer 535
+
+        self.port = free_port()
+        self.host = "127.0.0.1"
+        self.controller = Controller(Handler(), hostname=self.host, port=self.port,
+                                     authenticator=authenticate, auth_required=True,
+                                     auth_require_tls=False, decode_data=False)
+        with warnings.catch_warnings():  # AUTH without TLS: fine on loopback
+            warnings.simplefilter("ignore")
+            self.controller.start()
+
+    def reset(self) -> None:
+        self.messages.clear()
+        self.refuse.clear()
+        self.defer.clear()
+        self.drop.clear()
+        self.logins.clear()
+
+    def stop(self) -> None:
+        self.controller.stop()

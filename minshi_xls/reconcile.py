@@ -13,6 +13,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Callable, Dict, List, Optional, Tuple
 
+from minshi_xls import MinshiError
 from minshi_xls import issues as issues_mod
 from minshi_xls import ledger, progress, settings
 from minshi_xls.columns import CO_COLUMNS, LEAD_COLUMNS, STATUS_CHOICES, column
@@ -210,7 +211,7 @@ def _sort_units(master: Master, units) -> List[str]:
     return sorted(set(units), key=lambda u: (order.get(u, len(order)), u))
 
 
-def _leads(master: Master, task: Task) -> List[str]:
+def lead_units(master: Master, task: Task) -> List[str]:
     out: List[str] = []
     for tok in task.lead_units:
         for u in master.registry.expand(tok):
@@ -219,7 +220,7 @@ def _leads(master: Master, task: Task) -> List[str]:
     return out
 
 
-def _territorial_sharers(master: Master, task: Task, leads: List[str]) -> List[str]:
+def territorial_sharers(master: Master, task: Task, leads: List[str]) -> List[str]:
     out = []
     for u in task.responsible_units:
         unit = master.registry.get(u)
@@ -284,7 +285,7 @@ def _accepted_return_ids(con: sqlite3.Connection, period: str) -> List[int]:
 def _pick(master: Master, idx, task: Task, ind: Indicator) -> Tuple[Optional[Value], List[Value]]:
     """The lead figure shown (first lead unit in master order with an accepted one) and all."""
     found = []
-    for u in _leads(master, task):
+    for u in lead_units(master, task):
         v = idx.get((u, ind.id), {}).get(F_CUMULATIVE)
         if v is not None and v.number is not None:
             found.append(v)
@@ -349,7 +350,8 @@ def compute(master: Master, period: str, con: sqlite3.Connection,
     expected = expected_units(master, config)
     issue_counts = {(r["return_id"], r["severity"]): r["n"] for r in con.execute(
         "SELECT return_id, severity, COUNT(*) AS n FROM issues WHERE period = ? AND"
-        " return_id IS NOT NULL GROUP BY return_id, severity", (period,))}
+        " return_id IS NOT NULL AND source != 'reconcile' GROUP BY return_id, severity",
+        (period,))}
     returns: List[UnitReturn] = []
     for unit in _sort_units(master, list(expected) + list(by_unit)):
         versions = by_unit.get(unit, [])
@@ -381,7 +383,7 @@ def compute(master: Master, period: str, con: sqlite3.Connection,
     rows: List[Row] = []
     county_rows: List[CountyRow] = []
     for task, ind in master.rows():
-        leads = _leads(master, task)
+        leads = lead_units(master, task)
         row = Row(task=task, indicator=ind, leads=leads)
         rows.append(row)
         if not task.is_local:
@@ -414,7 +416,7 @@ def compute(master: Master, period: str, con: sqlite3.Connection,
             issue("status-disagrees", st, indicator_id=ind.id, value=row.unit_status,
                   expected=row.progress.status)
 
-        sharers = [] if ind.is_milestone else _territorial_sharers(master, task, leads)
+        sharers = [] if ind.is_milestone else territorial_sharers(master, task, leads)
         if sharers:
             figures = {}
             for u in sharers:
@@ -436,6 +438,14 @@ def compute(master: Master, period: str, con: sqlite3.Connection,
     for ur in returns:
         if ur.expected and not ur.returned:
             issue("not-returned", unit=ur.unit)
+    # This run's issues count against the return they concern (last run's were replaced).
+    by_return = {ur.return_id: ur for ur in returns if ur.return_id is not None}
+    for i, (rid, _) in zip(made, links):
+        if rid in by_return:
+            if i.severity == issues_mod.ERROR:
+                by_return[rid].errors += 1
+            elif i.severity == issues_mod.WARNING:
+                by_return[rid].warnings += 1
 
     task_status: Dict[str, str] = {}
     for task in master.tasks:
@@ -544,25 +554,78 @@ def workbook_name(period: str) -> str:
 
 def reconcile(master: Master, period: str, db_path, out_dir=None, config: Optional[dict] = None,
               now: Optional[datetime] = None,
-              progress_cb: Optional[Callable[[str], None]] = None) -> ReconcileResult:
-    """Reconcile ``period``: store history and issues, write the workbook and its 明细 CSV."""
+              progress: Optional[Callable[[int, int, str], None]] = None) -> ReconcileResult:
+    """Reconcile ``period``: store history and issues, write the workbook and its 明细 CSV.
+
+    ``progress(done, total, step)`` is called after each of the three steps.
+    """
     from minshi_xls import consolidated
 
     out = Path(out_dir) if out_dir else Path(settings.DEFAULT_OUTPUT) / period
     con = ledger.connect(db_path)
     try:
-        if progress_cb:
-            progress_cb("读取台账")
         rec = compute(master, period, con, config)
-        if progress_cb:
-            progress_cb("写入台账")
+        if progress:
+            progress(1, 3, "读取台账")
         store(con, rec)
+        if progress:
+            progress(2, 3, "写入台账")
     finally:
         con.close()
-    if progress_cb:
-        progress_cb("生成汇总表")
     stamp = (now or datetime.now()).replace(microsecond=0)
     wb = out / workbook_name(period)
-    csv_path = consolidated.write(rec, wb, generated_at=stamp)
+    office = (config or settings.DEFAULTS).get("office", {}).get("name") or None
+    csv_path = consolidated.write(rec, wb, generated_at=stamp, office=office)
+    if progress:
+        progress(3, 3, "生成汇总表")
     return ReconcileResult(workbook=wb, csv=csv_path, reconciliation=rec,
                            generated_at=stamp.isoformat(sep=" "))
+
+
+def open_inputs(master_path, period: str, db_path, config_path=None) -> Tuple[Master, dict]:
+    """The master and config for a command, with a clear error when the ledger is missing."""
+    from minshi_xls.master import read_master
+    settings.period_parts(period)
+    config = settings.load_config(config_path)
+    if not Path(db_path).is_file():
+        raise MinshiError(f"找不到台账 {db_path}。请先运行 minshi collect 收取本月报表。")
+    return read_master(master_path), config
+
+
+def run(master_path, period: str, db_path, out_dir=None, config_path=None,
+        progress=None) -> ReconcileResult:
+    """``minshi reconcile``: read the master and config, then :func:`reconcile`."""
+    master, config = open_inputs(master_path, period, db_path, config_path)
+    return reconcile(master, period, db_path, out_dir, config, progress=progress)
+
+
+def compute_period(master_path, period: str, db_path, config_path=None) -> Reconciliation:
+    """The period computed read-only from paths (``status`` and ``summary`` write no history)."""
+    master, config = open_inputs(master_path, period, db_path, config_path)
+    con = ledger.connect(db_path)
+    try:
+        return compute(master, period, con, config)
+    finally:
+        con.close()
+
+
+def status_table(rec: Reconciliation) -> List[str]:
+    """``status`` as terminal lines: one per expected unit, those not reported first."""
+    head = ("单位", "报送", "报送时间", "逾期", "版本", "接受行", "错误", "警告")
+    rows = [head]
+    for u in sorted(rec.expected, key=lambda u: u.returned):
+        rows.append((u.unit, "是" if u.returned else "否",
+                     u.received_at.replace("T", " ")[:16] if u.returned else "-",
+                     ("是" if u.late else "否") if u.returned else "-", str(u.versions),
+                     str(u.accepted_rows) if u.returned else "-",
+                     str(u.errors) if u.returned else "-", str(u.warnings) if u.returned else "-"))
+    from minshi_xls.xlsx_style import display_width
+    widths = [max(display_width(r[i]) for r in rows) for i in range(len(head))]
+    lines = ["  ".join(c + " " * (w - display_width(c)) for c, w in zip(r, widths)).rstrip()
+             for r in rows]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    missing = [u.unit for u in rec.expected if not u.returned]
+    lines.append("")
+    lines.append(f"{rec.period}：应报 {len(rec.expected)} 个单位，已报 {rec.received} 个，"
+                 f"未报 {len(missing)} 个" + (f"（{'、'.join(missing)}）" if missing else ""))
+    return lines

@@ -6,11 +6,11 @@ so the numbers in the text and in the workbook cannot drift apart.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import List, Optional
+from typing import List, Tuple
 
 from minshi_xls import progress, settings
 from minshi_xls.model import LEVELS
-from minshi_xls.reconcile import Reconciliation, compute
+from minshi_xls.reconcile import Reconciliation
 from minshi_xls.settings import NOT_REPORTED
 
 #: The statuses the paragraph always names, in the office's order.
@@ -86,17 +86,16 @@ def summary_path(period: str, out_dir=None) -> Path:
     return out / f"通报_{period}.txt"
 
 
-def write_summary(master, period: str, db_path, out_dir=None,
-                  config: Optional[dict] = None) -> tuple:
-    """Compute the period (read-only) and save the paragraph; returns (text, path)."""
-    from minshi_xls import ledger
-    con = ledger.connect(db_path)
-    try:
-        rec = compute(master, period, con, config)
-    finally:
-        con.close()
+def write_summary(rec: Reconciliation, out_dir=None) -> Tuple[str, Path]:
+    """Save the paragraph as ``<out>/通报_<period>.txt``; returns (text, path)."""
     text = paragraph(rec)
-    path = summary_path(period, out_dir)
+    path = summary_path(rec.period, out_dir)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text + "\n", encoding="utf-8")
     return text, path
+
+
+def run(master_path, period: str, db_path, out_dir=None, config_path=None) -> Tuple[str, Path]:
+    """``minshi summary``: compute the period read-only and save its 通报."""
+    from minshi_xls.reconcile import compute_period
+    return write_summary(compute_period(master_path, period, db_path, config_path), out_dir)

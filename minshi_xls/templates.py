@@ -372,8 +372,13 @@ class _Writer:
                 ws.data_validation(vr, vcol, vr, vcol, rule)
 
     def _note(self, sheet: str) -> str:
-        what = ("“本月累计完成”填写年初至本月底的累计数，计量单位与“计量单位”列一致；形象进度行填 0-100 的数字。"
-                if sheet == C.SHEET_LEAD or self.rows.co_numbers else "请填写配合工作情况和存在问题。")
+        if sheet == C.SHEET_LEAD:
+            what = ("“本月累计完成”填写年初至本月底的累计数，计量单位与“计量单位”列一致；"
+                    "形象进度行填 0-100 的数字。")
+        elif self.rows.co_numbers:
+            what = "“本单位累计完成”填写本地区年初至本月底的累计数，计量单位与“计量单位”列一致。"
+        else:
+            what = "请填写配合工作情况和存在问题，数字由牵头单位报送。"
         return (f"黄色单元格为填报区，灰色单元格已锁定。{what}请勿删除、插入或调整行。"
                 f"报送截止：{chinese_date(self.deadline)}。")
 
@@ -483,41 +488,56 @@ class _Writer:
         ws.protect(self.password, {"select_locked_cells": True})
 
     def _guide_lines(self) -> List[Tuple[str, str]]:
+        """(label, text) lines of 填报说明, worded for the sheets this unit actually has."""
         office = self.config.get("office", {})
         sheets = self.rows.sheets()
+        lead, co = C.SHEET_LEAD in sheets, C.SHEET_CO in sheets
         dl = chinese_date(self.deadline)
         lines = [("填报单位", self.unit),
                  ("填报月份", f"{self.year}年{self.month}月（填写截至 {self.year}年{self.month}月底的累计数）"),
                  ("报送截止", dl)]
         what = []
-        if C.SHEET_LEAD in sheets:
+        if lead:
             what.append(f"“{C.SHEET_LEAD}”工作表（{len(sheets[C.SHEET_LEAD])} 行）：本单位牵头的任务。每行填写"
                         "“本月累计完成”（年初至本月底的累计数，只填阿拉伯数字，计量单位与“计量单位”列一致，"
                         "例如目标为 2.28 万名、已完成 1.5 万名，就填 1.5）、“推进状态”（下拉选择）、"
                         "“进展情况”“存在问题”“下步计划”。“形象进度”行（没有量化指标的任务）填 0-100 的数字，"
-                        "45 表示完成 45%，不带 % 号。季度末计划为黄色时请填写截至各季度末的累计计划数。")
-        if C.SHEET_CO in sheets:
-            if self.rows.co_numbers:
-                what.append(f"“{C.SHEET_CO}”工作表（{len(sheets[C.SHEET_CO])} 行）：本单位配合完成的任务。"
-                            "填写“本单位累计完成”（本地区年初至本月底的累计数，计量单位同上，形象进度填 0-100）"
-                            "和“配合工作情况”“存在问题”。本地区数字将与牵头单位报送的全市合计核对。")
-            else:
-                what.append(f"“{C.SHEET_CO}”工作表（{len(sheets[C.SHEET_CO])} 行）：本单位配合的任务，"
-                            "只需填写“配合工作情况”和“存在问题”，数字由牵头单位报送。")
-        what.append("页眉处填写“填报人”“联系电话”“填报日期”。数值有特殊情况（累计数比上月少、远超目标等）"
+                        "45 表示完成 45%，不带 % 号。季度末计划为黄色时，请填写截至各季度末的累计计划数。")
+        if co and self.rows.co_numbers:
+            what.append(f"“{C.SHEET_CO}”工作表（{len(sheets[C.SHEET_CO])} 行）：本地区承担的任务。每行填写"
+                        "“本单位累计完成”（本地区年初至本月底的累计数，只填阿拉伯数字，计量单位与“计量单位”列一致；"
+                        "形象进度行填 0-100 的数字）和“配合工作情况”“存在问题”。本地区没有承担量化任务的行填 0 "
+                        "并在“备注（说明）”中说明。各县区、功能板块的数字将与牵头单位报送的全市合计核对。")
+        elif co:
+            what.append(f"“{C.SHEET_CO}”工作表（{len(sheets[C.SHEET_CO])} 行）：本单位配合的任务，"
+                        "只需填写“配合工作情况”和“存在问题”，数字由牵头单位报送。")
+        what.append("表头处填写“填报人”“联系电话”“填报日期”。数值有特殊情况（如累计数比上月少、远超目标）"
                     "请在“备注（说明）”列写明原因。")
         lines.append(("填写内容", "\n".join(what)))
-        lines.append(("锁定单元格", "灰色单元格已锁定，不能修改：任务编号、指标编号、任务内容、指标、年度目标、"
-                                  "计量单位来自市政府印发的任务分解方案；上月累计为上月审核通过的数字（1 月为空）；"
-                                  "完成率由公式自动计算；已下达的季度计划也已锁定。如认为锁定内容有误，"
+        locked = ["任务编号、指标编号、任务内容、指标、计量单位" + ("、年度目标" if lead else "")
+                  + "来自市政府印发的任务分解方案"]
+        if co:
+            locked.append("牵头单位、本单位目标（市里分解到本单位的目标，空白表示未分解）由民生实事办确定")
+            if not self.rows.co_numbers:
+                locked.append("“本单位累计完成”不需填写")
+        if lead:
+            locked.append("上月累计为上月审核通过的数字（1 月为空），完成率由公式自动计算，已下达的季度计划也已锁定")
+        lines.append(("锁定单元格", "灰色单元格已锁定，不能修改：" + "；".join(locked) + "。如认为锁定内容有误，"
                                   "请在“备注（说明）”中说明或与民生实事办联系，不要改动原表。"))
         lines.append(("注意事项", "不得删除、插入、移动或调整行的顺序，不得修改工作表名称或删除工作表，"
                                 "系统按“指标编号”逐行读取。请直接在本表上填写，不要复制到新表。"
                                 "可以调整行高以便阅读。"))
-        lines.append(("颜色提示", f"填写时以下情况会自动标色，请核实：本月累计小于上月累计（黄色）；"
-                                f"本月累计超过年度目标的 {self.multiple:g} 倍（红色，多为计量单位填错，"
-                                "如把“万元”填成“元”）；推进状态为“已完成”但累计未达到目标（红色）；"
-                                "已填数字但“进展情况”为空（黄色）。"))
+        hints = []
+        if lead:
+            hints += ["“本月累计完成”小于“上月累计”（黄色）",
+                      f"“本月累计完成”超过年度目标的 {self.multiple:g} 倍（红色，多为计量单位填错，如把“万元”填成“元”）",
+                      "“推进状态”为“已完成”但累计未达到目标（红色）",
+                      "已填数字但“进展情况”为空（黄色）"]
+        if co and self.rows.co_numbers:
+            hints += [f"“本单位累计完成”超过本单位目标的 {self.multiple:g} 倍（红色）",
+                      "已填数字但“配合工作情况”为空（黄色）"]
+        if hints:
+            lines.append(("颜色提示", "填写时以下情况会自动标色，请核实：" + "；".join(hints) + "。"))
         email = office.get("email") or "民生实事办公室的邮箱"
         lines.append(("报送方式", f"填写完成后直接保存（保持 .xlsx 格式，不要改文件名），于 {dl} 前作为邮件附件"
                                 f"发送至 {email}。报送后如需更正，修改后重新发送即可，以最后收到的一份为准。"))

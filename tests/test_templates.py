@@ -384,3 +384,29 @@ def test_cli_templates_after_import(workdir):
     assert r.exit_code == 2 and "YYYY-MM" in r.output
     r = runner.invoke(cli, ["templates", "missing.xlsx", "--period", PERIOD])
     assert r.exit_code == 2 and "minshi import" in r.output
+
+
+def guide_text(path):
+    ws = openpyxl.load_workbook(path)[C.SHEET_GUIDE]
+    return {r[0]: r[1] for r in ws.iter_rows(min_row=3, values_only=True) if r[0]}
+
+
+def test_guide_tells_what_to_fill_deadline_and_contact(master, tmp_path):
+    office = {"name": "连云港市民生实事办公室", "contact": "王敏", "phone": "0518-85820000",
+              "email": "msss@lyg.gov.cn"}
+    config = {**settings.DEFAULTS, "office": office}
+    lead = guide_text(templates.write_workbook(master, "市卫健委", PERIOD, tmp_path / "a.xlsx",
+                                               deadline="2024-07-08", config=config).path)
+    county = guide_text(templates.write_workbook(master, "东海县", PERIOD, tmp_path / "b.xlsx",
+                                                 config=config).path)
+    assert lead["填报单位"] == "市卫健委" and lead["报送截止"] == "2024年7月8日"
+    assert "本月累计完成" in lead["填写内容"] and "形象进度" in lead["填写内容"]
+    assert "不得删除" in lead["注意事项"] and "调整行的顺序" in lead["注意事项"]
+    assert "上月累计" in lead["锁定单元格"] and "完成率" in lead["锁定单元格"]
+    assert "msss@lyg.gov.cn" in lead["报送方式"] and "2024年7月8日" in lead["报送方式"]
+    assert all(x in lead["联系方式"] for x in office.values())
+    # a county reads about its own sheet only
+    n = len(expected_rows(master)["东海县"][C.SHEET_CO])
+    assert f"（{n} 行）" in county["填写内容"] and "本单位累计完成" in county["填写内容"]
+    assert C.SHEET_LEAD not in county["填写内容"] and "上月累计" not in county["锁定单元格"]
+    assert "推进状态" not in county["颜色提示"]

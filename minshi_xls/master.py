@@ -16,12 +16,13 @@ from datetime import datetime
 from pathlib import Path
 from typing import Dict, Iterator, List, Optional
 
-from minshi_xls import MinshiError, issues, xlsx_style
+from minshi_xls import MinshiError, issues, settings, xlsx_style
 from minshi_xls.issues import Issue, Report
 from minshi_xls.model import (QUALIFIER_LABELS, QUALIFIERS, SCOPE_LABELS, SCOPES, UNIT_KINDS,
                               Allocation, Indicator, Master, Registry, Task, Unit)
-from minshi_xls.notice import parse_notice, responsible, to_base
-from minshi_xls.registry import closest_name, default_registry, group_of, load_registry_json
+from minshi_xls.notice import bundled_notice_path, parse_notice, responsible, to_base
+from minshi_xls.registry import (closest_name, default_registry, group_of, known_names,
+                                 load_registry_json)
 
 
 @dataclass(frozen=True)
@@ -425,11 +426,11 @@ def check_master(path) -> Report:
     report.extend(_duplicates(tasks, "id", SHEET_TASKS))
     report.extend(_duplicates(inds, "id", SHEET_INDICATORS))
     report.extend(_duplicates(units, "short", SHEET_UNITS))
-    known = set(registry.groups)
+    known = set(known_names(registry))
     for r in tasks:
         for key in ("lead_units", "co_units"):
             for name in _names(r.values.get(key)):
-                if name not in known and registry.get(name) is None:
+                if name not in known:
                     report.issues.append(_unknown_unit(registry, name, SHEET_TASKS, r.cells[key]))
         scope = _SCOPE_BY_LABEL.get(_text(r.values.get("scope")), "local")
         if scope == "local" and not _names(r.values.get("lead_units")) and "lead_units" in r.cells:
@@ -451,7 +452,7 @@ def check_master(path) -> Report:
         report.extend(_check_plan(r))
     for r in allocs:
         name = _text(r.values.get("unit"))
-        if name and name not in known and registry.get(name) is None:
+        if name and name not in known:
             report.issues.append(_unknown_unit(registry, name, SHEET_ALLOCATIONS, r.cells["unit"]))
         share = r.values.get("share")
         if _float(share) is None and "share" in r.cells:
@@ -461,6 +462,13 @@ def check_master(path) -> Report:
     report.stats = {"tasks": len(tasks), "indicators": len(inds), "units": len(units),
                     "allocations": len(allocs)}
     return report
+
+
+def check_summary(report: Report) -> str:
+    """One line for the clerk after ``minshi master check``."""
+    st = report.stats
+    return (f"总表检查：任务 {st.get('tasks', 0)} 项、指标 {st.get('indicators', 0)} 个、"
+            f"单位 {st.get('units', 0)} 个；错误 {len(report.errors)} 个、警告 {len(report.warnings)} 个。")
 
 
 def _check_plan(r: _Row) -> Iterator[Issue]:
@@ -536,14 +544,16 @@ def _write_json(master: Master, path: Path) -> None:
     os.replace(tmp, path)
 
 
-def import_notice(notice, out, json_path=None, units=None, force: bool = False) -> ImportResult:
-    """Notice -> master workbook (+ JSON). Never destroys an edited master: refuses unless
+def import_notice(notice=None, out=settings.DEFAULT_MASTER, json_path=None, units=None,
+                  force: bool = False) -> ImportResult:
+    """Notice (default: the bundled 2024 notice) -> master workbook (+ JSON). Never destroys an edited master: refuses unless
     ``force``, and then keeps a dated backup first and reuses its 单位 sheet as the registry.
 
     The registry is ``units`` (a units workbook or JSON) if given, else the existing master's,
     else the bundled default. Nothing is written when the notice cannot be parsed.
     """
     t0 = time.perf_counter()
+    notice = notice or bundled_notice_path()
     out = Path(out)
     if out.exists() and not force:
         raise MinshiError(f"总表 {out} 已存在，其中可能有人工修改，未覆盖。如确需按通知重新导入，"

@@ -18,7 +18,7 @@ from typing import Callable, List, Optional, Tuple
 from minshi_xls import MinshiError, data_path, issues
 from minshi_xls.issues import Issue
 from minshi_xls.model import Indicator, Master, Registry, Task
-from minshi_xls.registry import closest_name, default_registry
+from minshi_xls.registry import closest_name, default_registry, known_names
 
 BUNDLED_NOTICE = "lianyungang_2024.txt"
 
@@ -64,22 +64,43 @@ def normalize(s: str) -> str:
 
 # --- reading the file ---------------------------------------------------------------------------
 
+def _plausibility(text: str) -> float:
+    """Share of characters a Chinese notice is made of (CJK, ASCII, CJK punctuation, line breaks)."""
+    if not text:
+        return 0.0
+    good = sum(1 for c in text if c in "\n\r\t" or " " <= c <= "~" or "\u4e00" <= c <= "\u9fff"
+               or "\u3000" <= c <= "\u303f" or "\uff00" <= c <= "\uffef" or "\u2000" <= c <= "\u206f")
+    return good / len(text)
+
+
 def _decode_text(data: bytes, path: Path) -> str:
-    """UTF-8 (with or without BOM), UTF-16 (BOM or NUL pattern) or GBK/GB18030."""
+    """UTF-8 (with or without BOM), UTF-16 (with or without BOM) or GBK/GB18030.
+
+    Without a BOM, UTF-8 is tried first (it almost never decodes by accident); otherwise the
+    candidate that reads most like Chinese text wins, and a file that reads like nothing is
+    refused rather than imported as gibberish.
+    """
     if data.startswith(b"\xef\xbb\xbf"):
         return data[3:].decode("utf-8", errors="replace")
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         return data.decode("utf-16", errors="replace")
-    sample = data[:4000]
-    if sample and sample.count(b"\x00") > len(sample) // 4:
-        even, odd = sample[0::2].count(b"\x00"), sample[1::2].count(b"\x00")
-        return data.decode("utf-16-be" if even > odd else "utf-16-le", errors="replace")
-    for enc in ("utf-8", "gb18030"):
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    best, score = None, 0.0
+    for enc in ("gb18030", "utf-16-le", "utf-16-be"):
         try:
-            return data.decode(enc)
+            text = data.decode(enc)
         except UnicodeDecodeError:
             continue
-    raise MinshiError(f"无法识别通知文件 {path.name} 的文字编码（应为 UTF-8、GBK 或 UTF-16）。")
+        s = _plausibility(text)
+        if s > score:
+            best, score = text, s
+    if best is None or score < 0.9:
+        raise MinshiError(f"无法识别通知文件 {path.name} 的文字编码，或文件不是文本"
+                          "（应为 UTF-8、GBK 或 UTF-16 编码的 .txt）。")
+    return best
 
 
 def read_notice_lines(path) -> List[str]:
@@ -313,19 +334,17 @@ def _unparsed(line_no: int, text: str) -> Issue:
     return issues.make("notice-unparsed", cell=str(line_no), value=text[:80])
 
 
-def _finish(block: _Block, registry: Registry, found: List[Issue], memo: dict) -> Task:
+def _finish(block: _Block, registry: Registry, memo: dict) -> Task:
     text = block.text
     starts = list(_UNITS_START.finditer(text))
     task_id = f"{block.level}-{block.number}"
+    scope, lead, co = "local", [], []
+    body = text
     if starts:
         cut = starts[-1].start()
-        body, units = text[:cut], text[cut:]
-        scope, lead, co = parse_units(units)
-        if scope == "local" and not lead and not co:
-            found.append(_unparsed(block.line, text))
-    else:
-        body, scope, lead, co = text, "local", [], []
-    body = body.strip().rstrip("。.；，").strip()
+        body = text[:cut]
+        scope, lead, co = parse_units(text[cut:])
+    body = body.strip().rstrip("。.；，：").strip()
     return Task(id=task_id, level=block.level, category_no=block.category_no,
                 category=block.category, number=block.number, text=body, lead_units=lead,
                 co_units=co, responsible_units=responsible(registry, lead, co, memo), scope=scope,
@@ -340,8 +359,49 @@ def _find_year(lines: List[str]) -> Optional[int]:
     return None
 
 
+def _is_category(line: str, m: re.Match) -> bool:
+    """A heading "（一）幼有所育（4件）。" / "二、健康服务": short, no units, and without a
+    count of items it must not read as a sentence ("一、请各单位……报送。" in a covering letter)."""
+    name = m.group("name")
+    if _UNITS_START.search(line) or len(name) > 30:
+        return False
+    has_count = re.search(r"（\d+件）[。.]?$", line) is not None
+    return has_count or not (line.endswith("。") or re.search(r"[，；：。]", name))
+
+
+def _item_number(line: str, current: Optional[_Block], last_main: Optional[int],
+                 sub_parent: Optional[str]) -> Tuple[Optional[str], str, Optional[str]]:
+    """(number, rest of the line, sub-item parent) if ``line`` starts an item, else (None, ...).
+
+    "5.1" / "1." / "1、" start items; "（1）" starts a sub-item "N.1" while it follows an item
+    "N." that has no units of its own (a heading), else it is an item by itself. An arabic
+    number counts only in sequence (same, next, or 1) so a wrapped line starting with a number
+    stays part of its task.
+    """
+    item = _ITEM_RE.match(line)
+    if item:
+        main = int(item.group("num").split(".")[0])
+        if last_main is None or main in (last_main, last_main + 1) or main == 1:
+            return item.group("num"), item.group("rest"), None
+        return None, line, sub_parent
+    paren = _PAREN_ITEM_RE.match(line)
+    if paren:
+        k = paren.group("num")
+        if sub_parent is None and current is not None and "." not in current.number \
+                and not _UNITS_START.search(current.text):
+            sub_parent = current.number
+        if sub_parent is not None:
+            return f"{sub_parent}.{k}", paren.group("rest"), sub_parent
+        return k, paren.group("rest"), None
+    return None, line, sub_parent
+
+
 def parse_lines(lines: List[str], registry: Registry, source: str = "") -> Tuple[Master, List[Issue]]:
-    """The parser proper, on lines already read (see :func:`parse_notice`)."""
+    """The parser proper, on lines already read (see :func:`parse_notice`).
+
+    Lines before the first level or category heading (the covering letter) and after 抄送 are
+    not tasks and are skipped; any other line that is not part of a task is reported.
+    """
     found: List[Issue] = []
     blocks: List[_Block] = []
     level: Optional[str] = None
@@ -350,6 +410,7 @@ def parse_lines(lines: List[str], registry: Registry, source: str = "") -> Tuple
     in_body = False
     current: Optional[_Block] = None
     last_main: Optional[int] = None
+    sub_parent: Optional[str] = None
     for line_no, raw in enumerate(lines, start=1):
         line = normalize(raw).strip()
         if not line:
@@ -358,62 +419,49 @@ def parse_lines(lines: List[str], registry: Registry, source: str = "") -> Tuple
             break
         lvl = _level_of(line)
         if lvl:
-            level, category_no, in_body, current, last_main = lvl, 0, True, None, None
+            level, category_no, in_body, current, last_main, sub_parent = lvl, 0, True, None, None, None
             continue
         cat = _CATEGORY_RE.match(line)
-        if cat and not _UNITS_START.search(line) and len(cat.group("name")) <= 30:
-            if level is None:
-                level = "市"  # a notice with one level only: municipal
+        if cat and _is_category(line, cat):
+            level = level or "市"  # a notice with one level only: municipal
             category_no += 1
             category = cat.group("name").strip()
-            in_body, current = True, None
+            in_body, current, sub_parent = True, None, None
             continue
         if not in_body:
             continue
-        item = _ITEM_RE.match(line)
-        paren_item = _PAREN_ITEM_RE.match(line)
-        number = None
-        if item:
-            main = int(item.group("num").split(".")[0])
-            if last_main is None or main in (last_main, last_main + 1) or main == 1:
-                number, rest = item.group("num"), item.group("rest")
-        elif paren_item:
-            k = paren_item.group("num")
-            if current is not None and "." not in current.number and not current.closed() \
-                    and not _UNITS_START.search(current.text) and current.parts:
-                number = f"{current.number.split('.')[0]}.{k}"  # "（1）" under "5." : 5.1
-            else:
-                number = k
-            rest = paren_item.group("rest")
+        number, rest, sub_parent = _item_number(line, current, last_main, sub_parent)
         if number is not None and category:
             last_main = int(number.split(".")[0])
             current = _Block(level or "市", category_no, category, number, line_no, [rest])
             blocks.append(current)
-            continue
-        if current is not None and not current.closed():
+        elif current is not None and not current.closed():
             current.parts.append(line)
-            continue
-        found.append(_unparsed(line_no, line))
+        else:
+            found.append(_unparsed(line_no, line))
 
     memo: dict = {}
-    tasks: List[Task] = [_finish(b, registry, found, memo) for b in blocks]
+    tasks: List[Task] = [_finish(b, registry, memo) for b in blocks]
     line_of = {id(t): b.line for t, b in zip(tasks, blocks)}
     tasks = _resolve_parents(tasks)
     seen: dict = {}
+    known = set(known_names(registry))
     for t in tasks:
+        line = line_of[id(t)]
         if t.id in seen:
-            found.append(issues.make("duplicate-id", value=t.id, cell=str(line_of[id(t)]),
+            found.append(issues.make("duplicate-id", value=t.id, cell=str(line),
                                      detail=f"第 {seen[t.id]} 行"))
-        seen.setdefault(t.id, line_of[id(t)])
-    known = set(registry.groups)
-    for t in tasks:
+        seen.setdefault(t.id, line)
+        if t.scope == "local" and not t.lead_units and not t.co_units:
+            found.append(_unparsed(line, f"{t.id}（未找到牵头单位）{t.text}"))
         for name in [*t.lead_units, *t.co_units]:
-            if name not in known and registry.get(name) is None:
+            if name not in known:
                 guess = closest_name(registry, name)
                 hint = f"，是否为“{guess}”？" if guess else ""
                 found.append(issues.make("unknown-unit", value=name, detail=f"（任务 {t.id}{hint}）",
-                                         severity=issues.WARNING, cell=str(line_of[id(t)])))
+                                         severity=issues.WARNING, cell=str(line)))
                 known.add(name)
+    found.sort(key=lambda i: int(i.cell or 0))
     return Master(source=source, tasks=tasks, registry=registry, year=_find_year(lines)), found
 
 

@@ -1,6 +1,7 @@
 """The master workbook: exact round trip, what staff see, hand-made mistakes found at their cells,
 and an import that never destroys an edited master."""
 import json
+from pathlib import Path
 
 import openpyxl
 import pytest
@@ -208,3 +209,53 @@ def test_not_a_master(tmp_path):
         read_master(p)
     with pytest.raises(MinshiError):
         check_master(tmp_path / "missing.xlsx")
+
+
+# --- the commands ---------------------------------------------------------------------------------
+
+def _run(*args):
+    from click.testing import CliRunner
+    from minshi_xls.cli import cli
+    return CliRunner().invoke(cli, list(args), catch_exceptions=False)
+
+
+def test_cli_import_bundled_then_refuse_then_force(workdir):
+    r = _run("import", "--json", "output/master.json")
+    assert r.exit_code == 0, r.output
+    assert "已导入 124 项任务（省 65 项、市 59 项" in r.output
+    assert (workdir / "output" / "master.xlsx").is_file()
+    assert json.loads((workdir / "output" / "master.json").read_text("utf-8"))["tasks"][0]["id"] == "省-1"
+    r = _run("import")
+    assert r.exit_code == 2 and "--force" in r.output
+    r = _run("import", "--force")
+    assert r.exit_code == 0 and "已备份" in r.output
+    assert len(list((workdir / "output").glob("master.backup-*.xlsx"))) == 1
+
+
+def test_cli_import_reports_unparsed_lines(workdir):
+    variant = Path(__file__).parent / "fixtures_notice" / "variant_2025.txt"
+    r = _run("import", str(variant), "-o", "m.xlsx")
+    assert r.exit_code == 0, r.output  # warnings only
+    assert "[警告] 第19行 通知中未能解析的内容" in r.output
+    assert read_master("m.xlsx").task("市-3.2").lead_units == ["市卫健委"]
+
+
+def test_cli_import_garbled_exits_2_and_writes_nothing(workdir):
+    (workdir / "bad.txt").write_bytes(bytes(range(256)) * 4)
+    r = _run("import", "bad.txt", "--json", "output/m.json")
+    assert r.exit_code == 2 and "编码" in r.output
+    assert not (workdir / "output").exists()
+
+
+def test_cli_master_check(workdir):
+    assert _run("import").exit_code == 0
+    assert _run("master", "check").exit_code == 0
+    wb = openpyxl.load_workbook("output/master.xlsx")
+    ws = wb[SHEET_TASKS]
+    cell = f"{_col(TASK_COLUMNS, 'lead_units')}{_find_row(ws, '市-1')}"
+    ws[cell] = "市教育厅"
+    wb.save("output/master.xlsx")
+    r = _run("master", "check", "output/master.xlsx")
+    assert r.exit_code == 1
+    assert f"[错误] 任务!{cell} 单位未登记" in r.output and "市教育局" in r.output
+    assert _run("master", "check", "nope.xlsx").exit_code == 2

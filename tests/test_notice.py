@@ -315,3 +315,181 @@ def test_normalize_keeps_spaces_only_between_latin_words():
     assert normalize("新增 6 家 (牵头单位: 市卫健委)") == "新增6家（牵头单位：市卫健委）"
     assert normalize("１２．５万元，Word Excel") == "12.5万元，Word Excel"
     assert normalize("10,000 人") == "10000人"
+
+
+# --- other notices: layouts, encodings, file types ------------------------------------------------
+
+VARIANT = data_path("lianyungang_2024.txt").parents[2] / "tests" / "fixtures_notice" / "variant_2025.txt"
+
+
+def _variant_lines():
+    return VARIANT.read_text(encoding="utf-8").split("\n")
+
+
+def _assert_variant(master, found):
+    """What variant_2025.txt says, whatever the file type or encoding."""
+    assert [t.id for t in master.tasks] == ["市-1", "市-2", "市-3.1", "市-3.2", "市-4"]
+    assert master.year == 2025
+    t1, t2, t31, t32, t4 = master.tasks
+    assert [(t.category_no, t.category) for t in (t1, t31)] == [(1, "教育惠民"), (2, "健康服务")]
+    # several lead units, "责任单位" instead of "共同责任单位", full-width digits and colons
+    assert (t1.lead_units, t1.co_units) == (["市教育局", "市财政局"], ["各县区"])
+    assert [(i.name, i.target, i.unit) for i in t1.indicators] == [("新建幼儿园", "3", "所"),
+                                                                  ("改扩建中小学", "5", "所")]
+    # text over two lines; 不少于 / 左右
+    assert t2.text == "为不少于1.5万名学生提供课后服务，开设托管班200个左右"
+    assert t2.co_units == ["市人社局", "东海县", "灌云县"]
+    assert [(i.qualifier, i.target, i.unit, i.base_value) for i in t2.indicators] == [
+        (">=", "1.5", "万名", 15000), ("~", "200", "个", 200)]
+    # "（1）" sub-items under the heading item "3、"; units over two lines
+    assert (t31.text, t31.co_units) == ("建成社区医院2个", ["海州区"])
+    assert t32.co_units == ["各县区", "功能板块"] and t32.indicators[0].qualifier == ">="
+    assert (t4.lead_units, t4.co_units, t4.indicators) == (["市卫健委"], [], [])
+    # the stray line is reported with its line number (the covering letter is not)
+    unparsed = [i for i in found if i.code == "notice-unparsed"]
+    assert [(i.cell, i.value) for i in unparsed] == [("19", "这一行是无法识别的说明文字。")]
+
+
+def test_variant_layout_txt():
+    _assert_variant(*parse_notice(VARIANT))
+
+
+@pytest.mark.parametrize("encoding", ["gbk", "utf-16", "utf-16-le", "utf-16-be", "utf-8-sig"])
+def test_encodings_are_detected(tmp_path, encoding):
+    p = tmp_path / "notice.txt"
+    p.write_bytes(VARIANT.read_text(encoding="utf-8").replace("\n", "\r\n").encode(encoding))
+    _assert_variant(*parse_notice(p))
+
+
+def test_docx(tmp_path):
+    import docx
+    d = docx.Document()
+    for line in _variant_lines():
+        d.add_paragraph(line)
+    p = tmp_path / "notice.docx"
+    d.save(p)
+    _assert_variant(*parse_notice(p))
+
+
+def test_pdf_text_layer_with_wrapped_lines_and_page_breaks(tmp_path):
+    p = tmp_path / "notice.pdf"
+    write_text_pdf(_variant_lines(), p, per_line=30, per_page=12)
+    master, found = parse_notice(p)
+    # lines are PDF lines now, so only the content is compared, plus the unparsed text
+    assert [t.id for t in master.tasks] == ["市-1", "市-2", "市-3.1", "市-3.2", "市-4"]
+    expected, _ = parse_notice(VARIANT)
+    assert master.tasks == expected.tasks
+    assert [i.value for i in found] == ["这一行是无法识别的说明文字。"]
+
+
+def test_bundled_notice_as_pdf_gives_the_same_master(tmp_path, master):
+    p = tmp_path / "notice.pdf"
+    lines = data_path("lianyungang_2024.txt").read_text(encoding="utf-8").split("\n")
+    write_text_pdf(lines, p, per_line=40, per_page=45)
+    from_pdf, found = parse_notice(p)
+    assert from_pdf.tasks == master.tasks and found == []
+
+
+@pytest.mark.parametrize("content", [b"", b"   \n\n", bytes(range(256)) * 8,
+                                     "这是一份会议纪要，没有任务。".encode("utf-8")])
+def test_empty_or_garbled_file_is_a_clear_error(tmp_path, content):
+    p = tmp_path / "notice.txt"
+    p.write_bytes(content)
+    with pytest.raises(MinshiError):
+        parse_notice(p)
+
+
+def test_unsupported_or_broken_files(tmp_path):
+    with pytest.raises(MinshiError, match="不支持"):
+        parse_notice(_touch(tmp_path / "n.doc"))
+    with pytest.raises(MinshiError, match="Word"):
+        parse_notice(_touch(tmp_path / "n.docx", b"PK not really"))
+    with pytest.raises(MinshiError, match="PDF"):
+        parse_notice(_touch(tmp_path / "n.pdf", b"%PDF-1.4 broken"))
+    with pytest.raises(MinshiError, match="找不到"):
+        parse_notice(tmp_path / "missing.txt")
+
+
+def _touch(p, data=b"x"):
+    p.write_bytes(data)
+    return p
+
+
+def test_unknown_units_and_missing_units_are_reported():
+    lines = ["二、市民生实事任务分解", "（一）测试（2件）。",
+             "1. 新建 3 个驿站。(牵头单位: 市卫建委; 共同责任单位: 各县区)",
+             "2. 新建 2 个公园。"]
+    master, found = parse_lines(lines, default_registry(), "t.txt")
+    assert [t.id for t in master.tasks] == ["市-1", "市-2"]
+    got = [(i.code, i.cell, i.value) for i in found]
+    assert ("unknown-unit", "3", "市卫建委") in got
+    assert "市卫健委" in next(i.message for i in found if i.code == "unknown-unit")
+    assert any(c == "notice-unparsed" and cell == "4" for c, cell, _ in got)
+    assert master.task("市-1").responsible_units[0] == "市卫建委"  # kept as written, not guessed
+
+
+def test_registry_default_has_every_unit_and_the_groups():
+    reg = default_registry()
+    assert reg.groups["各县区"] == ["东海县", "灌云县", "灌南县", "赣榆区", "海州区", "连云区"]
+    assert reg.groups["功能板块"] == ["市开发区", "徐圩新区", "高新区", "云台山景区"]
+    assert reg.get("连云港经济技术开发区").short == "市开发区"
+    assert reg.get("云台山风景名胜区").kind == "功能板块"
+    assert reg.get("市城建控股集团").kind == "企业/其他"
+    assert {u.kind for u in reg.units} == {"市直部门", "县区", "功能板块", "企业/其他"}
+    assert all(u.name for u in reg.units)
+    assert len({u.short for u in reg.units}) == len(reg.units)
+
+
+# --- a tiny PDF writer (LibreOffice here has Calc only, not Writer) --------------------------------
+
+def write_text_pdf(lines, path, per_line=38, per_page=40):
+    """A minimal PDF with a real text layer: CJK text in the standard STSong-Light font
+    (UniGB-UCS2-H) with a ToUnicode map, long lines wrapped and pages broken like a print."""
+    rows = []
+    for line in lines:
+        rows.extend([line[i:i + per_line] for i in range(0, len(line), per_line)] or [""])
+    pages = [rows[i:i + per_page] for i in range(0, len(rows), per_page)] or [[]]
+    chars = sorted({c for r in rows for c in r})
+    bfchar = "".join(f"{len(chunk)} beginbfchar\n" + "".join(f"<{ord(c):04X}> <{ord(c):04X}>\n"
+                                                              for c in chunk) + "endbfchar\n"
+                     for chunk in (chars[i:i + 100] for i in range(0, len(chars), 100)))
+    cmap = ("/CIDInit /ProcSet findresource begin 12 dict begin begincmap\n"
+            "/CIDSystemInfo << /Registry (Adobe) /Ordering (UCS) /Supplement 0 >> def\n"
+            "/CMapName /Adobe-Identity-UCS def /CMapType 2 def\n"
+            "1 begincodespacerange <0000> <FFFF> endcodespacerange\n" + bfchar +
+            "endcmap CMapName currentdict /CMap defineresource pop end end\n").encode()
+    objs = {}
+    n_pages = len(pages)
+    first_page = 7
+    kids = " ".join(f"{first_page + 2 * i} 0 R" for i in range(n_pages))
+    objs[1] = b"<< /Type /Catalog /Pages 2 0 R >>"
+    objs[2] = f"<< /Type /Pages /Kids [{kids}] /Count {n_pages} >>".encode()
+    objs[3] = (b"<< /Type /Font /Subtype /Type0 /BaseFont /STSong-Light /Encoding /UniGB-UCS2-H"
+               b" /DescendantFonts [4 0 R] /ToUnicode 6 0 R >>")
+    objs[4] = (b"<< /Type /Font /Subtype /CIDFontType0 /BaseFont /STSong-Light /CIDSystemInfo"
+               b" << /Registry (Adobe) /Ordering (GB1) /Supplement 2 >> /FontDescriptor 5 0 R"
+               b" /DW 1000 >>")
+    objs[5] = (b"<< /Type /FontDescriptor /FontName /STSong-Light /Flags 6 /FontBBox [-25 -254"
+               b" 1000 880] /ItalicAngle 0 /Ascent 880 /Descent -120 /CapHeight 880 /StemV 93 >>")
+    objs[6] = b"<< /Length %d >>\nstream\n" % len(cmap) + cmap + b"endstream"
+    for i, page in enumerate(pages):
+        body = "BT /F1 12 Tf 16 TL 50 790 Td\n" + "".join(
+            f"<{r.encode('utf-16-be').hex().upper()}> Tj T*\n" for r in page) + "ET\n"
+        data = body.encode("ascii")
+        objs[first_page + 2 * i] = (f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842]"
+                                    f" /Resources << /Font << /F1 3 0 R >> >>"
+                                    f" /Contents {first_page + 2 * i + 1} 0 R >>").encode()
+        objs[first_page + 2 * i + 1] = b"<< /Length %d >>\nstream\n" % len(data) + data + b"endstream"
+    out = bytearray(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
+    offsets = {}
+    for num in sorted(objs):
+        offsets[num] = len(out)
+        out += b"%d 0 obj\n" % num + objs[num] + b"\nendobj\n"
+    xref = len(out)
+    size = max(objs) + 1
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % size
+    for num in range(1, size):
+        out += b"%010d 00000 n \n" % offsets[num]
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (size, xref)
+    with open(path, "wb") as fh:
+        fh.write(bytes(out))

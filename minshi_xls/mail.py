@@ -31,7 +31,7 @@ from email.utils import formataddr, formatdate, make_msgid, parseaddr, parsedate
 from pathlib import Path
 from typing import Callable, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple
 
-from minshi_xls import MinshiError, columns, issues, ledger, settings
+from minshi_xls import MinshiError, columns, guard, issues, ledger, settings
 from minshi_xls.model import Incoming, Master, Unit
 
 #: progress(done, total, label): the CLI draws a bar from it.
@@ -132,18 +132,21 @@ def _cn_date(d: date) -> str:
 
 def unit_addresses(unit: Unit) -> List[str]:
     """A unit's registered addresses (the registry may hold several, separated by ; , or space)."""
-    return [a.strip().lower() for a in re.split(r"[;,，；\s]+", unit.email or "") if "@" in a]
+    from minshi_xls.rules.identity import _emails
+    return _emails(unit.email)
+
+
+def _config(config) -> dict:
+    """A loaded config dict, or ``minshi.toml`` / the given path loaded (for the CLI)."""
+    return config if isinstance(config, dict) else settings.load_config(config)
 
 
 def _master(master) -> Master:
     """A Master object, or read from a path (so the CLI calls one library function)."""
     if isinstance(master, Master):
         return master
-    from minshi_xls.master import read_master
-    if not Path(master).is_file():
-        raise MinshiError(f"找不到总表 {master}。请先运行 minshi import 导入通知生成总表。")
-    got = read_master(master)
-    return got[0] if isinstance(got, tuple) else got
+    from minshi_xls.collect import load_master
+    return load_master(master, required=True)
 
 
 def _expected_units(master: Master, config: Optional[dict]) -> List[Unit]:
@@ -411,10 +414,8 @@ def _os_reason(e: BaseException) -> str:
 
 
 def _safe_name(s: str) -> str:
-    """A file-name-safe form of a unit name or attachment name (never a path)."""
-    s = re.split(r"[\\/]", s)[-1]
-    s = re.sub(r'[\x00-\x1f<>:"|?*]', "_", s).strip(" .")
-    return s[:150] or "_"
+    from minshi_xls.collect import safe_name
+    return safe_name(s)
 
 
 def _write_eml(outbox: Path, msg: Message, unit: str, kind: str) -> Path:
@@ -509,7 +510,7 @@ def _already_sent(db_path, period: str, transport: str) -> set:
         con.close()
 
 
-def send(master, period: str, templates_dir, db_path, config: Optional[dict] = None,
+def send(master, period: str, templates_dir, db_path, config=None,
          outbox=None, dry_run: bool = False, resend: Sequence[str] = (),
          progress: Optional[Progress] = None) -> SendResult:
     """Mail each unit that must report its fill-in workbook for ``period``.
@@ -517,7 +518,7 @@ def send(master, period: str, templates_dir, db_path, config: Optional[dict] = N
     A unit already mailed for the period (over the same transport) is skipped unless ``resend``
     names it; units with no email or no workbook are reported, not fatal.
     """
-    master = _master(master)
+    master, config = _master(master), _config(config)
     settings.period_parts(period)
     units = _expected_units(master, config)
     known = {u.short for u in units}
@@ -560,6 +561,7 @@ class UnitState:
     status: Optional[str] = None  # accepted | rejected | None (nothing identified yet)
     received_at: Optional[str] = None
     file_sha256: Optional[str] = None
+    file_name: Optional[str] = None  # as received (the last part of its source path)
     errors: List[dict] = field(default_factory=list)
     warnings: List[dict] = field(default_factory=list)
 
@@ -572,14 +574,15 @@ def unit_states(con, period: str, units: Iterable[str]) -> Dict[str, UnitState]:
     """Each unit's current return (newest accepted, else newest rejected) and its issues_v rows."""
     states = {u: UnitState(u) for u in units}
     rows = con.execute(
-        "SELECT r.unit, r.status, r.received_at, f.sha256 FROM returns r JOIN files f"
-        " ON f.id = r.file_id WHERE r.period = ? AND r.unit IS NOT NULL"
+        "SELECT r.unit, r.status, r.received_at, f.sha256, rc.source_path FROM returns r"
+        " JOIN files f ON f.id = r.file_id JOIN receipts rc ON rc.id = r.receipt_id WHERE r.period = ? AND r.unit IS NOT NULL"
         " AND r.status IN ('accepted', 'rejected') ORDER BY r.received_at, r.id", (period,))
     for r in rows:
         st = states.get(r["unit"])
         if st is None or (st.status == "accepted" and r["status"] == "rejected"):
             continue
         st.status, st.received_at, st.file_sha256 = r["status"], r["received_at"], r["sha256"]
+        st.file_name = re.split(r"[\\/!]", r["source_path"] or "")[-1]
     for st in states.values():
         if not st.file_sha256:
             continue
@@ -635,26 +638,29 @@ def remind_body(unit: Unit, period: str, state: UnitState, config: Optional[dict
     return "\n".join(lines) + "\n"
 
 
+def annotated_dir(db_path, period: str) -> Path:
+    """Where collect writes annotated copies of returns with problems (``collect.run``)."""
+    return Path(db_path).resolve().parent / "annotated" / period
+
+
 def reminder_attachment(db_path, period: str, unit: str, templates_dir,
                         state: Optional[UnitState] = None) -> Optional[Path]:
-    """The unit's annotated copy of its current return when collect made one, else the template."""
-    if state is not None and state.file_sha256:
-        try:
-            from minshi_xls import annotate
-        except ImportError:  # pragma: no cover - annotate is part of the package
-            annotate = None
-        finder = getattr(annotate, "annotated_path", None)
-        if finder is not None:
-            p = finder(db_path, period, unit)
-            if p is not None and Path(p).is_file():
-                return Path(p)
+    """The annotated copy of the unit's current return when collect made one, else the
+    template: the unit fixes the cells marked in its own file."""
+    if state is not None and state.file_name:
+        from minshi_xls.collect import ANNOTATED_SUFFIX
+        stem = Path(state.file_name).stem  # collect names the copy after the file as received
+        prefix = "" if unit in stem else f"{unit}_"
+        p = annotated_dir(db_path, period) / f"{prefix}{stem}{ANNOTATED_SUFFIX}.xlsx"
+        if p.is_file():
+            return p
     return template_path(templates_dir, period, unit)
 
 
-def remind(master, period: str, db_path, config: Optional[dict] = None, templates_dir=None,
+def remind(master, period: str, db_path, config=None, templates_dir=None,
            outbox=None, dry_run: bool = False, progress: Optional[Progress] = None) -> SendResult:
     """Write to each unit with no accepted return or with errors, listing what to fix."""
-    master = _master(master)
+    master, config = _master(master), _config(config)
     settings.period_parts(period)
     templates_dir = templates_dir or settings.DEFAULT_TEMPLATES
     units = _expected_units(master, config)
@@ -754,7 +760,8 @@ def _attachments(msg: Message) -> Iterator[Tuple[str, bytes]]:
 
 
 def is_spreadsheet(name: str) -> bool:
-    return Path(name).suffix.lower() in SPREADSHEET_TYPES
+    from minshi_xls.collect import SPREADSHEET_EXT
+    return Path(name).suffix.lower() in SPREADSHEET_EXT
 
 
 def _header_text(v) -> str:
@@ -873,7 +880,7 @@ class _Fetched:
     items: List[Incoming]
 
 
-def fetch(master, period: str, db_path, config: Optional[dict] = None, since=None,
+def fetch(master, period: str, db_path, config=None, since=None,
           progress: Optional[Progress] = None, collect_options: Optional[dict] = None
           ) -> FetchResult:
     """Download the period's returns from the mailbox and hand them to collect.
@@ -883,10 +890,11 @@ def fetch(master, period: str, db_path, config: Optional[dict] = None, since=Non
     period, or it replies to a message ``send`` sent for it. Each message is recorded in
     ``fetched`` after collect has taken its files, so it is never downloaded or ingested twice.
     """
-    master = _master(master)
+    master, config = _master(master), _config(config)
     y, m = settings.period_parts(period)
     since_day = _since(since, y, m)
     pat = period_pattern(period)
+    limits = guard.limits_from(config)
     result = FetchResult(period)
     imap = _Imap(config)
     folder = imap.sec.get("folder") or "INBOX"
@@ -904,7 +912,7 @@ def fetch(master, period: str, db_path, config: Optional[dict] = None, since=Non
         uids = (data[0] or b"").split()
         result.searched = len(uids)
         for n, uid in enumerate(uids, 1):
-            got = _fetch_one(imap, uid.decode(), pat, ours, seen, result, folder)
+            got = _fetch_one(imap, uid.decode(), pat, ours, seen, result, folder, limits)
             if got is not None:
                 new.append(got)
             if progress:
@@ -916,6 +924,7 @@ def fetch(master, period: str, db_path, config: Optional[dict] = None, since=Non
     if items:
         from minshi_xls import collect
         result.collect = collect.ingest(items, period, db_path, master=master, config=config,
+                                        annotate_dir=annotated_dir(db_path, period),
                                         **(collect_options or {}))
     con = ledger.connect(db_path)
     try:
@@ -942,8 +951,22 @@ def _since(since, year: int, month: int) -> date:
         raise MinshiError(f"--since 日期“{since}”格式不对，应写成 YYYY-MM-DD，例如 2024-07-01。") from None
 
 
+def _incoming(name: str, data: bytes, message_id: str, sender: str, mail_date: Optional[str],
+              limits: dict) -> Iterator[Incoming]:
+    """An attachment as collect takes it: zips unpacked (with collect's bomb limits), an
+    oversized one refused with its issue rather than read."""
+    from minshi_xls import collect
+    source = f"imap:{message_id}/{name}"
+    if len(data) > limits["max_file_bytes"]:
+        yield collect.Refused(name, data, source, sender, message_id, mail_date, mail_date,
+                              ("file-too-large", f"附件 {len(data) // 1024} KB"))
+        return
+    yield from collect._expand_bytes(Incoming(name, data, source, sender, message_id, mail_date,
+                                              mail_date), limits, 0)
+
+
 def _fetch_one(imap: _Imap, uid: str, pat: re.Pattern, ours: set, seen: set,
-               result: FetchResult, folder: str) -> Optional[_Fetched]:
+               result: FetchResult, folder: str, limits: dict) -> Optional[_Fetched]:
     """Headers first; the whole message only when it is new and belongs to the period."""
     parts = _fetch_parts(imap.uid("FETCH", uid, "(BODY.PEEK[HEADER.FIELDS (MESSAGE-ID SUBJECT FROM"
                                                " DATE IN-REPLY-TO REFERENCES)])"))
@@ -967,41 +990,32 @@ def _fetch_one(imap: _Imap, uid: str, pat: re.Pattern, ours: set, seen: set,
     mail_date = _iso_date(msg.get("Date"))
     items = []
     for name, data in _attachments(msg):
-        if not is_spreadsheet(name):
+        if not is_spreadsheet(name) and not name.lower().endswith(".zip"):
             result.ignored.append(name)
             continue
         result.attachments.append(name)
-        items.append(Incoming(name=name, data=data, source_path=f"imap:{message_id}/{name}",
-                              sender=sender, message_id=message_id, mail_date=mail_date,
-                              received_at=mail_date))
+        items.extend(_incoming(name, data, message_id, sender, mail_date, limits))
     seen.add(message_id)
     return _Fetched(uid, message_id, sender, subject, mail_date, items)
 
 
 def _check_sender(con, master: Master, period: str, f: _Fetched) -> List[issues.Issue]:
-    """unexpected-sender for each return of the message whose unit did not register the sender
-    (or, for a file no unit could be found for, when no unit registered it)."""
-    if not f.items:
-        return []
+    """unexpected-sender for the files of a message that collect could not assign to a unit
+    when no unit registered the sender (collect itself checks the identified ones)."""
     everyone = {a for u in master.registry.units for a in unit_addresses(u)}
+    if not f.items or not everyone or f.sender in everyone:
+        return []
     rows = con.execute(
-        "SELECT DISTINCT r.unit, rc.source_path, r.file_id FROM returns r JOIN receipts rc"
-        " ON rc.id = r.receipt_id WHERE rc.message_id = ? AND (r.period = ? OR r.period IS NULL)",
-        (f.message_id, period)).fetchall()
-    targets = [(r["unit"], r["source_path"], r["file_id"]) for r in rows] or \
-        [(None, it.source_path, None) for it in f.items]
+        "SELECT r.id, r.file_id, rc.source_path FROM returns r JOIN receipts rc"
+        " ON rc.id = r.receipt_id WHERE rc.message_id = ? AND r.unit IS NULL", (f.message_id,))
     found = []
-    for unit, source, file_id in targets:
-        u = master.registry.get(unit) if unit else None
-        allowed = set(unit_addresses(u)) if u else everyone
-        if not allowed or f.sender in allowed:
-            continue
-        i = issues.make("unexpected-sender", unit=u.short if u else None, period=period,
-                        file=source, found=f.sender or "（无发件人）")
-        if u is None:
-            i.message = i.message.replace("“”登记的邮箱", "任何单位登记的邮箱")
-        con.execute("INSERT INTO issues(return_id, file_id, source, code, severity, unit, period,"
-                    " file_path, message, value) VALUES (NULL, ?, 'fetch', ?, ?, ?, ?, ?, ?, ?)",
-                    (file_id, i.code, i.severity, i.unit, period, source, i.message, f.sender))
+    for r in rows.fetchall():
+        i = issues.make("unexpected-sender", period=period, file=r["source_path"],
+                        found=f.sender or "（无发件人）")
+        i.message = i.message.replace("“”登记的邮箱", "任何单位登记的邮箱")
+        con.execute("INSERT INTO issues(return_id, file_id, source, code, severity, period,"
+                    " file_path, value, message) VALUES (?, ?, 'fetch', ?, ?, ?, ?, ?, ?)",
+                    (r["id"], r["file_id"], i.code, i.severity, period, r["source_path"],
+                     f.sender, i.message))
         found.append(i)
     return found

@@ -122,6 +122,7 @@ default_internal_user = dovecot
 ssl = {ssl}
 disable_plaintext_auth = no
 auth_mechanisms = plain login
+auth_failure_delay = 0
 first_valid_uid = 1
 mail_location = maildir:{r / 'mail'}/%u
 passdb {{
@@ -226,3 +227,33 @@ class SmtpSink:
 
     def stop(self) -> None:
         self.controller.stop()
+
+
+# --- loading a mailbox ----------------------------------------------------------------------------
+
+def append(server: DovecotServer, raw: bytes, when: Optional[str] = None,
+           folder: str = "INBOX") -> None:
+    """IMAP APPEND ``raw`` as received at ``when`` (ISO; INTERNALDATE, what SINCE searches)."""
+    import imaplib
+    from datetime import datetime
+    conn = imaplib.IMAP4(server.host, server.port)
+    try:
+        conn.login(server.user, server.password)
+        stamp = imaplib.Time2Internaldate(datetime.fromisoformat(when)) if when else None
+        typ, data = conn.append(folder, None, stamp, raw)
+        assert typ == "OK", data
+    finally:
+        conn.logout()
+
+
+def mailbox_state(server: DovecotServer, folder: str = "INBOX") -> list:
+    """(uid, flags) of every message: what a client that only reads must leave unchanged."""
+    import imaplib
+    conn = imaplib.IMAP4(server.host, server.port)
+    try:
+        conn.login(server.user, server.password)
+        conn.select(folder, readonly=True)
+        typ, data = conn.fetch("1:*", "(UID FLAGS)")
+        return sorted(d.decode() for d in data if isinstance(d, bytes))
+    finally:
+        conn.logout()

@@ -1,0 +1,305 @@
+"""Fetching returns from a real IMAP server (dovecot on loopback) and the full mail round.
+
+The round on the bundled notice: ``send`` mails the 42 units through a real SMTP server; test
+"units" reply into the dovecot mailbox with filled workbooks the way mail clients write them
+(RFC 2231 names, Outlook-style RFC 2047 names, a GBK-encoded Foxmail name, a zip, two files in one
+message, a stranger, a scan that is not a spreadsheet, last month's return); ``fetch`` hands them
+to collect; ``remind`` writes only to the units still missing or in error.
+"""
+import io
+import sqlite3
+import zipfile
+from email import encoders
+from email.header import Header
+from email.mime.base import MIMEBase
+from email.mime.multipart import MIMEMultipart
+from email.mime.text import MIMEText
+from email.parser import BytesParser
+from email import policy
+from email.utils import formataddr
+
+import openpyxl
+import pytest
+
+from minshi_xls import MinshiError, columns, mail, notice, settings, templates
+from tests import imap_server
+from tests.imap_server import DovecotServer, SmtpSink, append, mailbox_state
+from tests.test_collect_support import cells, fill
+from tests.test_mail import PW_ENV as SMTP_PW_ENV, config as smtp_config, with_emails
+
+pytestmark = pytest.mark.skipif(imap_server.available() is not None,
+                                reason=imap_server.available() or "")
+
+PERIOD = "2024-06"
+IMAP_PW_ENV = "MINSHI_TEST_IMAP_PASSWORD"
+REPLIED_CLEAN = ["市卫健委", "市妇联", "市残联", "市教育局", "市民政局", "市人社局", "市农业农村局"]
+STRANGER = "someone@163.example"
+
+
+@pytest.fixture(scope="module")
+def dovecot():
+    server = DovecotServer.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def smtp():
+    sink = SmtpSink()
+    yield sink
+    sink.stop()
+
+
+@pytest.fixture(scope="module")
+def master():
+    return with_emails(notice.load_bundled())
+
+
+def full_config(sink, server, **imap):
+    cfg = smtp_config(sink)
+    cfg["imap"].update(host=server.host, port=server.port, security="plain", user=server.user,
+                       password_env=IMAP_PW_ENV, **imap)
+    return cfg
+
+
+@pytest.fixture
+def env(monkeypatch, smtp, dovecot):
+    monkeypatch.setenv(SMTP_PW_ENV, smtp.password)
+    monkeypatch.setenv(IMAP_PW_ENV, dovecot.password)
+
+
+def reply(sender, subject, attachments, in_reply_to=None, date="Wed, 03 Jul 2024 10:00:00 +0800",
+          name_style="rfc2231"):
+    """A unit's reply as its mail client writes it; ``attachments`` are (name, bytes)."""
+    msg = MIMEMultipart()
+    msg["From"] = sender
+    msg["To"] = "office@minshi.test"
+    msg["Subject"] = Header(subject, "utf-8")
+    msg["Date"] = date
+    msg["Message-ID"] = f"<{abs(hash((sender, subject, date)))}@client.example>"
+    if in_reply_to:
+        msg["In-Reply-To"] = in_reply_to
+    msg.attach(MIMEText("附件是我单位的填报表，请查收。", "plain", "utf-8"))
+    for name, data in attachments:
+        part = MIMEBase("application", "octet-stream")
+        part.set_payload(data)
+        encoders.encode_base64(part)
+        if name_style == "rfc2231":
+            part.add_header("Content-Disposition", "attachment", filename=("utf-8", "", name))
+        else:  # Outlook / Foxmail: an RFC 2047 word inside quotes, in the charset they use
+            charset = "gbk" if name_style == "gbk" else "utf-8"
+            word = Header(name, charset).encode().replace("\n", "")
+            part.add_header("Content-Disposition", "attachment", filename=word)
+            part.set_param("name", word)
+        msg.attach(part)
+    return msg.as_bytes()
+
+
+def zipped(name, data):
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr(name, data)
+    return buf.getvalue()
+
+
+@pytest.fixture(scope="module")
+def round_trip(master, dovecot, smtp, tmp_path_factory):
+    """send -> units reply into dovecot -> fetch -> collect, once for the module."""
+    work = tmp_path_factory.mktemp("round")
+    mp = pytest.MonkeyPatch()
+    mp.setenv(SMTP_PW_ENV, smtp.password)
+    mp.setenv(IMAP_PW_ENV, dovecot.password)
+    try:
+        tdir = work / "templates"
+        templates.write_templates(master, PERIOD, tdir / PERIOD, config=settings.DEFAULTS)
+        db = work / "output" / "minshi.sqlite"
+        cfg = full_config(smtp, dovecot)
+        smtp.reset()
+        sent = mail.send(master, PERIOD, tdir, db, cfg)
+        assert sent.count("sent") == 42
+        received = {rc[0]: BytesParser(policy=policy.default).parsebytes(data)
+                    for _, rc, data in smtp.messages}
+
+        def workbook(unit, edit=None):
+            src = tdir / PERIOD / columns.file_name(PERIOD, unit)
+            return fill(src, work / "filled" / src.name, edit=edit).read_bytes()
+
+        def answer(unit, atts, style="rfc2231", sender=None):
+            u = master.registry.get(unit)
+            got = received[u.email]
+            append(dovecot, reply(formataddr((u.name, u.email)) if sender is None else sender,
+                                  "回复：" + str(got["Subject"]), atts, got["Message-ID"],
+                                  name_style=style), "2024-07-03T10:00:00+08:00")
+
+        name = lambda u: columns.file_name(PERIOD, u)  # noqa: E731
+        answer("市卫健委", [(name("市卫健委"), workbook("市卫健委"))])
+        # two spreadsheets in one message: its own (Chinese name) and one forwarded for 市残联
+        answer("市妇联", [(name("市妇联"), workbook("市妇联")),
+                        ("cdpf-2024-06.xlsx", workbook("市残联"))])
+        answer("市教育局", [("教育局6月.zip", zipped(name("市教育局"), workbook("市教育局")))])
+        answer("市民政局", [(name("市民政局"), workbook("市民政局"))], style="rfc2047")
+        answer("市人社局", [(name("市人社局"), workbook("市人社局"))], style="gbk")
+        answer("东海县", [(name("东海县"), workbook("东海县", edit=mistakes))])
+        # not a spreadsheet: a scan only; the unit still owes its workbook
+        answer("市医保局", [("盖章扫描件.pdf", b"%PDF-1.4 scan")])
+        # a stranger sends one unit's workbook, and a file nobody can identify
+        append(dovecot, reply(STRANGER, "2024年6月民生实事报表", [
+            (name("市农业农村局"), workbook("市农业农村局")),
+            ("2024年6月数据.xlsx", blank_workbook())]), "2024-07-03T11:00:00+08:00")
+        # last month's return and an unrelated message: not this period's
+        append(dovecot, reply(master.registry.get("市总工会").email,
+                              "【民生实事月报】2024年5月 市总工会 填报表",
+                              [("2024-05_市总工会_民生实事填报表.xlsx", b"PK\x03\x04old")]),
+               "2024-06-04T09:00:00+08:00")
+        append(dovecot, reply("news@example.com", "会议通知", []), "2024-07-01T09:00:00+08:00")
+        before = mailbox_state(dovecot)
+        progress = []
+        fetched = mail.fetch(master, PERIOD, db, cfg, progress=lambda d, t, u: progress.append(d))
+        return dict(work=work, tdir=tdir, db=db, cfg=cfg, fetched=fetched, before=before,
+                    progress=progress, received=received)
+    finally:
+        mp.undo()
+
+
+def mistakes(wb):
+    """Two errors a clerk makes: words for a number, a negative cumulative."""
+    ws = wb[columns.SHEET_LEAD] if columns.SHEET_LEAD in wb.sheetnames else wb[columns.SHEET_CO]
+    hdr, ids = cells(ws)
+    col = hdr.get("本月累计完成") or hdr["本单位累计完成"]
+    first, second = list(ids.values())[:2]
+    ws.cell(first, col).value = "正在统计"
+    ws.cell(second, col).value = -3
+
+
+def blank_workbook():
+    wb = openpyxl.Workbook()
+    wb.active["A1"] = "六月数据"
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+def ledger_rows(db, sql, *args):
+    con = sqlite3.connect(db)
+    con.row_factory = sqlite3.Row
+    try:
+        return [dict(r) for r in con.execute(sql, args)]
+    finally:
+        con.close()
+
+
+def test_fetch_hands_every_return_to_collect_with_mail_metadata(round_trip, master):
+    r = round_trip["fetched"]
+    assert r.searched == 10 and r.messages == 8 and r.already == 0
+    assert round_trip["progress"][-1] == 10
+    assert sorted(r.ignored) == ["盖章扫描件.pdf"]
+    assert "2024-06_市民政局_民生实事填报表.xlsx" in r.attachments  # RFC 2047 decoded
+    assert "2024-06_市人社局_民生实事填报表.xlsx" in r.attachments  # GBK RFC 2047 decoded
+    assert "教育局6月.zip" in r.attachments
+    db = round_trip["db"]
+    returns = ledger_rows(db, "SELECT r.unit, r.status, r.late, rc.sender, rc.message_id,"
+                              " rc.received_at, rc.source_path FROM returns r JOIN receipts rc"
+                              " ON rc.id = r.receipt_id")
+    by_unit = {x["unit"]: x for x in returns}
+    assert set(REPLIED_CLEAN) | {"东海县"} <= set(by_unit)
+    assert {x["status"] for u, x in by_unit.items() if u in REPLIED_CLEAN} == {"accepted"}
+    wj = by_unit["市卫健委"]
+    assert wj["sender"] == master.registry.get("市卫健委").email
+    assert wj["received_at"].startswith("2024-07-03T10:00:00+08:00") and not wj["late"]
+    assert wj["source_path"] == f"imap:{wj['message_id']}/2024-06_市卫健委_民生实事填报表.xlsx"
+    assert by_unit["市教育局"]["source_path"].endswith("/教育局6月.zip!2024-06_市教育局_民生实事填报表.xlsx")
+    assert [x for x in returns if x["unit"] is None][0]["sender"] == STRANGER
+    # the workbook archived is byte for byte the attachment
+    con = sqlite3.connect(db)
+    (rel,) = con.execute("SELECT f.archive_path FROM returns r JOIN files f ON f.id = r.file_id"
+                         " WHERE r.unit = '市卫健委'").fetchone()
+    filled = round_trip["work"] / "filled" / columns.file_name(PERIOD, "市卫健委")
+    assert (db.parent / rel).read_bytes() == filled.read_bytes()
+
+
+def test_senders_are_checked_against_the_registry(round_trip):
+    found = ledger_rows(round_trip["db"], "SELECT unit, file_path, message FROM issues_v"
+                                          " WHERE code = 'unexpected-sender'")
+    assert {f["unit"] for f in found} == {"市农业农村局", None}
+    assert all(STRANGER in f["message"] for f in found)
+    assert any("任何单位登记的邮箱" in f["message"] and f["file_path"].endswith("2024年6月数据.xlsx")
+               for f in found)
+    wrong = ledger_rows(round_trip["db"], "SELECT unit FROM issues_v WHERE code = 'wrong-unit'")
+    assert {"unit": "市残联"} in wrong  # sent from 市妇联's address
+
+
+def test_fetch_never_changes_the_mailbox_and_never_fetches_twice(round_trip, master, env, dovecot):
+    assert mailbox_state(dovecot) == round_trip["before"]  # no \\Seen, nothing deleted
+    assert all("\\Seen" not in s for s in round_trip["before"])
+    db = round_trip["db"]
+    rows = ledger_rows(db, "SELECT message_id, sender, subject, period FROM fetched")
+    assert len(rows) == 8 and {r["period"] for r in rows} == {PERIOD}
+    receipts = len(ledger_rows(db, "SELECT id FROM receipts"))
+    again = mail.fetch(master, PERIOD, db, round_trip["cfg"])
+    assert again.already == 8 and again.messages == 0 and again.collect is None
+    assert len(ledger_rows(db, "SELECT id FROM receipts")) == receipts
+    # --since: only what arrived from that day on is searched (the 8 replies of 3 July)
+    assert mail.fetch(master, PERIOD, db, round_trip["cfg"], since="2024-07-02").searched == 8
+
+
+def test_remind_writes_only_to_missing_units_and_units_in_error(round_trip, master, env, smtp):
+    smtp.reset()
+    res = mail.remind(master, PERIOD, round_trip["db"], round_trip["cfg"], round_trip["tdir"])
+    expected = [u for u in templates.units_to_report(master) if u not in REPLIED_CLEAN]
+    assert "东海县" in expected and "市医保局" in expected
+    assert [d.unit for d in res.deliveries] == expected
+    assert res.count("sent") == len(expected) == len(smtp.messages)
+    got = {rc[0]: BytesParser(policy=policy.default).parsebytes(data)
+           for _, rc, data in smtp.messages}
+    # the unit in error: every error listed with its sheet and cell, its annotated copy attached
+    dh = got[master.registry.get("东海县").email]
+    assert dh["Subject"] == "【民生实事月报】2024年6月 东海县 填报提醒"
+    assert dh["In-Reply-To"] == round_trip["received"][master.registry.get("东海县").email][
+        "Message-ID"]
+    body = dh.get_body(("plain",)).get_content()
+    errors = ledger_rows(round_trip["db"], "SELECT sheet, cell, message FROM issues_v WHERE"
+                                           " unit = '东海县' AND severity = 'error'")
+    assert errors and f"处错误" in body
+    for e in errors:
+        assert f"工作表“{e['sheet']}” 单元格 {e['cell']}" in body and e["message"] in body
+    (att,) = list(dh.iter_attachments())
+    assert att.get_filename() == columns.file_name(PERIOD, "东海县")
+    annotated = openpyxl.load_workbook(io.BytesIO(att.get_content()))
+    assert "问题清单" in annotated.sheetnames
+    # a missing unit: asked for its workbook, the template attached
+    yb = got[master.registry.get("市医保局").email]
+    assert "尚未收到你单位2024年6月民生实事推进情况填报表" in yb.get_body(("plain",)).get_content()
+    (att,) = list(yb.iter_attachments())
+    assert att.get_content() == mail.template_path(round_trip["tdir"], PERIOD, "市医保局").read_bytes()
+    rows = ledger_rows(round_trip["db"], "SELECT DISTINCT unit FROM sends WHERE kind = 'remind'")
+    assert sorted(r["unit"] for r in rows) == sorted(expected)
+
+
+def test_wrong_imap_password_is_a_clear_error(master, dovecot, smtp, env, tmp_path, monkeypatch):
+    monkeypatch.setenv(IMAP_PW_ENV, "wrong")
+    db = tmp_path / "l.sqlite"
+    with pytest.raises(MinshiError, match="收件服务器拒绝登录.*密码不对") as e:
+        mail.fetch(master, PERIOD, db, full_config(smtp, dovecot))
+    assert "wrong" not in str(e.value)
+    assert ledger_rows(db, "SELECT * FROM fetched") == []
+
+
+def test_imap_server_down_is_a_clear_error(master, dovecot, smtp, env, tmp_path):
+    cfg = full_config(smtp, dovecot)
+    cfg["imap"]["port"] = imap_server.free_port()
+    with pytest.raises(MinshiError, match="无法连接收件服务器.*连接被拒绝"):
+        mail.fetch(master, PERIOD, tmp_path / "l.sqlite", cfg)
+
+
+def test_imap_over_tls_verifies_the_certificate(master, smtp, tmp_path, monkeypatch):
+    with DovecotServer.start(tls=True) as server:
+        monkeypatch.setenv(IMAP_PW_ENV, server.password)
+        append(server, reply("unit00@units.test", "【民生实事月报】2024年6月 市卫健委 填报表",
+                             [("x.pdf", b"%PDF")]), "2024-07-02T09:00:00+08:00")
+        cfg = full_config(smtp, server)
+        cfg["imap"].update(port=server.tls_port, security="ssl")
+        with pytest.raises(MinshiError, match="建立加密连接失败.*cafile"):
+            mail.fetch(master, PERIOD, tmp_path / "l.sqlite", cfg)
+        cfg["imap"]["cafile"] = str(server.cert)
+        res = mail.fetch(master, PERIOD, tmp_path / "l.sqlite", cfg)
+        assert res.messages == 1 and res.ignored == ["x.pdf"]

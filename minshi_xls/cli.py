@@ -152,7 +152,8 @@ def templates_cmd(master, period, out_dir, deadline, db, config_path):
     click.echo(f"分发清单：{s.distribution}")
     missing = s.units_without_email
     if missing:
-        click.echo(f"未登记邮箱的单位 {len(missing)} 个（需另行发送）：{'、'.join(missing)}")
+        names = "、".join(missing[:8]) + ("等，完整名单见分发清单" if len(missing) > 8 else "")
+        click.echo(f"未登记邮箱的单位 {len(missing)} 个（需另行发送）：{names}")
     else:
         click.echo("所有单位均已登记邮箱。")
 
@@ -272,3 +273,74 @@ def demo_cmd(folder):
 
 
 # --- send / fetch / remind (issue 6) ---------------------------------------------------------
+
+TEMPLATES_OPTION = click.option("--templates", "templates_dir", default=settings.DEFAULT_TEMPLATES,
+                                show_default=True, type=click.Path(file_okay=False),
+                                help="填报表文件夹（其中的 <月份>/ 子文件夹）")
+OUTBOX_OPTION = click.option("--outbox", default=None, type=click.Path(file_okay=False),
+                             help="不经邮件服务器，把邮件写成 .eml 文件存入此文件夹")
+DRY_RUN_OPTION = click.option("--dry-run", is_flag=True,
+                              help="试运行：邮件写入发件箱文件夹供检查，不发送，不记入台账")
+
+
+@cli.command("send")
+@PERIOD_OPTION
+@TEMPLATES_OPTION
+@OUTBOX_OPTION
+@DRY_RUN_OPTION
+@click.option("--resend", multiple=True, metavar="UNIT",
+              help="再次发送给该单位（可重复使用；默认已发送过的单位不再发送）")
+@MASTER_OPTION
+@DB_OPTION
+@CONFIG_OPTION
+@fatal_as_exit2
+def send_cmd(period, templates_dir, outbox, dry_run, resend, master, db, config_path):
+    """把本月填报表逐个发给各单位（收件人为总表“单位”表中登记的邮箱）。
+
+    未配置 [smtp] host 时邮件写入 output/outbox/<月份>/。密码只从环境变量读取。
+    有单位发送失败时退出码为 1。
+    """
+    from minshi_xls import mail
+    with progress_bar("发送") as progress:
+        result = mail.send(master, period, templates_dir, db, config_path, outbox, dry_run,
+                           resend, progress)
+    click.echo(result.summary())
+    sys.exit(1 if result.failed else 0)
+
+
+@cli.command("fetch")
+@PERIOD_OPTION
+@click.option("--since", default=None, help="只检索此日期（YYYY-MM-DD）以来的邮件，默认本月1日")
+@MASTER_OPTION
+@DB_OPTION
+@CONFIG_OPTION
+@fatal_as_exit2
+def fetch_cmd(period, since, master, db, config_path):
+    """从收件邮箱（IMAP）收取本月报表并校验入账；邮件不删除、不标记已读，同一封邮件不重复收取。
+
+    退出码：0 无错误，1 收到的报表有错误，2 无法运行（如登录失败）。
+    """
+    from minshi_xls import mail
+    with progress_bar("收取邮件") as progress:
+        result = mail.fetch(master, period, db, config_path, since, progress)
+    click.echo(result.summary())
+    sys.exit(result.exit_code)
+
+
+@cli.command("remind")
+@PERIOD_OPTION
+@TEMPLATES_OPTION
+@OUTBOX_OPTION
+@DRY_RUN_OPTION
+@MASTER_OPTION
+@DB_OPTION
+@CONFIG_OPTION
+@fatal_as_exit2
+def remind_cmd(period, templates_dir, outbox, dry_run, master, db, config_path):
+    """提醒未报送或报表有错误的单位：逐条列出要修改的工作表、单元格和问题，附上该单位的表格。"""
+    from minshi_xls import mail
+    with progress_bar("发送提醒") as progress:
+        result = mail.remind(master, period, db, config_path, templates_dir, outbox, dry_run,
+                             progress)
+    click.echo(result.summary())
+    sys.exit(1 if result.failed else 0)

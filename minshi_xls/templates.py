@@ -278,9 +278,10 @@ class _Writer:
         self.meta_rows: List[tuple] = []
 
     def write(self) -> None:
+        # in_memory: no temporary files per part (a third of the time on a busy disk)
         wb = xlsxwriter.Workbook(str(self.path), {"strings_to_numbers": False,
                                                   "strings_to_formulas": False,
-                                                  "strings_to_urls": False})
+                                                  "strings_to_urls": False, "in_memory": True})
         self.st = Styles(wb)
         office = self.config.get("office", {})
         wb.set_properties({"title": C.title(self.year, self.month), "subject": self.unit,
@@ -639,7 +640,7 @@ class TemplatesSummary:
 def write_distribution(entries: Sequence[WorkbookInfo], period: str, deadline: date,
                        path: Path) -> None:
     """分发清单: one line per workbook, for the send step (units without an email stand out)."""
-    wb = xlsxwriter.Workbook(str(path))
+    wb = xlsxwriter.Workbook(str(path), {"in_memory": True})
     st = Styles(wb)
     ws = wb.add_worksheet("分发清单")
     set_widths(ws, [16, 10, 44, 30, 8, 12])

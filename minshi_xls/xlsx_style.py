@@ -62,6 +62,10 @@ class Styles:
     def cell(self, *, locked: bool = True, wrap: bool = False, align: Optional[str] = None,
              num_format: Optional[str] = None, bold: bool = False):
         """A bordered table cell: grey and locked, or light yellow and open for input."""
+        key = ("__cell__", locked, wrap, align, num_format, bold)  # hot path: one lookup
+        f = self._cache.get(key)
+        if f is not None:
+            return f
         props = {"border": 1, "border_color": BORDER_COLOR,
                  "bg_color": LOCKED_FILL if locked else INPUT_FILL, "locked": locked}
         if wrap:
@@ -72,7 +76,8 @@ class Styles:
             props["num_format"] = num_format
         if bold:
             props["bold"] = True
-        return self.fmt(**props)
+        f = self._cache[key] = self.fmt(**props)
+        return f
 
     def hint(self, kind: dict):
         """A conditional-format highlight (HINT_ERROR or HINT_WARNING)."""
@@ -85,7 +90,10 @@ class Styles:
 
 def display_width(text) -> int:
     """Width of ``text`` in Excel character units: CJK and full-width characters count two."""
-    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in str(text or ""))
+    text = str(text or "")
+    if text.isascii():
+        return len(text)
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
 
 
 LINE_HEIGHT = 14.0  # points per wrapped line at FONT_SIZE with a CJK font (Noto/SimSun)

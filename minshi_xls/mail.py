@@ -715,15 +715,14 @@ class FetchResult:
             lines.append("  非表格附件（未处理）：" + "，".join(self.ignored))
         for i in self.issues:
             lines.append(f"  [{i.title}] {i.message}")
-        if self.collect is not None and hasattr(self.collect, "summary"):
-            s = self.collect.summary
-            lines.append(s() if callable(s) else str(s))
+        if self.collect is not None:
+            lines.extend(self.collect.summary_lines())
         return "\n".join(lines)
 
     @property
-    def valid(self) -> bool:
-        c = self.collect
-        return c is None or bool(getattr(c, "valid", True))
+    def exit_code(self) -> int:
+        """collect's: 1 when a return fetched has errors."""
+        return self.collect.exit_code if self.collect is not None else 0
 
 
 def period_pattern(period: str) -> re.Pattern:

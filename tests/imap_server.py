@@ -240,6 +240,8 @@ def append(server: DovecotServer, raw: bytes, when: Optional[str] = None,
     try:
         conn.login(server.user, server.password)
         stamp = imaplib.Time2Internaldate(datetime.fromisoformat(when)) if when else None
+        if folder != "INBOX":
+            conn.create(folder)  # "already exists" after the first time: fine
         typ, data = conn.append(folder, None, stamp, raw)
         assert typ == "OK", data
     finally:

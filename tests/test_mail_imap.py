@@ -303,3 +303,75 @@ def test_imap_over_tls_verifies_the_certificate(master, smtp, tmp_path, monkeypa
         cfg["imap"]["cafile"] = str(server.cert)
         res = mail.fetch(master, PERIOD, tmp_path / "l.sqlite", cfg)
         assert res.messages == 1 and res.ignored == ["x.pdf"]
+
+
+def test_cli_round_in_a_clerks_folder(master, dovecot, smtp, env, workdir):
+    """What a clerk types: import (registry with emails), templates, send, fetch, remind."""
+    import json
+
+    from click.testing import CliRunner
+
+    from minshi_xls import registry
+    from minshi_xls.cli import cli
+
+    reg = registry.registry_to_dict(master.registry)
+    (workdir / "units.json").write_text(json.dumps(reg, ensure_ascii=False), encoding="utf-8")
+    (workdir / "minshi.toml").write_text(f"""
+[office]
+name = "连云港市民生实事办公室"
+contact = "王科长"
+phone = "0518-85800000"
+
+[smtp]
+host = "{smtp.host}"
+port = {smtp.port}
+security = "plain"
+user = "{smtp.user}"
+sender = "office@minshi.test"
+password_env = "{SMTP_PW_ENV}"
+
+[imap]
+host = "{dovecot.host}"
+port = {dovecot.port}
+security = "plain"
+user = "{dovecot.user}"
+folder = "CLI"
+password_env = "{IMAP_PW_ENV}"
+
+[mail]
+retry_delay_s = 0
+""", encoding="utf-8")
+    run = CliRunner().invoke
+    assert run(cli, ["import", "--units", "units.json"]).exit_code == 0
+    assert run(cli, ["templates", "--period", PERIOD]).exit_code == 0
+    smtp.reset()
+    r = run(cli, ["send", "--period", PERIOD])
+    assert r.exit_code == 0, r.output
+    assert "2024年6月填报表：通过邮件服务器发送。已发送 42。" in r.output
+    assert len(smtp.messages) == 42 and smtp.password not in r.output
+    r = run(cli, ["send", "--period", PERIOD, "--resend", "市卫健委"])
+    assert "已发送 1，已发送过，跳过 41" in r.output and len(smtp.messages) == 43
+
+    wj = master.registry.get("市卫健委")
+    filled = fill(workdir / "templates" / PERIOD / columns.file_name(PERIOD, "市卫健委"),
+                  workdir / "reply" / "r.xlsx").read_bytes()
+    append(dovecot, reply(wj.email, "回复：【民生实事月报】2024年6月 市卫健委 填报表",
+                          [(columns.file_name(PERIOD, "市卫健委"), filled)]),
+           "2024-07-02T16:00:00+08:00", folder="CLI")
+    r = run(cli, ["fetch", "--period", PERIOD])
+    assert r.exit_code == 0, r.output
+    assert "本次新收取本月邮件 1 封，表格附件 1 个" in r.output and "市卫健委" in r.output
+    r = run(cli, ["fetch", "--period", PERIOD])
+    assert "以前已收取 1 封，本次新收取本月邮件 0 封" in r.output
+
+    smtp.reset()
+    r = run(cli, ["remind", "--period", PERIOD, "--dry-run"])
+    assert r.exit_code == 0 and "试运行" in r.output and smtp.messages == []
+    r = run(cli, ["remind", "--period", PERIOD])
+    assert r.exit_code == 0, r.output
+    assert "2024年6月提醒：通过邮件服务器发送。已发送 41。" in r.output
+    assert wj.email not in {rc[0] for _, rc, _ in smtp.messages}
+
+    (workdir / "minshi.toml").write_text('[smtp]\nhost = "x"\npassword = "secret"\n')
+    r = run(cli, ["send", "--period", PERIOD])
+    assert r.exit_code == 2 and "不能写密码" in r.output and "secret" not in r.output

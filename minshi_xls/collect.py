@@ -297,6 +297,7 @@ class SummaryRow:
     accepted_rows: int
     errors: int
     warnings: int
+    return_id: Optional[int] = field(default=None, repr=False, compare=False)
 
 
 @dataclass
@@ -318,7 +319,9 @@ class CollectResult:
         return 1 if any(i.severity == I.ERROR for i in self.issues) else 0
 
     def to_json(self) -> dict:
-        return {"period": self.period, "files": [r.__dict__ for r in self.rows],
+        return {"period": self.period,
+                "files": [{k: v for k, v in r.__dict__.items() if k != "return_id"}
+                          for r in self.rows],
                 "issues": [i.to_dict() for i in self.issues]}
 
     def summary_lines(self, max_issues: int = 200) -> List[str]:
@@ -471,7 +474,8 @@ class _Ledger:
         errors = sum(i.severity == I.ERROR for i in issues)
         warnings = sum(i.severity == I.WARNING for i in issues)
         return SummaryRow(unit or UNIDENTIFIED, name, item.received_at or "", cur[0],
-                          ev.accepted_rows if cur[0] == "accepted" else 0, errors, warnings), issues
+                          ev.accepted_rows if cur[0] == "accepted" else 0, errors, warnings,
+                          return_id), issues
 
     def _labels(self, ev: Evaluation) -> tuple:
         labels = (ev.workbook or {}).get("labels") or {}
@@ -598,6 +602,7 @@ def ingest(items: Iterable[Incoming], period: str, db_path=settings.DEFAULT_DB,
             if progress:
                 progress(done, len(items), item.name)
         led.con.execute("COMMIT")
+        _refresh(led.con, result.rows)
     except BaseException:
         if led.con.in_transaction:
             led.con.execute("ROLLBACK")
@@ -606,6 +611,19 @@ def ingest(items: Iterable[Incoming], period: str, db_path=settings.DEFAULT_DB,
         led.con.close()
     result.rows.sort(key=lambda r: (r.unit, r.received, r.file))
     return result
+
+
+def _refresh(con: sqlite3.Connection, rows: List[SummaryRow]) -> None:
+    """Statuses as they ended: a return accepted early in a run may have been superseded by a
+    newer one later in it."""
+    for r in rows:
+        if r.return_id is None:
+            continue
+        status = con.execute("SELECT status FROM returns WHERE id = ?", (r.return_id,)).fetchone()
+        if status and status[0] != r.status:
+            r.status = status[0]
+            if r.status != "accepted":
+                r.accepted_rows = 0
 
 
 def _annotate(ev: Evaluation, folder: Path, period: Optional[str]) -> Optional[Path]:

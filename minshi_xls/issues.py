@@ -103,6 +103,10 @@ TYPES: Dict[str, IssueType] = {t.code: t for t in [
        "第 {cell} 行未能解析：“{value}”。请在总表中人工补录。"),
     _t("bad-unit-kind", ERROR, "单位类别无效",
        "单位类别“{value}”无效，应为：{kinds}。"),
+    _t("bad-scope", ERROR, "实施方式无效",
+       "实施方式“{value}”无效，应为：本地实施、省本级实施、我市不承担相关任务。"),
+    _t("unknown-task", ERROR, "任务编号不存在",
+       "指标所属的任务编号“{value}”不在“任务”表中。请改为“任务”表中的编号。"),
 ]}
 
 

@@ -14,7 +14,7 @@ import time
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Dict, Iterator, List, Optional
+from typing import Dict, Iterator, List, Optional, Tuple
 
 from minshi_xls import MinshiError, issues, settings, xlsx_style
 from minshi_xls.issues import Issue, Report
@@ -432,7 +432,11 @@ def check_master(path) -> Report:
             for name in _names(r.values.get(key)):
                 if name not in known:
                     report.issues.append(_unknown_unit(registry, name, SHEET_TASKS, r.cells[key]))
-        scope = _SCOPE_BY_LABEL.get(_text(r.values.get("scope")), "local")
+        scope_text = _text(r.values.get("scope"))
+        if scope_text and scope_text not in _SCOPE_BY_LABEL:
+            report.issues.append(issues.make("bad-scope", sheet=SHEET_TASKS,
+                                             cell=r.cells["scope"], value=scope_text))
+        scope = _SCOPE_BY_LABEL.get(scope_text, "local")
         if scope == "local" and not _names(r.values.get("lead_units")) and "lead_units" in r.cells:
             report.issues.append(issues.make("no-lead-unit", sheet=SHEET_TASKS,
                                              cell=r.cells["lead_units"],
@@ -443,7 +447,13 @@ def check_master(path) -> Report:
             report.issues.append(issues.make("bad-unit-kind", sheet=SHEET_UNITS,
                                              cell=r.cells["kind"], value=kind,
                                              kinds="、".join(UNIT_KINDS)))
+    task_ids = {_text(r.values.get("id")) for r in tasks}
     for r in inds:
+        task_id = _text(r.values.get("task_id"))
+        if task_id not in task_ids and "task_id" in r.cells:
+            report.issues.append(issues.make("unknown-task", sheet=SHEET_INDICATORS,
+                                             cell=r.cells["task_id"], value=task_id,
+                                             indicator_id=_text(r.values.get("id"))))
         target = _text(r.values.get("target"))
         if _float(target) is None and "target" in r.cells:
             report.issues.append(issues.make("bad-target", sheet=SHEET_INDICATORS,
@@ -503,6 +513,7 @@ class ImportResult:
     json_path: Optional[Path] = None
     backup: Optional[Path] = None
     seconds: float = 0.0
+    carried: Tuple[int, int] = (0, 0)  # quarterly plans, allocations kept from the old master
 
     @property
     def report(self) -> Report:
@@ -520,7 +531,8 @@ class ImportResult:
         if self.json_path:
             lines.append(f"JSON：{self.json_path}")
         if self.backup:
-            lines.append(f"原总表已备份为：{self.backup}")
+            lines.append(f"原总表已备份为：{self.backup}；沿用其中的季度计划 {self.carried[0]} 条、"
+                         f"目标分配 {self.carried[1]} 条。")
         if self.issues:
             lines.append(f"需要人工核对的问题 {len(self.issues)} 个：")
         return "\n".join(lines)
@@ -544,13 +556,32 @@ def _write_json(master: Master, path: Path) -> None:
     os.replace(tmp, path)
 
 
+def _carry_over(old: Master, new: Master) -> Tuple[int, int]:
+    """Keep what staff typed into the old master that the notice cannot supply: quarterly plans
+    of indicators whose id, target and unit are unchanged, and allocations of indicators that
+    still exist. Returns (plans, allocations) carried over."""
+    old_inds = {i.id: i for t in old.tasks for i in t.indicators}
+    plans = 0
+    for t in new.tasks:
+        for ind in t.indicators:
+            was = old_inds.get(ind.id)
+            if was and (was.target, was.unit) == (ind.target, ind.unit) and any(
+                    v is not None for v in was.plan):
+                ind.plan = list(was.plan)
+                plans += 1
+    rows = {ind.id for _, ind in new.rows()}
+    new.allocations = [a for a in old.allocations if a.indicator_id in rows]
+    return plans, len(new.allocations)
+
+
 def import_notice(notice=None, out=settings.DEFAULT_MASTER, json_path=None, units=None,
                   force: bool = False) -> ImportResult:
-    """Notice (default: the bundled 2024 notice) -> master workbook (+ JSON). Never destroys an edited master: refuses unless
-    ``force``, and then keeps a dated backup first and reuses its 单位 sheet as the registry.
+    """Notice (default: the bundled 2024 notice) -> master workbook (+ JSON).
 
-    The registry is ``units`` (a units workbook or JSON) if given, else the existing master's,
-    else the bundled default. Nothing is written when the notice cannot be parsed.
+    Never destroys an edited master: refuses unless ``force``; then it keeps a dated backup,
+    reuses the old 单位 sheet as the registry (unless ``units``, a units workbook or JSON, is
+    given) and carries over quarterly plans and allocations. Nothing is written when the notice
+    cannot be parsed.
     """
     t0 = time.perf_counter()
     notice = notice or bundled_notice_path()
@@ -558,17 +589,16 @@ def import_notice(notice=None, out=settings.DEFAULT_MASTER, json_path=None, unit
     if out.exists() and not force:
         raise MinshiError(f"总表 {out} 已存在，其中可能有人工修改，未覆盖。如确需按通知重新导入，"
                           f"请加 --force（会先把原总表备份），或用 -o 指定新的文件名。")
-    if units:
-        registry = read_units(units)
-    elif out.exists():
-        wb = _open(out)
+    old = None
+    if out.exists():
         try:
-            registry = _registry_from(wb) or default_registry()
-        finally:
-            wb.close()
-    else:
-        registry = default_registry()
+            old = read_master(out)
+        except MinshiError:
+            old = None  # an unreadable old file is still backed up, just not reused
+    registry = read_units(units) if units else old.registry if old and old.registry.units \
+        else default_registry()
     master, found = parse_notice(notice, registry)
+    carried = _carry_over(old, master) if old else (0, 0)
     backup = None
     if out.exists():
         backup = _backup_path(out)
@@ -578,4 +608,4 @@ def import_notice(notice=None, out=settings.DEFAULT_MASTER, json_path=None, unit
     if jp:
         _write_json(master, jp)
     return ImportResult(master=master, issues=found, out=out, json_path=jp, backup=backup,
-                        seconds=time.perf_counter() - t0)
+                        seconds=time.perf_counter() - t0, carried=carried)

@@ -454,6 +454,8 @@ def parse_lines(lines: List[str], registry: Registry, source: str = "") -> Tuple
         seen.setdefault(t.id, line)
         if t.scope == "local" and not t.lead_units and not t.co_units:
             found.append(_unparsed(line, f"{t.id}（未找到牵头单位）{t.text}"))
+        elif t.scope == "local" and not t.lead_units:
+            found.append(issues.make("no-lead-unit", value=t.id, cell=str(line)))
         for name in [*t.lead_units, *t.co_units]:
             if name not in known:
                 guess = closest_name(registry, name)

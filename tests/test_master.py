@@ -118,12 +118,18 @@ def test_check_finds_hand_made_mistakes_at_their_cells(written, tmp_path):
     ws[f"{co}{r8}"] = "各县区、功能版块"  # typo of a group
     r11 = _find_row(ws, "省-11")
     ws[f"{lead}{r11}"] = None  # not applicable: no lead unit needed
+    scope = _col(TASK_COLUMNS, "scope")
+    r13 = _find_row(ws, "省-13")
+    ws[f"{scope}{r13}"] = "本地"
     ws = wb[SHEET_INDICATORS]
     target, q2, q3 = (_col(INDICATOR_COLUMNS, k) for k in ("target", "plan_q2", "plan_q3"))
     ri = _find_row(ws, "省-9#1")
     ws[f"{target}{ri}"] = "三千五"
     rp = _find_row(ws, "省-12#1")
     ws[f"{q3}{rp}"] = 1.0  # below 二季度 1.2
+    task_col = _col(INDICATOR_COLUMNS, "task_id")
+    rt = _find_row(ws, "省-14#1")
+    ws[f"{task_col}{rt}"] = "省-99"
     ws = wb[SHEET_ALLOCATIONS]
     ws["A4"], ws["B4"], ws["C4"] = "省-1#1", "东海", 1  # alias: fine
     ws["A5"], ws["B5"], ws["C5"] = "省-1#1", "赣愉区", "两个"
@@ -138,6 +144,10 @@ def test_check_finds_hand_made_mistakes_at_their_cells(written, tmp_path):
         (SHEET_TASKS, f"{co}{r8}", "unknown-unit"),
         (SHEET_INDICATORS, f"{target}{ri}", "bad-target"),
         (SHEET_INDICATORS, f"{q3}{rp}", "plan-not-monotonic"),
+        (SHEET_TASKS, f"{scope}{r13}", "bad-scope"),
+        (SHEET_INDICATORS, f"{task_col}{rt}", "unknown-task"),
+        # renumbering 省-3 leaves its indicator without a task
+        (SHEET_INDICATORS, f"{task_col}{_find_row(wb[SHEET_INDICATORS], '省-3#1')}", "unknown-task"),
         (SHEET_ALLOCATIONS, "B5", "unknown-unit"),
         (SHEET_ALLOCATIONS, "C5", "bad-target"),
     ])
@@ -166,6 +176,15 @@ def test_import_refuses_to_overwrite_then_force_keeps_a_backup(tmp_path, notice_
     wb = openpyxl.load_workbook(out)  # staff edit the registry: 高新区 leaves 功能板块
     ws = wb[SHEET_UNITS]
     ws[f"{_col(UNIT_COLUMNS, 'groups')}{_find_row(ws, '高新区')}"] = None
+    ws = wb[SHEET_INDICATORS]  # ... and type in quarterly plans and an allocation
+    for ind_id, plan in (("省-12#1", [0.5, 1, 2, 2.28]), ("省-7#1", [3, 6, 9, 12])):
+        r = _find_row(ws, ind_id)
+        for key, v in zip(("plan_q1", "plan_q2", "plan_q3", "plan_q4"), plan):
+            ws[f"{_col(INDICATOR_COLUMNS, key)}{r}"] = v
+    ws[f"{_col(INDICATOR_COLUMNS, 'target')}{_find_row(ws, '省-7#1')}"] = 14  # target changed
+    wb[SHEET_ALLOCATIONS].append(["省-1#1", "东海县", 2])
+    wb[SHEET_ALLOCATIONS].append(["市-4#0", "连云区", 30])
+    wb[SHEET_ALLOCATIONS].append(["省-99#1", "连云区", 1])  # no longer exists
     wb.save(out)
     edited = out.read_bytes()
     with pytest.raises(MinshiError, match="--force"):
@@ -175,7 +194,14 @@ def test_import_refuses_to_overwrite_then_force_keeps_a_backup(tmp_path, notice_
     assert result.backup.is_file() and result.backup.read_bytes() == edited
     assert result.backup.name.startswith("master.backup-")
     # the edited 单位 sheet of the old master is the registry of the new one
-    assert "高新区" not in read_master(out).task("省-2").responsible_units
+    new = read_master(out)
+    assert "高新区" not in new.task("省-2").responsible_units
+    # plans survive where the notice's target is the one they were made for
+    assert new.task("省-12").indicators[0].plan == [0.5, 1, 2, 2.28]
+    assert new.task("省-7").indicators[0].plan == [None] * 4
+    assert [(a.indicator_id, a.unit, a.share) for a in new.allocations] == [
+        ("省-1#1", "东海县", 2), ("市-4#0", "连云区", 30)]
+    assert result.carried == (1, 2) and "季度计划 1 条" in result.summary()
 
 
 def test_units_workbook_overrides_the_default(tmp_path, notice_path):

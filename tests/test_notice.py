@@ -416,12 +416,14 @@ def _touch(p, data=b"x"):
 
 
 def test_unknown_units_and_missing_units_are_reported():
-    lines = ["二、市民生实事任务分解", "（一）测试（2件）。",
+    lines = ["二、市民生实事任务分解", "（一）测试（3件）。",
              "1. 新建 3 个驿站。(牵头单位: 市卫建委; 共同责任单位: 各县区)",
-             "2. 新建 2 个公园。"]
+             "2. 新建 2 个公园。",
+             "3. 新建 1 个广场。(责任单位: 各县区)"]
     master, found = parse_lines(lines, default_registry(), "t.txt")
-    assert [t.id for t in master.tasks] == ["市-1", "市-2"]
+    assert [t.id for t in master.tasks] == ["市-1", "市-2", "市-3"]
     got = [(i.code, i.cell, i.value) for i in found]
+    assert ("no-lead-unit", "5", "市-3") in got
     assert ("unknown-unit", "3", "市卫建委") in got
     assert "市卫健委" in next(i.message for i in found if i.code == "unknown-unit")
     assert any(c == "notice-unparsed" and cell == "4" for c, cell, _ in got)

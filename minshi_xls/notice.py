@@ -103,10 +103,60 @@ def _decode_text(data: bytes, path: Path) -> str:
     return best
 
 
+_TABLE_HEADERS = {"number": ("序号", "编号"), "text": ("任务", "内容", "项目", "目标"),
+                  "lead": ("牵头单位",), "co": ("责任单位", "配合单位", "协办单位")}
+
+
+def _table_lines(rows: List[List[str]]) -> List[str]:
+    """A 任务分解表 laid out as a Word table (序号 | 任务内容 | 牵头单位 | 责任单位) as the lines
+    the notice would have in prose: "1、text（牵头单位：A；共同责任单位：B）". A row whose
+    cells are all the same (a merged category row) stays one line; other tables pass through."""
+    cols: dict = {}
+    out: List[str] = []
+    for cells in rows:
+        cells = [" ".join(c.split()) for c in cells]
+        if not cols:
+            for key, words in _TABLE_HEADERS.items():
+                for i, c in enumerate(cells):
+                    if key not in cols and i not in cols.values() and any(w in c for w in words):
+                        cols[key] = i
+            if not {"text", "lead"} <= set(cols):
+                cols = {}
+                out.append("  ".join(dict.fromkeys(c for c in cells if c)))
+            continue
+        distinct = list(dict.fromkeys(c for c in cells if c))
+        if len(distinct) <= 1:
+            out.append(distinct[0] if distinct else "")
+            continue
+        number, text, lead, co = (cells[cols[k]] if k in cols and cols[k] < len(cells) else ""
+                                  for k in ("number", "text", "lead", "co"))
+        units = "；".join(part for part in (f"牵头单位：{lead}" if lead else "",
+                                            f"共同责任单位：{co}" if co else "") if part)
+        prefix = f"{number}、" if re.fullmatch(r"\d+(?:\.\d+)?", number) else number
+        out.append(f"{prefix}{text}（{units}）" if units else f"{prefix}{text}")
+    return out
+
+
+def _docx_lines(doc) -> List[str]:
+    """Paragraphs and table rows of a Word file, in document order."""
+    from docx.table import Table
+    from docx.text.paragraph import Paragraph
+    lines: List[str] = []
+    for el in doc.element.body.iterchildren():
+        tag = el.tag.rsplit("}", 1)[-1]
+        if tag == "p":
+            lines.append(Paragraph(el, doc).text)
+        elif tag == "tbl":
+            table = Table(el, doc)
+            lines.extend(_table_lines([[c.text for c in row.cells] for row in table.rows]))
+    return lines
+
+
 def read_notice_lines(path) -> List[str]:
     """The notice's text as lines (line numbers in issues refer to these).
 
-    .txt lines are file lines, .docx lines are paragraphs, .pdf lines are lines of the text layer.
+    .txt lines are file lines, .docx lines are paragraphs and table rows, .pdf lines are lines
+    of the text layer.
     """
     p = Path(path)
     if not p.is_file():
@@ -118,7 +168,7 @@ def read_notice_lines(path) -> List[str]:
             doc = docx.Document(str(p))
         except Exception as e:  # a broken zip, not a Word file: python-docx raises many kinds
             raise MinshiError(f"无法读取 Word 文件 {p.name}（{type(e).__name__}）。请确认文件完好。") from e
-        text = "\n".join(par.text for par in doc.paragraphs)
+        text = "\n".join(_docx_lines(doc))
     elif suffix == ".pdf":
         try:
             from pypdf import PdfReader

@@ -371,6 +371,39 @@ def test_docx(tmp_path):
     _assert_variant(*parse_notice(p))
 
 
+def test_docx_with_the_tasks_in_a_table(tmp_path):
+    """Many 分解表 are Word tables: 序号 | 任务内容 | 牵头单位 | 责任单位, merged category rows."""
+    import docx
+    d = docx.Document()
+    d.add_paragraph("2025年市级民生实事项目任务分解表")
+    d.add_paragraph("二、市民生实事任务分解")
+    rows = [("序号", "任务内容", "牵头单位", "责任单位"),
+            ("一、教育惠民（2件）",) * 4,
+            ("1", "新建幼儿园 3 所、改扩建中小学 5 所", "市教育局、市财政局", "各县区"),
+            ("2", "为不少于1.5万名学生提供课后服务", "市教育局", "市人社局，东海县、灌云县"),
+            ("二、健康服务（1件）",) * 4,
+            ("3", "推进市第一人民医院新院区建设", "市卫健委", "")]
+    table = d.add_table(rows=len(rows), cols=4)
+    for r, values in enumerate(rows):
+        if len(set(values)) == 1:
+            table.rows[r].cells[0].merge(table.rows[r].cells[3]).text = values[0]
+        else:
+            for c, v in enumerate(values):
+                table.rows[r].cells[c].text = v
+    d.add_paragraph("抄送：市委办公室。")
+    p = tmp_path / "table.docx"
+    d.save(p)
+    master, found = parse_notice(p)
+    assert found == []
+    assert [(t.id, t.category) for t in master.tasks] == [
+        ("市-1", "教育惠民"), ("市-2", "教育惠民"), ("市-3", "健康服务")]
+    t1, t2, t3 = master.tasks
+    assert (t1.lead_units, t1.co_units) == (["市教育局", "市财政局"], ["各县区"])
+    assert [i.target for i in t1.indicators] == ["3", "5"]
+    assert t2.indicators[0].base_value == 15000 and t2.co_units == ["市人社局", "东海县", "灌云县"]
+    assert (t3.lead_units, t3.co_units, t3.indicators) == (["市卫健委"], [], [])
+
+
 def test_pdf_text_layer_with_wrapped_lines_and_page_breaks(tmp_path):
     p = tmp_path / "notice.pdf"
     write_text_pdf(_variant_lines(), p, per_line=30, per_page=12)

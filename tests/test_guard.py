@@ -1,0 +1,206 @@
+"""The hostile corpus: every broken or malicious file yields its issue and the run goes on.
+
+The files are made at test time (small, from a real return where that matters), collected in one
+run together with a good return, which must still be accepted; every original is archived byte for
+byte and nothing is ever written outside the archive folder.
+"""
+from __future__ import annotations
+
+import email.message
+import hashlib
+import io
+import os
+import sqlite3
+import time
+import zipfile
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from minshi_xls import collect, guard, reader
+from minshi_xls import columns as C
+from test_collect_support import ON_TIME, PERIOD, fill, master, template
+
+
+def rezip(src: bytes, replace=None, add=None) -> bytes:
+    """A copy of an xlsx with some members replaced or added."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(src)) as zi, zipfile.ZipFile(out, "w",
+                                                                  zipfile.ZIP_DEFLATED) as zo:
+        for i in zi.infolist():
+            body = zi.read(i)
+            if replace and i.filename in replace:
+                body = replace[i.filename](body)
+            zo.writestr(i.filename, body)
+        for name, body in (add or {}).items():
+            zo.writestr(name, body)
+    return out.getvalue()
+
+
+def sheet_part(data: bytes, sheet: str = C.SHEET_LEAD) -> str:
+    wb = openpyxl.load_workbook(io.BytesIO(data))
+    return f"xl/worksheets/sheet{wb.sheetnames.index(sheet) + 1}.xml"
+
+
+def corner_cells() -> bytes:
+    wb = openpyxl.Workbook()
+    wb.active["A1"] = "x"
+    wb.active["XFD1048576"] = "y"
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+@pytest.fixture(scope="module")
+def good(tmp_path_factory) -> bytes:
+    tmp = tmp_path_factory.mktemp("good")
+    return fill(template(tmp, "市卫健委"), tmp / "good.xlsx").read_bytes()
+
+
+def hostile(good: bytes) -> dict:
+    part = sheet_part(good)
+    bomb = b'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 ' \
+           b'"&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">]><x>&lol2;</x>'
+    fake_ole = guard.OLE_MAGIC + b"\0" * 504 + "EncryptionInfo".encode("utf-16-le") + b"\0" * 64
+    return {
+        "entity_bomb.xlsx": (rezip(good, {"xl/styles.xml": lambda b: bomb}),
+                             "file-unreadable"),
+        "zip_bomb.xlsx": (rezip(good, add={"xl/media/blank.bin": b"\0" * (30 << 20)}),
+                          "file-too-large"),
+        "corner_cells.xlsx": (corner_cells(), "file-too-large"),
+        "encrypted.xlsx": (fake_ole, "file-encrypted"),
+        "not_a_sheet.xlsx": (b"%PDF-1.4 this is a pdf renamed", "file-unreadable"),
+        "truncated.xlsx": (good[: len(good) // 2], "file-unreadable"),
+        "macro.xlsm": (rezip(good, add={"xl/vbaProject.bin": b"\xd0\xcf\x11\xe0 vba"}),
+                       "macro-present"),
+        "huge_dimension.xlsx": (rezip(good, {part: lambda b: b.replace(
+            b'<dimension ref="', b'<dimension ref="A1:XFD1048576" x="', 1)}), None),
+    }
+
+
+def test_hostile_corpus_each_yields_its_issue_and_the_run_goes_on(tmp_path, good):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    corpus = hostile(good)
+    for name, (data, _) in corpus.items():
+        (folder / name).write_bytes(data)
+    (folder / "good.xlsx").write_bytes(good)
+    db = tmp_path / "out" / "minshi.sqlite"
+    t = time.monotonic()
+    res = collect.collect_paths([folder], PERIOD, db, master=master(), config={},
+                                received=ON_TIME)
+    assert time.monotonic() - t < 60
+    codes = {}
+    for i in res.issues:
+        codes.setdefault(Path(i.file).name, set()).add(i.code)
+    for name, (_, code) in corpus.items():
+        if code:
+            assert code in codes.get(name, set()), (name, codes.get(name))
+    assert codes.get("good.xlsx", set()) <= {"superseded"}  # same unit: the newest one counts
+    status = {r.file: r.status for r in res.rows}
+    # a macro is only a warning; the oversized <dimension> (formatting) is read normally; the
+    # good return is accepted once (the macro copy has the same unit and is newer by name)
+    assert status["huge_dimension.xlsx"] in ("accepted", "superseded")
+    assert sorted(status[n] for n in ("good.xlsx", "macro.xlsm", "huge_dimension.xlsx")) == [
+        "accepted", "superseded", "superseded"]
+    assert "file-too-large" not in codes.get("huge_dimension.xlsx", set())
+    assert {status[n] for n in ("entity_bomb.xlsx", "zip_bomb.xlsx", "encrypted.xlsx",
+                                "not_a_sheet.xlsx", "truncated.xlsx", "corner_cells.xlsx")} <= {
+        "unidentified", "rejected"}
+    con = sqlite3.connect(db)
+    for name, (data, _) in [*corpus.items(), ("good.xlsx", (good, None))]:
+        sha = hashlib.sha256(data).hexdigest()
+        rel = con.execute("SELECT archive_path FROM files WHERE sha256 = ?", (sha,)).fetchone()
+        assert rel, name
+        assert (db.parent / rel[0]).read_bytes() == data, name
+
+
+def test_path_tricks_in_zip_members_and_eml_attachments_stay_in_the_archive(tmp_path, good):
+    z = io.BytesIO()
+    with zipfile.ZipFile(z, "w") as zf:
+        zf.writestr("../../evil.xlsx", good)
+        zf.writestr("/etc/also_evil.xlsx", good[:-10] + b"x" * 10)
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "returns.zip").write_bytes(z.getvalue())
+    msg = email.message.EmailMessage()
+    msg["From"] = "卫健委 <wjw@example.cn>"
+    msg["Subject"] = "报表"
+    msg["Date"] = "Wed, 03 Jul 2024 10:00:00 +0800"
+    msg["Message-ID"] = "<1@example.cn>"
+    msg.set_content("见附件")
+    msg.add_attachment(good, maintype="application", subtype="octet-stream",
+                       filename="..\\..\\..\\evil2.xlsx")
+    (tmp_path / "in" / "mail.eml").write_bytes(bytes(msg))
+    items = list(collect.expand_paths([tmp_path / "in"]))
+    assert {i.name for i in items} == {"evil.xlsx", "also_evil.xlsx", "evil2.xlsx"}
+    mail = [i for i in items if i.name == "evil2.xlsx"][0]
+    assert mail.sender.endswith("<wjw@example.cn>") and mail.received_at.startswith("2024-07-03")
+    db = tmp_path / "deep" / "out" / "minshi.sqlite"
+    collect.ingest(items, PERIOD, db, master(), {})
+    written = {p for p in tmp_path.rglob("*") if p.is_file()}
+    archive = (db.parent / "archive").resolve()
+    for p in written:
+        assert p.resolve().is_relative_to(archive) or p.parent in (tmp_path / "in", db.parent), p
+    assert not (tmp_path / "evil.xlsx").exists() and not (tmp_path / "deep" / "evil.xlsx").exists()
+
+
+def test_zip_members_are_checked_before_decompressing(tmp_path):
+    z = io.BytesIO()
+    with zipfile.ZipFile(z, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("bomb.xlsx", b"\0" * (40 << 20))
+    (tmp_path / "b.zip").write_bytes(z.getvalue())
+    (item,) = collect.expand_paths([tmp_path / "b.zip"])
+    assert isinstance(item, collect.Refused) and item.finding[0] == "file-too-large"
+    assert item.data == z.getvalue()  # the original (the archive it came in) is what is kept
+
+
+def test_guard_reads_a_sheet_formatted_down_to_the_last_row_in_bounded_time(good):
+    part = sheet_part(good)
+    blank_rows = b"".join(b'<row r="%d" s="1" customFormat="1"><c r="B%d" s="1"/></row>' % (r, r)
+                          for r in range(2000, 1048577, 997))
+    data = rezip(good, {part: lambda b: b.replace(b"</sheetData>", blank_rows + b"</sheetData>")})
+    t = time.monotonic()
+    out = reader.read_guarded("x.xlsx", data)
+    assert time.monotonic() - t < 5
+    assert out["findings"] == [] and out["workbook"]["meta"]["unit"] == "市卫健委"
+    assert len(out["workbook"]["tables"][0]["rows"]) == 17
+
+
+def _abort(name, data, limits):
+    os.abort()
+
+
+def _sleep(name, data, limits):
+    time.sleep(30)
+
+
+def _ok(name, data, limits):
+    return {"format": "xlsx", "findings": [], "workbook": {"name": name}}
+
+
+def _by_name(name, data, limits):
+    return {"abort": _abort, "sleep": _sleep}.get(name, _ok)(name, data, limits)
+
+
+def test_worker_crash_and_runaway_become_file_issues_and_other_files_go_on():
+    limits = dict(guard.limits_from(None), worker_timeout_s=1.0)
+    with guard.WorkerPool(_by_name, 2, limits) as pool:
+        got = dict(pool.imap([("a", b"", limits), ("abort", b"", limits), ("sleep", b"", limits),
+                              ("b", b"", limits)]))
+    assert got[0]["workbook"] == {"name": "a"} and got[3]["workbook"] == {"name": "b"}
+    assert got[1]["findings"][0][0] == "file-unreadable"
+    assert got[2]["findings"][0][0] == "file-too-large"
+
+
+def test_corner_cells_would_abort_calamine_but_the_guard_refuses_first():
+    ins = guard.inspect(corner_cells())
+    assert ins.fatal and ins.findings[0][0] == "file-too-large"
+    assert "1048576" in ins.findings[0][1]
+
+
+def test_magic_bytes_not_extension_decide_the_format(tmp_path, good):
+    assert guard.inspect(good).format == "xlsx"
+    assert guard.sniff(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 100) == "ole"
+    out = reader.read_guarded("报表.xls", good)  # an xlsx named .xls is read as what it is
+    assert out["workbook"]["meta"]["unit"] == "市卫健委"

@@ -87,7 +87,7 @@ RETURN_COLUMNS: List[Col] = [
 
 ISSUE_COLUMNS: List[Col] = [
     Col("单位", 14, lambda i: i["unit"] or ""),
-    Col("文件", 30, lambda i: Path(i["file"]).name if i["file"] else ""),
+    Col("文件", 30, lambda i: _basename(i["file"])),
     Col("工作表", 10, lambda i: i["sheet"] or ""),
     Col("单元格", 7, lambda i: i["cell"] or ""),
     Col("指标编号", 10, lambda i: i["indicator_id"] or ""),
@@ -111,7 +111,7 @@ DETAIL_COLUMNS: List[Col] = [
     Col("数值", 10, lambda d: d["value"].number, NUMBER),
     Col("原文", 30, lambda d: d["value"].raw or ""),
     Col("是否采用", 8, lambda d: "是" if d["used"] else ""),
-    Col("文件", 30, lambda d: Path(d["value"].file).name),
+    Col("文件", 30, lambda d: _basename(d["value"].file)),
     Col("工作表", 10, lambda d: d["value"].sheet or ""),
     Col("单元格", 7, lambda d: d["value"].cell or ""),
 ]
@@ -121,6 +121,11 @@ CHART_COLORS = {"已完成": "63BE7B", "超序时": "5B9BD5", "序时推进": "B
                 "未启动": "FFC000", settings.NOT_REPORTED: "BFBFBF"}
 
 HEADLINE_HEADERS = ["层级", "任务总数", "我市承担", *TASK_STATUS_ORDER, "指标数", "平均完成率"]
+
+
+def _basename(path: str) -> str:
+    """The file name of a collected path (a folder path, "a.zip!x.xlsx" or "imap:<id>/x.xlsx")."""
+    return path.replace("\\", "/").rsplit("/", 1)[-1] if path else ""
 
 
 def _qualifier(r: Row) -> str:
@@ -141,6 +146,7 @@ class _Formats:
 
     def __init__(self, wb: xlsxwriter.Workbook):
         self.styles = st = xlsx_style.Styles(wb)
+        self._by_kind: Dict[tuple, object] = {}  # a detail sheet has ~150k cells: look up fast
         self.title = st.title()
         self.header = st.header()
         self.note = st.fmt(font_color="595959", text_wrap=True, valign="top")
@@ -152,6 +158,13 @@ class _Formats:
                                 border_color=xlsx_style.BORDER_COLOR)
 
     def get(self, kind: str, status: str = "", grey: bool = False, carried: bool = False):
+        key = (kind, status, grey, carried)
+        got = self._by_kind.get(key)
+        if got is None:
+            got = self._by_kind[key] = self._make(*key)
+        return got
+
+    def _make(self, kind: str, status: str, grey: bool, carried: bool):
         f = {"border": 1, "border_color": xlsx_style.BORDER_COLOR}
         if kind == NUMBER:
             f.update(num_format="General", align="right")

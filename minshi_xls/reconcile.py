@@ -84,7 +84,8 @@ class Row:
     texts: Dict[str, str] = field(default_factory=dict)  # 进展情况 / 存在问题 / 下步计划
     source: Optional[Value] = None  # the lead value shown (None when carried or missing)
     carried_forward: bool = False
-    carried_from: str = ""  # unit of the carried value
+    #: Lead units whose return this period was rejected (sent, but nothing of it accepted).
+    rejected_leads: List[str] = field(default_factory=list)
 
     @property
     def local(self) -> bool:
@@ -96,7 +97,11 @@ class Row:
 
     def source_label(self) -> str:
         if self.carried_forward:
-            return f"{CARRIED_LABEL}（{'、'.join(self.leads)}本月未报送）"
+            if self.rejected_leads:
+                why = f"{'、'.join(self.rejected_leads)}本月报表有错误未采用"
+            else:
+                why = f"{'、'.join(self.leads)}本月未报送"
+            return f"{CARRIED_LABEL}（{why}）"
         if self.source:
             return f"{self.source.unit}：{Path(self.source.file).name} {self.source.sheet}!{self.source.cell}"
         return ""
@@ -370,6 +375,7 @@ def compute(master: Master, period: str, con: sqlite3.Connection,
 
     values = _values(con, [r.return_id for r in returns if r.accepted])
     idx = _index(values)
+    rejected = {r.unit for r in returns if r.returned and not r.accepted}
     before = cumulatives(con, master, settings.previous_period(period))
     made: List[Issue] = []
     links: List[Tuple[Optional[int], Optional[int]]] = []  # (return id, file id) per issue
@@ -402,6 +408,7 @@ def compute(master: Master, period: str, con: sqlite3.Connection,
                 row.added = row.cumulative - row.previous
         elif prev is not None:
             row.cumulative, row.carried_forward = prev[0], True
+            row.rejected_leads = [u for u in leads if u in rejected]
         row.progress = progress.for_indicator(ind, row.cumulative, month, tol)
 
         if not all(_num_eq(v.number, found[0].number) for v in found):

@@ -1,0 +1,232 @@
+"""The one-command demo, end to end: the consolidated workbook against what the simulated units
+typed into their returned workbooks (read back independently with openpyxl), the planted
+mistakes at their cells, the silent unit, the 通报, and the printed pages in LibreOffice."""
+import re
+import shutil
+import subprocess
+import uuid
+from pathlib import Path
+
+import openpyxl
+import pytest
+from click.testing import CliRunner
+
+from minshi_xls import demo, reconcile
+from minshi_xls.cli import cli
+from minshi_xls.master import read_master
+
+JUNE, MAY = "2024-06", "2024-05"
+WORKBOOK = "2024年1-6月民生实事进展汇总表.xlsx"
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("demo") / "cycle"
+    r = CliRunner().invoke(cli, ["demo", str(folder)])
+    assert r.exit_code == 0, r.output
+    return folder, r.output
+
+
+@pytest.fixture(scope="module")
+def master(run):
+    return read_master(run[0] / "output" / "master.xlsx")
+
+
+@pytest.fixture(scope="module")
+def book(run):
+    return openpyxl.load_workbook(run[0] / "output" / JUNE / WORKBOOK)
+
+
+def table(ws, header_row=3):
+    """Sheet rows as dicts by header text (category rows have no 指标编号 and are skipped)."""
+    heads = [c.value for c in ws[header_row]]
+    out = []
+    for row in ws.iter_rows(min_row=header_row + 1, values_only=True):
+        d = dict(zip(heads, row))
+        out.append(d)
+    return out
+
+
+def typed(folder: Path, period: str):
+    """What each unit typed: {(unit, sheet, indicator id): {header: value, "_cell": {...}}}."""
+    out = {}
+    for f in sorted((folder / "returns" / period).glob("*.xlsx")):
+        unit = f.name.split("_")[1]
+        wb = openpyxl.load_workbook(f)
+        for ws in wb.worksheets:
+            if ws.title not in ("牵头任务", "配合任务"):
+                continue
+            heads = {c.value: c.column_letter for c in ws[4] if c.value}
+            for r in range(5, ws.max_row + 1):
+                ind = ws[f"{heads['指标编号']}{r}"].value
+                if ind:
+                    vals = {h: ws[f"{col}{r}"].value for h, col in heads.items()}
+                    vals["_cell"] = {h: f"{col}{r}" for h, col in heads.items()}
+                    out[(unit, ws.title, ind)] = vals
+    return out
+
+
+def number(v, unit):
+    """How an office reads a typed figure: a number, or a number followed by the row's unit."""
+    if v is None or v == "":
+        return None
+    if isinstance(v, (int, float)):
+        return float(v)
+    m = re.fullmatch(r"\s*([0-9.]+)\s*" + re.escape(unit) + r"\s*", str(v))
+    return float(m.group(1)) if m else None
+
+
+#: A changed locked cell (a target) rejects the whole return: none of its values count.
+REJECTED = {unit for code, _, unit in demo.MISTAKES if code == "template-modified"}
+
+
+def lead_figure(master, task, ind, values, rejected=()):
+    for u in task.lead_units:
+        if u in rejected:
+            continue
+        got = values.get((u, "牵头任务", ind.id))
+        if got is not None:
+            n = number(got["本月累计完成"], ind.unit)
+            if n is not None:
+                return n, u
+    return None, None
+
+
+def test_demo_prints_where_the_workbook_is_and_the_headline(run):
+    folder, output = run
+    assert str(folder / "output" / JUNE / WORKBOOK) in output
+    assert re.search(r"省民生实事 65 项（我市承担 56 项）：已完成\d+项", output)
+    assert "报送：41/42 个单位" in output
+    assert (folder / "output" / JUNE / f"通报_{JUNE}.txt").is_file()
+
+
+def test_every_figure_matches_what_the_units_reported(run, master, book):
+    folder = run[0]
+    june, may = typed(folder, JUNE), typed(folder, MAY)
+    rows = {}
+    for sheet in ("省民生实事", "市民生实事"):
+        rows.update({r["指标编号"]: r for r in table(book[sheet]) if r.get("指标编号")})
+    checked = carried = 0
+    for task, ind in master.rows():
+        row = rows[ind.id]
+        if not task.is_local:
+            assert row["状态"] in ("省本级实施", "我市不承担相关任务") and row["本月累计"] is None
+            continue
+        now, unit = lead_figure(master, task, ind, june, REJECTED)
+        before, _ = lead_figure(master, task, ind, may)
+        if now is None:  # the silent unit, or a rejected return: May's figure carried forward
+            assert unit is None and before is not None
+            now, carried = before, carried + 1
+            assert row["数据来源"].startswith("上月结转"), row["数据来源"]
+        else:
+            assert row["数据来源"].startswith(unit + "：")
+        target = ind.target_number
+        assert row["本月累计"] == pytest.approx(now), ind.id
+        assert row["上月累计"] == pytest.approx(before), ind.id
+        assert row["年度目标"] == pytest.approx(target)
+        assert row["完成率"] == pytest.approx(now / target), ind.id  # not capped
+        assert row["序时进度"] == pytest.approx(6 / 12)  # no quarterly plans in the demo
+        assert row["偏差(百分点)"] == pytest.approx((now / target - 0.5) * 100)
+        checked += 1
+    assert checked == 157
+    absent = {demo.SILENT, *REJECTED}
+    assert carried == sum(len(t.report_rows()) for t in master.local_tasks()
+                          if set(t.lead_units) <= absent) > 0
+    # The figure typed in 元 for a 万元 row is shown as typed, with its huge 完成率.
+    assert rows["市-3.2#1"]["完成率"] > 100
+
+
+def test_county_breakdown_is_what_the_counties_typed(run, master, book):
+    june = typed(run[0], JUNE)
+    ws = book["县区分解"]
+    heads = [c.value for c in ws[3]]
+    seen = 0
+    for r in table(ws):
+        if not r.get("指标编号"):
+            continue
+        ind = master.indicator(r["指标编号"])
+        figures = {u: number(june[(u, "配合任务", ind.id)]["本单位累计完成"], ind.unit)
+                   for u in heads[4:-2] if (u, "配合任务", ind.id) in june}
+        for u, f in figures.items():
+            assert r[u] == pytest.approx(f), (ind.id, u)
+        assert r["县区合计"] == pytest.approx(sum(figures.values()))
+        seen += 1
+    assert seen > 50
+
+
+def test_every_planted_mistake_is_in_the_issue_sheet_at_its_cell(run, book):
+    june = typed(run[0], JUNE)
+    issues = {(r["单位"], r["工作表"], r["单元格"], r["问题代码"]) for r in table(book["校验问题"])}
+    where = {"template-modified": "年度目标", "status-inconsistent": "推进状态",
+             "missing-text": "进展情况"}
+    for code, ind, unit in demo.MISTAKES:
+        vals = june[(unit, "牵头任务", ind)]
+        cell = vals["_cell"][where.get(code, "本月累计完成")]
+        assert (unit, "牵头任务", cell, code) in issues, (code, unit, cell)
+    assert june[("市卫健委", "牵头任务", "省-1#1")]["本月累计完成"].endswith("家")
+    assert june[("市残联", "牵头任务", "省-27#1")]["年度目标"] != 6
+
+
+def test_silent_and_late_units(run, book):
+    returns = {r["单位"]: r for r in table(book["报送情况"])}
+    assert returns[demo.SILENT]["是否报送"] == "否"
+    assert sum(r["是否报送"] == "否" for r in returns.values()) == 1
+    for u in demo.LATE:
+        assert returns[u]["是否逾期"] == "是"
+    assert sum(r["是否逾期"] == "是" for r in returns.values()) == len(demo.LATE)
+    issues = table(book["校验问题"])
+    assert [r["单位"] for r in issues if r["问题代码"] == "not-returned"] == [demo.SILENT]
+    assert {r["单位"] for r in issues if r["问题代码"] == "late-return"} == set(demo.LATE)
+
+
+def test_summary_numbers_agree_with_the_workbook(run, book):
+    text = (run[0] / "output" / JUNE / f"通报_{JUNE}.txt").read_text(encoding="utf-8").strip()
+    ws = book["汇总"]
+    heads = [c.value for c in ws[5]]
+    for r in (6, 7):
+        vals = dict(zip(heads, [c.value for c in ws[r]]))
+        level = vals["层级"][0]
+        sentence = re.search(f"(\\d+)项{level}民生实事中[^；。]*", text).group(0)
+        assert sentence.startswith(f"{vals['任务总数']}项")
+        for status in ("已完成", "超序时", "序时推进", "滞后"):
+            assert f"{status}{vals[status]}项" in sentence
+    assert any(c.value == text for row in ws.iter_rows() for c in row)
+    assert text.endswith(f"本月应报送单位42个，已报送41个，未报送：{demo.SILENT}。")
+    lagging = text.count("滞后序时进度") + text.count("尚未启动")
+    behind = sum(ws.cell(r, heads.index(s) + 1).value for r in (6, 7) for s in ("滞后", "未启动"))
+    assert lagging == behind
+
+
+def test_reconciling_again_gives_the_same_workbook(run, master, book, tmp_path):
+    folder = run[0]
+    again = reconcile.reconcile(master, JUNE, folder / "output" / "minshi.sqlite", tmp_path)
+    a = openpyxl.load_workbook(again.workbook)
+    for ws in book.worksheets:
+        for row_a, row_b in zip(ws.iter_rows(values_only=True), a[ws.title].iter_rows(
+                values_only=True)):
+            if any("生成时间" in str(v) for v in row_a if v):
+                continue
+            assert row_a == row_b, ws.title
+
+
+@pytest.mark.skipif(not shutil.which("soffice") or not shutil.which("pdftotext"),
+                    reason="LibreOffice/poppler not installed (.ci/run installs them)")
+def test_workbook_prints_in_libreoffice(run, tmp_path):
+    src = run[0] / "output" / JUNE / WORKBOOK
+    profile = f"file:///tmp/lo_{uuid.uuid4().hex}"
+    subprocess.run(["soffice", f"-env:UserInstallation={profile}", "--headless",
+                    "--convert-to", "pdf", "--outdir", str(tmp_path), str(src)],
+                   check=True, capture_output=True, timeout=180)
+    shutil.rmtree(profile[len("file://"):], ignore_errors=True)
+    pdf = tmp_path / (src.stem + ".pdf")
+    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], check=True,
+                          capture_output=True, text=True).stdout
+    pages = text.split("\f")[:-1]
+    assert "2024年1-6月民生实事进展汇总表" in pages[0] and "一、总体情况" in pages[0]
+    assert "二、通报" in pages[0] and "截至2024年6月底" in pages[0]
+    for sheet, title in (("省民生实事", "2024年1-6月省民生实事进展情况"),
+                         ("市民生实事", "2024年1-6月市民生实事进展情况")):
+        mine = [p for p in pages if f"民生实事进展汇总表·{sheet}" in p]
+        assert len(mine) >= 2 and title in mine[0]
+        for p in mine:  # the header row is repeated on every printed page
+            assert "任务编号" in p and "完成率" in p and "序时进度" in p

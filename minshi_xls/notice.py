@@ -13,7 +13,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Callable, List, Optional, Tuple
+from typing import List, Optional, Tuple
 
 from minshi_xls import MinshiError, data_path, issues
 from minshi_xls.issues import Issue
@@ -65,11 +65,12 @@ def normalize(s: str) -> str:
 # --- reading the file ---------------------------------------------------------------------------
 
 def _plausibility(text: str) -> float:
-    """Share of characters a Chinese notice is made of (CJK, ASCII, CJK punctuation, line breaks)."""
+    """Share of characters a Chinese notice is made of (CJK, ASCII, punctuation, line breaks)."""
     if not text:
         return 0.0
     good = sum(1 for c in text if c in "\n\r\t" or " " <= c <= "~" or "\u4e00" <= c <= "\u9fff"
-               or "\u3000" <= c <= "\u303f" or "\uff00" <= c <= "\uffef" or "\u2000" <= c <= "\u206f")
+               or "\u3000" <= c <= "\u303f" or "\uff00" <= c <= "\uffef"
+               or "\u2000" <= c <= "\u206f")
     return good / len(text)
 
 
@@ -197,7 +198,10 @@ _CN_NUM = f"[{_CN_DIGITS}]+"
 _LEVEL_RE = re.compile(rf"^(?:{_CN_NUM}、|（{_CN_NUM}）)?(省|市)级?(?:政府)?民生实事")
 _CATEGORY_RE = re.compile(
     rf"^(?:（(?P<a>{_CN_NUM})）|(?P<b>{_CN_NUM})[、.])(?P<name>.+?)(?:（\d+件）)?[。.]?$")
-_ITEM_RE = re.compile(r"^(?P<num>\d{1,3}(?:\.\d{1,2})?)(?:[、.]|(?=[^\d.A-Za-z%]))(?P<rest>.*)$")
+_ITEM_RE = re.compile(r"^(?P<num>\d{1,3}(?:\.\d{1,2})?)(?P<sep>[、.]|(?=[^\d.A-Za-z%]))(?P<rest>.*)$")
+#: "5.1 新建" / "12 新建": a number without "." or "、" starts an item only when a space follows it
+#: in the file, or when it is a sub-number; "13个…" at the start of a wrapped line does not.
+_SPACED_NUMBER = re.compile(r"^\s*[0-9０-９]+(?:[.．][0-9０-９]+)?\s")
 _PAREN_ITEM_RE = re.compile(r"^（(?P<num>\d{1,3})）(?P<rest>.*)$")
 _END_RE = re.compile(r"^(?:抄送|主送|\d{4}年\d{1,2}月\d{1,2}日印发)")
 
@@ -205,7 +209,7 @@ _LEAD_LABELS = ("牵头单位",)
 _CO_LABELS = ("共同责任单位", "责任单位", "配合单位", "协办单位")
 _UNITS_START = re.compile(r"（(?=(?:牵头单位|共同责任单位|责任单位|配合单位|省本级|省级实施|我市不承担|本市不承担|不承担))"
                           r"|(?<![（])(?=牵头单位：)")
-_LABEL_RE = re.compile(r"(牵头单位|共同责任单位|责任单位|配合单位|协办单位)：?")
+_LABEL_RE = re.compile(rf"({'|'.join(_LEAD_LABELS + _CO_LABELS)})：?")
 
 
 @dataclass
@@ -246,7 +250,7 @@ class _Block:
 
 _MEASURES = ("平方公里", "平方米", "公里", "千米", "人次", "场次", "项次", "批次", "户次", "架次",
              "间", "家", "个", "所", "栋", "幢", "名", "人", "座", "处", "条", "支", "场", "台", "辆",
-             "户", "套", "元", "张", "副", "片", "亩", "吨", "件", "次", "项", "床", "张", "份",
+             "户", "套", "元", "张", "副", "片", "亩", "吨", "件", "次", "项", "床", "份",
              "册", "批", "米", "km")
 _IND_RE = re.compile(
     r"(?P<pre>不少于|不低于|至少|超过|约)?"
@@ -305,7 +309,7 @@ def extract_indicators(task_id: str, text: str) -> List[Indicator]:
         head = text[prev_end:m.start()]
         b_name = _clean_name(re.split(rf"[{_DELIMS}]", head)[-1])
         prev_end = m.end()
-        if a_name.endswith(("项目", "工程")) and not m.group("pct") and m.group("unit") in ("吨", "平方米", "米"):
+        if a_name.endswith(("项目", "工程")) and m.group("unit") in ("吨", "平方米", "米"):
             continue  # "建成8万吨市级政府储备粮专库项目": size of one project
         if m.group("pct"):
             name = b_name + a_name
@@ -419,7 +423,7 @@ def _is_category(line: str, m: re.Match) -> bool:
     return has_count or not (line.endswith("。") or re.search(r"[，；：。]", name))
 
 
-def _item_number(line: str, current: Optional[_Block], last_main: Optional[int],
+def _item_number(line: str, raw: str, current: Optional[_Block], last_main: Optional[int],
                  sub_parent: Optional[str]) -> Tuple[Optional[str], str, Optional[str]]:
     """(number, rest of the line, sub-item parent) if ``line`` starts an item, else (None, ...).
 
@@ -429,6 +433,9 @@ def _item_number(line: str, current: Optional[_Block], last_main: Optional[int],
     stays part of its task.
     """
     item = _ITEM_RE.match(line)
+    if item and not item.group("sep") and "." not in item.group("num") \
+            and not _SPACED_NUMBER.match(raw):
+        item = None
     if item:
         main = int(item.group("num").split(".")[0])
         if last_main is None or main in (last_main, last_main + 1) or main == 1:
@@ -446,7 +453,8 @@ def _item_number(line: str, current: Optional[_Block], last_main: Optional[int],
     return None, line, sub_parent
 
 
-def parse_lines(lines: List[str], registry: Registry, source: str = "") -> Tuple[Master, List[Issue]]:
+def parse_lines(lines: List[str], registry: Registry,
+                source: str = "") -> Tuple[Master, List[Issue]]:
     """The parser proper, on lines already read (see :func:`parse_notice`).
 
     Lines before the first level or category heading (the covering letter) and after 抄送 are
@@ -469,7 +477,8 @@ def parse_lines(lines: List[str], registry: Registry, source: str = "") -> Tuple
             break
         lvl = _level_of(line)
         if lvl:
-            level, category_no, in_body, current, last_main, sub_parent = lvl, 0, True, None, None, None
+            level, category_no, in_body = lvl, 0, True
+            current = last_main = sub_parent = None
             continue
         cat = _CATEGORY_RE.match(line)
         if cat and _is_category(line, cat):
@@ -480,7 +489,7 @@ def parse_lines(lines: List[str], registry: Registry, source: str = "") -> Tuple
             continue
         if not in_body:
             continue
-        number, rest, sub_parent = _item_number(line, current, last_main, sub_parent)
+        number, rest, sub_parent = _item_number(line, raw, current, last_main, sub_parent)
         if number is not None and category:
             last_main = int(number.split(".")[0])
             current = _Block(level or "市", category_no, category, number, line_no, [rest])
@@ -557,5 +566,5 @@ def bundled_notice_path() -> Path:
 
 
 def load_bundled(registry: Optional[Registry] = None) -> Master:
-    """The bundled 2024 Lianyungang notice parsed with the default registry (for demos and tests)."""
+    """The bundled 2024 Lianyungang notice parsed with the default registry (demos, tests)."""
     return parse_notice(bundled_notice_path(), registry)[0]

@@ -250,7 +250,8 @@ def test_cli_import_bundled_then_refuse_then_force(workdir):
     assert r.exit_code == 0, r.output
     assert "已导入 124 项任务（省 65 项、市 59 项" in r.output
     assert (workdir / "output" / "master.xlsx").is_file()
-    assert json.loads((workdir / "output" / "master.json").read_text("utf-8"))["tasks"][0]["id"] == "省-1"
+    data = json.loads((workdir / "output" / "master.json").read_text("utf-8"))
+    assert data["tasks"][0]["id"] == "省-1"
     r = _run("import")
     assert r.exit_code == 2 and "--force" in r.output
     r = _run("import", "--force")

@@ -5,13 +5,12 @@ N 我市不承担), lead units, number of concrete responsible units, indicators
 """
 import json
 import time
+from pathlib import Path
 
 import pytest
 
 from minshi_xls import MinshiError, data_path
-from minshi_xls.model import Registry
-from minshi_xls.notice import (load_bundled, normalize, parse_lines, parse_notice,
-                               read_notice_lines, to_base)
+from minshi_xls.notice import load_bundled, normalize, parse_lines, parse_notice, to_base
 from minshi_xls.registry import default_registry
 
 GOLDEN = """
@@ -319,7 +318,7 @@ def test_normalize_keeps_spaces_only_between_latin_words():
 
 # --- other notices: layouts, encodings, file types ------------------------------------------------
 
-VARIANT = data_path("lianyungang_2024.txt").parents[2] / "tests" / "fixtures_notice" / "variant_2025.txt"
+VARIANT = Path(__file__).parent / "fixtures_notice" / "variant_2025.txt"
 
 
 def _variant_lines():
@@ -463,6 +462,18 @@ def test_unknown_units_and_missing_units_are_reported():
     assert master.task("市-1").responsible_units[0] == "市卫建委"  # kept as written, not guessed
 
 
+def test_a_wrapped_line_starting_with_the_next_number_stays_in_its_task():
+    lines = ["二、市民生实事任务分解", "（一）测试（2件）。",
+             "1. 新建社区食堂",
+             "2个，改造助餐点3个。(牵头单位: 市民政局)",
+             "2 新建 4 个驿站。(牵头单位: 团市委)"]
+    master, found = parse_lines(lines, default_registry(), "t.txt")
+    assert found == []
+    assert [(t.id, t.text) for t in master.tasks] == [
+        ("市-1", "新建社区食堂2个，改造助餐点3个"), ("市-2", "新建4个驿站")]
+    assert [i.target for i in master.task("市-1").indicators] == ["2", "3"]
+
+
 def test_registry_default_has_every_unit_and_the_groups():
     reg = default_registry()
     assert reg.groups["各县区"] == ["东海县", "灌云县", "灌南县", "赣榆区", "海州区", "连云区"]
@@ -475,7 +486,7 @@ def test_registry_default_has_every_unit_and_the_groups():
     assert len({u.short for u in reg.units}) == len(reg.units)
 
 
-# --- a tiny PDF writer (LibreOffice here has Calc only, not Writer) --------------------------------
+# --- a tiny PDF writer (LibreOffice here has Calc only, not Writer) ------------------------------
 
 def write_text_pdf(lines, path, per_line=38, per_page=40):
     """A minimal PDF with a real text layer: CJK text in the standard STSong-Light font
@@ -514,7 +525,8 @@ def write_text_pdf(lines, path, per_line=38, per_page=40):
         objs[first_page + 2 * i] = (f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842]"
                                     f" /Resources << /Font << /F1 3 0 R >> >>"
                                     f" /Contents {first_page + 2 * i + 1} 0 R >>").encode()
-        objs[first_page + 2 * i + 1] = b"<< /Length %d >>\nstream\n" % len(data) + data + b"endstream"
+        objs[first_page + 2 * i + 1] = (b"<< /Length %d >>\nstream\n" % len(data) + data
+                                        + b"endstream")
     out = bytearray(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
     offsets = {}
     for num in sorted(objs):

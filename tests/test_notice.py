@@ -447,12 +447,15 @@ def _touch(p, data=b"x"):
     return p
 
 
+def _parse_items(*items):
+    """Items under a level and a category heading (so the first item is line 3)."""
+    return parse_lines(["二、市民生实事任务分解", "（一）测试", *items], default_registry(), "t.txt")
+
+
 def test_unknown_units_and_missing_units_are_reported():
-    lines = ["二、市民生实事任务分解", "（一）测试（3件）。",
-             "1. 新建 3 个驿站。(牵头单位: 市卫建委; 共同责任单位: 各县区)",
-             "2. 新建 2 个公园。",
-             "3. 新建 1 个广场。(责任单位: 各县区)"]
-    master, found = parse_lines(lines, default_registry(), "t.txt")
+    master, found = _parse_items("1. 新建 3 个驿站。(牵头单位: 市卫建委; 共同责任单位: 各县区)",
+                                 "2. 新建 2 个公园。",
+                                 "3. 新建 1 个广场。(责任单位: 各县区)")
     assert [t.id for t in master.tasks] == ["市-1", "市-2", "市-3"]
     got = [(i.code, i.cell, i.value) for i in found]
     assert ("no-lead-unit", "5", "市-3") in got
@@ -463,11 +466,9 @@ def test_unknown_units_and_missing_units_are_reported():
 
 
 def test_a_wrapped_line_starting_with_the_next_number_stays_in_its_task():
-    lines = ["二、市民生实事任务分解", "（一）测试（2件）。",
-             "1. 新建社区食堂",
-             "2个，改造助餐点3个。(牵头单位: 市民政局)",
-             "2 新建 4 个驿站。(牵头单位: 团市委)"]
-    master, found = parse_lines(lines, default_registry(), "t.txt")
+    master, found = _parse_items("1. 新建社区食堂",
+                                 "2个，改造助餐点3个。(牵头单位: 市民政局)",
+                                 "2 新建 4 个驿站。(牵头单位: 团市委)")
     assert found == []
     assert [(t.id, t.text) for t in master.tasks] == [
         ("市-1", "新建社区食堂2个，改造助餐点3个"), ("市-2", "新建4个驿站")]

@@ -286,3 +286,19 @@ def test_cli_master_check(workdir):
     assert r.exit_code == 1
     assert f"[错误] 任务!{cell} 单位未登记" in r.output and "市教育局" in r.output
     assert _run("master", "check", "nope.xlsx").exit_code == 2
+
+
+def test_readme_documents_every_import_and_check_option():
+    """The README section is the manual: each option of the two commands must be in it."""
+    from minshi_xls.cli import cli
+    readme = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
+    section = readme.split("<!-- section: import -->")[1].split("<!-- section:")[0]
+    for command in (cli.commands["import"], cli.commands["master"].commands["check"]):
+        assert command.help
+        for param in command.params:
+            names = [o for o in param.opts if o.startswith("--")] or [param.name.upper()]
+            assert any(n in section for n in names), (command.name, names)
+    for word in ("minshi import", "minshi master check", "--json", "说明", "任务", "指标", "单位",
+                 "分配", "notice-unparsed", "duplicate-id", "unknown-unit", "bad-target",
+                 "no-lead-unit"):
+        assert word in section, word

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import tempfile
 import time
@@ -126,7 +127,7 @@ def _text(v) -> str:
 
 
 def _names(v) -> List[str]:
-    import re
+    """"市卫健委、 市发改委" -> the names; 、，, ；; all separate (staff type any of them)."""
     return [n for n in ("".join(x.split()) for x in re.split(r"[、，,；;]", _text(v))) if n]
 
 

@@ -84,7 +84,9 @@ DATE_LABEL = "填报日期："
 STATUS_CHOICES = ("已完成", "超序时", "序时推进", "滞后", "未启动")
 
 # _meta (very hidden): key/value rows from A1, then a blank row, then a row table.
-META_KEYS = ("format_version", "unit", "period", "deadline", "generated_at", "year")
+META_KEYS = ("format_version", "unit", "period", "deadline", "generated_at", "year", "co_numbers")
+# "co_numbers" (added by the template writer, issue 3): "1" when 本单位累计完成 on 配合任务 is an
+# input (counties, functional zones), "0" when it is locked and empty (bureaus: text only).
 META_ROW_HEADER = ("sheet", "indicator_id", "row", "fingerprint", "plan_locked")
 # "plan_locked" (added by the template writer, issue 3): "1" when the row's PLAN cells were locked
 # and pre-filled (so they are part of its fingerprint), "0" when they were input cells.

@@ -7,6 +7,7 @@ while the unit types, so most mistakes are fixed before the file is sent.
 """
 from __future__ import annotations
 
+import re
 import sqlite3
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -554,7 +555,8 @@ class _Writer:
         values = {"format_version": settings.FORMAT_VERSION, "unit": self.unit,
                   "period": self.period, "deadline": self.deadline.isoformat(),
                   "generated_at": datetime.now().isoformat(timespec="seconds"),
-                  "year": str(self.master.year or self.year)}
+                  "year": str(self.master.year or self.year),
+                  "co_numbers": "1" if self.rows.co_numbers else "0"}
         for r, key in enumerate(C.META_KEYS):
             ws.write_string(r, 0, key)
             ws.write_string(r, 1, values.get(key, ""))
@@ -604,6 +606,12 @@ def write_workbook(master: Master, unit: str, period: str, path, deadline=None,
 # --- all units ------------------------------------------------------------------------------------
 
 DISTRIBUTION_HEADERS = ("单位", "类别", "文件", "邮箱", "行数", "截止日期")
+
+
+def safe_file_name(period: str, unit: str) -> str:
+    """:func:`columns.file_name`, with characters no file system accepts (a hand-edited short
+    name like "市A/B局") replaced: the reader identifies returns by ``_meta``, not by name."""
+    return C.file_name(period, re.sub(r'[\\/:*?"<>|\x00-\x1f]', "_", unit).strip(" .") or "_")
 
 
 def distribution_name(period: str) -> str:
@@ -680,8 +688,8 @@ def write_templates(master: Master, period: str, out_dir, deadline=None,
     entries = []
     for i, unit in enumerate(units, start=1):
         prev = previous_values(db, period, unit) if db else {}
-        entries.append(write_workbook(master, unit, period, out / C.file_name(period, unit), dl,
-                                      config, prev, include_co_bureaus=include))
+        entries.append(write_workbook(master, unit, period, out / safe_file_name(period, unit),
+                                      dl, config, prev, include_co_bureaus=include))
         if progress:
             progress(i, len(units), unit)
     dist = out / distribution_name(period)

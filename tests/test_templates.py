@@ -221,6 +221,7 @@ def test_meta_is_very_hidden_and_identifies_rows(master, written):
         assert (keys["format_version"], keys["unit"], keys["period"], keys["deadline"],
                 keys["year"]) == (settings.FORMAT_VERSION, e.unit, PERIOD, "2024-07-05", "2024")
         assert keys["generated_at"][:4] >= "2024"
+        assert keys["co_numbers"] == ("1" if e.kind in ("县区", "功能板块") else "0")
         assert len(rows) == e.rows
         for m in rows:
             ws = wb[m["sheet"]]
@@ -410,3 +411,21 @@ def test_guide_tells_what_to_fill_deadline_and_contact(master, tmp_path):
     assert f"（{n} 行）" in county["填写内容"] and "本单位累计完成" in county["填写内容"]
     assert C.SHEET_LEAD not in county["填写内容"] and "上月累计" not in county["锁定单元格"]
     assert "推进状态" not in county["颜色提示"]
+
+
+def test_hand_edited_master_oddities_still_give_a_workbook(tmp_path):
+    """A unit missing from the registry with a slash in its name, a target that is not a number:
+    the workbook is still written, named safely, identified by _meta."""
+    m = load_bundled()
+    task = m.led_by("市卫健委")[0]
+    task.lead_units = ["市A/B局"]
+    task.indicators[0].target = "约6"
+    s = templates.write_templates(m, PERIOD, tmp_path, config=settings.DEFAULTS)
+    e = next(e for e in s.entries if e.unit == "市A/B局")
+    assert e.path.name == "2024-06_市A_B局_民生实事填报表.xlsx" and e.kind == "未登记"
+    wb = openpyxl.load_workbook(e.path)
+    keys, rows = meta(wb)
+    assert keys["unit"] == "市A/B局" and [r["indicator_id"] for r in rows] == [task.indicators[0].id]
+    (r, v), = table(wb[C.SHEET_LEAD])
+    assert v["target"] == "约6" and v["indicator_id"] == task.indicators[0].id
+    assert rows[0]["fingerprint"] == C.row_fingerprint(C.LEAD_COLUMNS, v, False)

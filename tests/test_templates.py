@@ -276,6 +276,13 @@ def test_co_bureaus_switch_gives_text_only_rows(master, tmp_path):
         assert ws.cell(r, 8).protection.locked and v["cumulative"] is None  # 本单位累计完成
         assert not ws.cell(r, 9).protection.locked  # 配合工作情况
         assert not covering(ws, ws.cell(r, 8).coordinate)
+    # with the switch a lead bureau also answers, in text, for the tasks it shares
+    info = templates.write_workbook(master, "市卫健委", PERIOD, tmp_path / "w.xlsx", config=config)
+    wb = openpyxl.load_workbook(info.path)
+    assert wb.sheetnames == [C.SHEET_GUIDE, C.SHEET_LEAD, C.SHEET_CO, C.SHEET_META]
+    assert [v["indicator_id"] for _, v in table(wb[C.SHEET_CO])] == exp["市卫健委"][C.SHEET_CO]
+    assert all(wb[C.SHEET_CO].cell(r, 8).protection.locked for r, _ in table(wb[C.SHEET_CO]))
+    assert meta(wb)[0]["co_numbers"] == "0"
     # a county's 本单位目标 comes from the master's allocation table
     from minshi_xls.model import Allocation
     ind_id = exp["东海县"][C.SHEET_CO][0]

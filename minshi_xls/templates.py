@@ -28,6 +28,7 @@ Progress = Optional[Callable[[int, int, str], None]]
 #: Suffix shown after a target (the value stays a plain number): "130以上", "12左右".
 QUALIFIER_SUFFIX = {">=": "以上", "~": "左右", ">": "余"}
 NAME_LIMIT, PHONE_LIMIT = 20, 30
+TAB_COLORS = {C.SHEET_GUIDE: "808080", C.SHEET_LEAD: "2F75B5", C.SHEET_CO: "548235"}
 #: Locked text columns whose content sets a row's height.
 WRAPPED = ("task_text", "indicator", "lead_units")
 
@@ -331,6 +332,9 @@ class _Writer:
         self._validations(ws, cols, col_of, inputs)
         self._hints(ws, sheet, col_of, first, last_row)
         ws.freeze_panes(C.FIRST_DATA_ROW - 1, col_of["indicator"] + 1)
+        ws.set_selection(first, col_of["cumulative"], first, col_of["cumulative"])
+        ws.hide_gridlines(2)  # the table has its own borders
+        ws.set_tab_color(TAB_COLORS[sheet])
         print_setup(ws, header_row=C.HEADER_ROW - 1, last_col=last, last_row=last_row,
                     footer=f"{self.unit} · {sheet}")
         ws.protect(self.password, {"format_rows": True, "format_columns": True,
@@ -478,6 +482,8 @@ class _Writer:
         st = self.st
         ws.set_column(0, 0, 16)
         ws.set_column(1, 1, 96)
+        ws.hide_gridlines(2)
+        ws.set_tab_color(TAB_COLORS[C.SHEET_GUIDE])
         write_title(ws, st, 0, 1, C.title(self.year, self.month))
         body, head = st.fmt(text_wrap=True, valign="top"), st.fmt(bold=True, valign="top")
         r = 2

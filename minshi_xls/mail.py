@@ -606,12 +606,12 @@ def _where(i: dict) -> str:
         parts.append(f"工作表“{i['sheet']}”")
     if i.get("cell"):
         parts.append(f"单元格 {i['cell']}")
-    if i.get("indicator_id"):
-        parts.append(f"（指标 {i['indicator_id']}）")
-    return " ".join(parts) or "整个文件"
+    where = " ".join(parts) or "整个文件"
+    return f"{where}（指标 {i['indicator_id']}）" if i.get("indicator_id") else where
 
 
-def remind_body(unit: Unit, period: str, state: UnitState, config: Optional[dict] = None) -> str:
+def remind_body(unit: Unit, period: str, state: UnitState, config: Optional[dict] = None,
+                annotated: bool = False) -> str:
     """The reminder text: what is missing, or exactly which cells to fix."""
     label, due = period_label(period), _cn_date(deadline(period, config))
     office = _section(config, "office")
@@ -623,7 +623,7 @@ def remind_body(unit: Unit, period: str, state: UnitState, config: Optional[dict
         got = (state.received_at or "")[:16].replace("T", " ")
         lines.append(f"    你单位{got and got + ' '}报送的{label}填报表有以下 {len(state.errors)} 处错误，"
                      "请在附件表格中逐项修改后，将整个表格重新回复本邮件报送"
-                     "（附件中已标出问题单元格）：")
+                     + ("（附件是你单位报送的表格，已标出问题单元格）：" if annotated else "："))
         lines.append("")
         for n, i in enumerate(state.errors, 1):
             lines.append(f"    {n}. {_where(i)}：{i['message']}")
@@ -644,17 +644,17 @@ def annotated_dir(db_path, period: str) -> Path:
 
 
 def reminder_attachment(db_path, period: str, unit: str, templates_dir,
-                        state: Optional[UnitState] = None) -> Optional[Path]:
-    """The annotated copy of the unit's current return when collect made one, else the
-    template: the unit fixes the cells marked in its own file."""
+                        state: Optional[UnitState] = None) -> Tuple[Optional[Path], bool]:
+    """(file, annotated): the annotated copy of the unit's current return when collect made
+    one, so the unit fixes the cells marked in its own file; else the template."""
     if state is not None and state.file_name:
         from minshi_xls.collect import ANNOTATED_SUFFIX
         stem = Path(state.file_name).stem  # collect names the copy after the file as received
         prefix = "" if unit in stem else f"{unit}_"
         p = annotated_dir(db_path, period) / f"{prefix}{stem}{ANNOTATED_SUFFIX}.xlsx"
         if p.is_file():
-            return p
-    return template_path(templates_dir, period, unit)
+            return p, True
+    return template_path(templates_dir, period, unit), False
 
 
 def remind(master, period: str, db_path, config=None, templates_dir=None,
@@ -679,13 +679,13 @@ def remind(master, period: str, db_path, config=None, templates_dir=None,
             continue
         addrs = unit_addresses(u)
         d = Delivery(u.short, ", ".join(addrs))
-        path = reminder_attachment(db_path, period, u.short, templates_dir, st)
+        path, annotated = reminder_attachment(db_path, period, u.short, templates_dir, st)
         if not addrs:
             d.status, d.detail = "no-email", "（请在总表的“单位”表中登记邮箱）"
             jobs.append((d, None))
             continue
         msg = build_message(u, period, path, config, kind="remind",
-                            body=remind_body(u, period, st, config),
+                            body=remind_body(u, period, st, config, annotated),
                             attachment_name=columns.file_name(period, u.short) if path else None,
                             reply_to=first.get(u.short))
         jobs.append((d, _Job(u, msg, path.name if path else "")))

@@ -20,7 +20,7 @@ import tempfile
 import time
 import warnings
 from pathlib import Path
-from typing import Optional
+from typing import Optional, Tuple
 
 DOVECOT = "/usr/sbin/dovecot"
 USER = "office@minshi.test"
@@ -38,6 +38,15 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def make_cert(folder: Path) -> Tuple[Path, Path]:
+    """A self-signed certificate for 127.0.0.1 (cert.pem, key.pem in ``folder``)."""
+    cert, key = Path(folder) / "cert.pem", Path(folder) / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+                    "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+                    "-keyout", str(key), "-out", str(cert)], check=True, capture_output=True)
+    return cert, key
 
 
 def _wait_greeting(port: int, timeout: float = 10.0) -> None:
@@ -69,11 +78,7 @@ class DovecotServer:
         tls_port = free_port() if tls else None
         cert = None
         if tls:
-            cert = root / "cert.pem"
-            subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
-                            "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
-                            "-keyout", str(root / "key.pem"), "-out", str(cert)],
-                           check=True, capture_output=True)
+            cert, _ = make_cert(root)
         server = cls(root, port, tls_port, cert)
         server._write_config()
         # -F: stay in the foreground as our child, so stop() ends exactly this process.
@@ -172,7 +177,10 @@ class SmtpSink:
 
     user, password = "office@minshi.test", "smtp-secret-456"
 
-    def __init__(self):
+    def __init__(self, tls_folder: Optional[Path] = None):
+        """With ``tls_folder``: implicit TLS (SMTPS) with a self-signed cert made there."""
+        import ssl
+
         from aiosmtpd.controller import Controller
         from aiosmtpd.smtp import AuthResult
 
@@ -211,9 +219,16 @@ class SmtpSink:
 
         self.port = free_port()
         self.host = "127.0.0.1"
+        context = None
+        self.cert = None
+        if tls_folder is not None:
+            self.cert, key = make_cert(tls_folder)
+            context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+            context.load_cert_chain(self.cert, key)
         self.controller = Controller(Handler(), hostname=self.host, port=self.port,
                                      authenticator=authenticate, auth_required=True,
-                                     auth_require_tls=False, decode_data=False)
+                                     auth_require_tls=False, decode_data=False,
+                                     ssl_context=context)
         with warnings.catch_warnings():  # AUTH without TLS: fine on loopback
             warnings.simplefilter("ignore")
             self.controller.start()

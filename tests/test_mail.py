@@ -14,6 +14,8 @@ import pytest
 from minshi_xls import MinshiError, columns, ledger, mail, notice, settings, templates
 from tests.imap_server import SmtpSink
 
+pytestmark = pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")
+
 PERIOD = "2024-06"
 PW_ENV = "MINSHI_TEST_SMTP_PASSWORD"
 SUBJECT = "【民生实事月报】2024年6月 市卫健委 填报表"
@@ -237,3 +239,48 @@ def test_units_without_email_or_workbook_are_reported(master, templates_dir, tmp
     assert "灌南县：未登记邮箱" in res.summary()
     res = mail.send(m, PERIOD, empty, tmp_path / "l2.sqlite", config(), outbox=tmp_path / "box2")
     assert res.count("no-file") == 41 and res.count("written") == 0
+
+
+def test_smtp_over_tls_verifies_the_certificate(master, templates_dir, tmp_path, monkeypatch):
+    sink = SmtpSink(tls_folder=tmp_path)
+    try:
+        monkeypatch.setenv(PW_ENV, sink.password)
+        cfg = config(sink)
+        cfg["smtp"]["security"] = "ssl"
+        db = tmp_path / "l.sqlite"
+        with pytest.raises(MinshiError, match="建立加密连接失败.*cafile"):
+            mail.send(master, PERIOD, templates_dir, db, cfg)
+        assert sends(db) == []
+        cfg["smtp"]["cafile"] = str(sink.cert)
+        assert mail.send(master, PERIOD, templates_dir, db, cfg).count("sent") == 42
+        assert len(sink.messages) == 42
+    finally:
+        sink.stop()
+
+
+def test_remind_lists_the_errors_and_attaches_the_template_without_an_annotated_copy(
+        master, templates_dir, tmp_path):
+    from minshi_xls import collect
+    from tests.test_collect_support import cells, fill
+
+    def words_for_a_number(wb):
+        ws = wb[columns.SHEET_LEAD]
+        hdr, ids = cells(ws)
+        ws.cell(next(iter(ids.values())), hdr["本月累计完成"]).value = "正在统计"
+
+    tpl = mail.template_path(templates_dir, PERIOD, "市卫健委")
+    bad = fill(tpl, tmp_path / "in" / tpl.name, edit=words_for_a_number)
+    good = fill(mail.template_path(templates_dir, PERIOD, "市发改委"), tmp_path / "in" / "fgw.xlsx")
+    db = tmp_path / "l.sqlite"
+    collect.collect_paths([bad, good], PERIOD, db, master, settings.DEFAULTS)  # no annotate_dir
+    res = mail.remind(master, PERIOD, db, config(), templates_dir, outbox=tmp_path / "box")
+    units = templates.units_to_report(master)
+    assert [d.unit for d in res.deliveries] == [u for u in units if u != "市发改委"]
+    msg = parse((tmp_path / "box" / "市卫健委_提醒.eml").read_bytes())
+    assert msg["Subject"] == "【民生实事月报】2024年6月 市卫健委 填报提醒"
+    body = msg.get_body(("plain",)).get_content()
+    assert "有以下 1 处错误" in body and "实际填写了“正在统计”" in body
+    assert "工作表“牵头任务” 单元格 L5（指标 " in body and "已标出" not in body
+    (att,) = list(msg.iter_attachments())
+    assert att.get_content() == tpl.read_bytes()
+    assert {r["kind"] for r in sends(db)} == {"remind"} and len(sends(db)) == 41

@@ -27,8 +27,9 @@ from tests.imap_server import DovecotServer, SmtpSink, append, mailbox_state
 from tests.test_collect_support import cells, fill
 from tests.test_mail import PW_ENV as SMTP_PW_ENV, config as smtp_config, with_emails
 
-pytestmark = pytest.mark.skipif(imap_server.available() is not None,
-                                reason=imap_server.available() or "")
+pytestmark = [pytest.mark.skipif(imap_server.available() is not None,
+                                 reason=imap_server.available() or ""),
+              pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")]
 
 PERIOD = "2024-06"
 IMAP_PW_ENV = "MINSHI_TEST_IMAP_PASSWORD"
@@ -259,9 +260,10 @@ def test_remind_writes_only_to_missing_units_and_units_in_error(round_trip, mast
     body = dh.get_body(("plain",)).get_content()
     errors = ledger_rows(round_trip["db"], "SELECT sheet, cell, message FROM issues_v WHERE"
                                            " unit = '东海县' AND severity = 'error'")
-    assert errors and f"处错误" in body
+    assert f"有以下 {len(errors)} 处错误" in body
     for e in errors:
-        assert f"工作表“{e['sheet']}” 单元格 {e['cell']}" in body and e["message"] in body
+        assert f"工作表“{e['sheet']}” 单元格 {e['cell']}（指标 " in body and e["message"] in body
+    assert "附件是你单位报送的表格，已标出问题单元格" in body
     (att,) = list(dh.iter_attachments())
     assert att.get_filename() == columns.file_name(PERIOD, "东海县")
     annotated = openpyxl.load_workbook(io.BytesIO(att.get_content()))
@@ -303,6 +305,9 @@ def test_imap_over_tls_verifies_the_certificate(master, smtp, tmp_path, monkeypa
         cfg["imap"]["cafile"] = str(server.cert)
         res = mail.fetch(master, PERIOD, tmp_path / "l.sqlite", cfg)
         assert res.messages == 1 and res.ignored == ["x.pdf"]
+        # STARTTLS on the plain port, same certificate check
+        cfg["imap"].update(port=server.port, security="starttls")
+        assert mail.fetch(master, PERIOD, tmp_path / "l.sqlite", cfg).already == 1
 
 
 def test_cli_round_in_a_clerks_folder(master, dovecot, smtp, env, workdir):

@@ -174,8 +174,10 @@ def read_notice_lines(path) -> List[str]:
         try:
             from pypdf import PdfReader
             reader = PdfReader(str(p))
-            if reader.is_encrypted:
-                raise MinshiError(f"PDF 文件 {p.name} 已加密，请提供未加密的文件。")
+            # Official PDFs are often "encrypted" with an empty open password (permissions
+            # only): they open in any viewer, so they must open here too.
+            if reader.is_encrypted and not reader.decrypt(""):
+                raise MinshiError(f"PDF 文件 {p.name} 设置了打开密码，请提供未加密的文件。")
             text = "\n".join((page.extract_text() or "") for page in reader.pages)
         except MinshiError:
             raise

@@ -414,6 +414,25 @@ def test_pdf_text_layer_with_wrapped_lines_and_page_breaks(tmp_path):
     assert [i.value for i in found] == ["这一行是无法识别的说明文字。"]
 
 
+@pytest.mark.parametrize("user_password", ["", "secret"])
+def test_encrypted_pdf(tmp_path, user_password):
+    """A permissions-only PDF (empty open password) is read; one with an open password is not."""
+    from pypdf import PdfReader, PdfWriter
+    plain = tmp_path / "plain.pdf"
+    write_text_pdf(_variant_lines(), plain)
+    writer = PdfWriter(clone_from=PdfReader(plain))
+    writer.encrypt(user_password=user_password, owner_password="owner", algorithm="RC4-128")
+    locked = tmp_path / "locked.pdf"
+    with open(locked, "wb") as fh:
+        writer.write(fh)
+    if user_password:
+        with pytest.raises(MinshiError, match="密码"):
+            parse_notice(locked)
+    else:
+        assert [t.id for t in parse_notice(locked)[0].tasks] == [
+            "市-1", "市-2", "市-3.1", "市-3.2", "市-4"]
+
+
 def test_bundled_notice_as_pdf_gives_the_same_master(tmp_path, master):
     p = tmp_path / "notice.pdf"
     lines = data_path("lianyungang_2024.txt").read_text(encoding="utf-8").split("\n")

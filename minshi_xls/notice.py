@@ -264,6 +264,9 @@ _PRE_QUALIFIER = {"不少于": ">=", "不低于": ">=", "至少": ">=", "超过"
 _POST_QUALIFIER = {"以上": ">=", "左右": "~", "多": ">", "余": ">"}
 _MAGNITUDE = {"万": Decimal(10000), "亿": Decimal(100000000)}
 _DELIMS = "，。；：！？"
+#: Verbs a target may be named by alone when it shares the noun of the one before it.
+_VERBS = ("新改扩建", "改扩建", "新改建", "新扩建", "新建", "改建", "扩建", "改造提升", "改造",
+          "提升", "建设", "新增", "建成", "完成")
 _PARENS = re.compile(r"（[^（）]*）")
 
 
@@ -313,11 +316,17 @@ def extract_indicators(task_id: str, text: str) -> List[Indicator]:
         prev_end = m.end()
         if a_name.endswith(("项目", "工程")) and m.group("unit") in ("吨", "平方米", "米"):
             continue  # "建成8万吨市级政府储备粮专库项目": size of one project
+        unit = "%" if m.group("pct") else (m.group("mag") or "") + m.group("unit")
         if m.group("pct"):
             name = b_name + a_name
         else:
             name = a_name or b_name
-        unit = "%" if m.group("pct") else (m.group("mag") or "") + m.group("unit")
+        if name in _VERBS and out and out[-1].unit == unit:
+            # "新建学校4所、改扩建9所": the second counts 学校 too
+            prev = out[-1].name
+            verb = next((v for v in _VERBS if prev.startswith(v)), None)
+            if verb and len(prev) > len(verb):
+                name += prev[len(verb):]
         qualifier = "="
         if m.group("pre"):
             qualifier = _PRE_QUALIFIER[m.group("pre")]

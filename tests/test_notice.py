@@ -241,6 +241,11 @@ def test_two_indicators_with_names(master):
     i1, i2 = master.task("省-10").indicators
     assert (i1.id, i1.name, i1.target, i1.unit) == ("省-10#1", "苏青驿站", "10", "家")
     assert (i2.id, i2.name, i2.target, i2.unit) == ("省-10#2", "服务青年", "1500", "人次")
+    # a name after the number, before it, or shared with the target before
+    assert [i.name for i in master.task("市-1").indicators] == ["新建学校", "改扩建学校", "新建幼儿园"]
+    assert [i.name for i in master.task("市-31").indicators] == ["乡村互助养老睦邻点", "助餐点"]
+    assert master.task("省-38").indicators[0].name == "行政村整村推进无害化卫生户厕改造提升行动"
+    assert master.task("市-26").indicators[1].name == "旅游通票"  # 旅游通(年)票不少于20万张
 
 
 def test_wan_and_yi_are_multiplied_out(master):

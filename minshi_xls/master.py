@@ -321,6 +321,8 @@ def _registry_from(wb) -> Optional[Registry]:
 def read_units(path) -> Registry:
     """A registry from a units workbook (its 单位 sheet, same columns as the master's) or JSON."""
     p = Path(path)
+    if not p.is_file():
+        raise MinshiError(f"找不到单位名册：{p}")
     if p.suffix.lower() == ".json":
         return load_registry_json(p)
     wb = _open(p)

@@ -217,6 +217,9 @@ def test_units_workbook_overrides_the_default(tmp_path, notice_path):
     result = import_notice(notice_path, tmp_path / "m.xlsx", units=units)
     assert result.master.task("省-2").responsible_units[:3] == ["团市委", "市妇联", "东海县"]
     assert any(i.code == "unknown-unit" and i.value == "团市委" for i in result.issues)
+    with pytest.raises(MinshiError, match="单位名册"):
+        import_notice(notice_path, tmp_path / "n.xlsx", units=tmp_path / "missing.xlsx")
+    assert not (tmp_path / "n.xlsx").exists()
 
 
 def test_bad_notice_writes_nothing(tmp_path):

@@ -499,6 +499,15 @@ def test_a_wrapped_line_starting_with_the_next_number_stays_in_its_task():
     assert [i.target for i in master.task("市-1").indicators] == ["2", "3"]
 
 
+def test_units_on_their_own_lines_without_brackets():
+    master, found = _parse_items("1. 新建 3 个驿站。", "牵头单位：市卫健委", "责任单位：各县区",
+                                 "2. 新建 2 个公园。（牵头单位：市住建局）")
+    assert found == []
+    t1, t2 = master.tasks
+    assert (t1.text, t1.lead_units, t1.co_units) == ("新建3个驿站", ["市卫健委"], ["各县区"])
+    assert (t2.lead_units, t2.co_units) == (["市住建局"], [])
+
+
 def test_registry_default_has_every_unit_and_the_groups():
     reg = default_registry()
     assert reg.groups["各县区"] == ["东海县", "灌云县", "灌南县", "赣榆区", "海州区", "连云区"]

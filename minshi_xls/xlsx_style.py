@@ -7,6 +7,7 @@ slows writing.
 """
 from __future__ import annotations
 
+import functools
 import math
 import unicodedata
 from typing import Dict, Iterable, Optional, Sequence, Tuple
@@ -91,8 +92,11 @@ class Styles:
 def display_width(text) -> int:
     """Width of ``text`` in Excel character units: CJK and full-width characters count two."""
     text = str(text or "")
-    if text.isascii():
-        return len(text)
+    return len(text) if text.isascii() else _wide_width(text)
+
+
+@functools.lru_cache(maxsize=8192)
+def _wide_width(text: str) -> int:  # task texts repeat in every county's workbook
     return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
 
 

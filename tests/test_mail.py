@@ -284,3 +284,22 @@ def test_remind_lists_the_errors_and_attaches_the_template_without_an_annotated_
     (att,) = list(msg.iter_attachments())
     assert att.get_content() == tpl.read_bytes()
     assert {r["kind"] for r in sends(db)} == {"remind"} and len(sends(db)) == 41
+
+
+def test_readme_config_example_loads_and_documents_every_setting(tmp_path):
+    """The commented minshi.toml of the README is valid and covers every default key."""
+    import re
+    import tomllib
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    example = re.search(r"```toml\n(.*?)```", readme.split("<!-- section: end -->")[1], re.S)
+    (tmp_path / "minshi.toml").write_text(example.group(1), encoding="utf-8")
+    cfg = settings.load_config(tmp_path / "minshi.toml")
+    written = tomllib.loads(example.group(1))
+    for section, values in settings.DEFAULTS.items():
+        assert set(written[section]) == set(values), section
+        for key in ("password_env", "security", "port", "subject", "remind_subject", "retries"):
+            if key in values and section in ("smtp", "imap", "mail"):
+                assert cfg[section][key] == values[key], (section, key)
+    for section in ("smtp", "imap"):
+        assert "password" not in cfg[section]

@@ -436,3 +436,17 @@ def test_hand_edited_master_oddities_still_give_a_workbook(tmp_path):
     (r, v), = table(wb[C.SHEET_LEAD])
     assert v["target"] == "约6" and v["indicator_id"] == task.indicators[0].id
     assert rows[0]["fingerprint"] == C.row_fingerprint(C.LEAD_COLUMNS, v, False)
+
+
+def test_password_from_config_protects_every_sheet(master, tmp_path):
+    from openpyxl.workbook.protection import hash_password
+    config = {**settings.DEFAULTS, "templates": {**settings.DEFAULTS["templates"],
+                                                 "password": "lyg2024"}}
+    wb = openpyxl.load_workbook(templates.write_workbook(
+        master, "东海县", PERIOD, tmp_path / "p.xlsx", config=config).path)
+    for name in wb.sheetnames:
+        assert wb[name].protection.sheet and wb[name].protection.password == \
+            hash_password("lyg2024"), name
+    wb = openpyxl.load_workbook(templates.write_workbook(
+        master, "东海县", PERIOD, tmp_path / "n.xlsx", config=settings.DEFAULTS).path)
+    assert wb[C.SHEET_CO].protection.sheet and not wb[C.SHEET_CO].protection.password

@@ -19,7 +19,7 @@ import ssl
 import time
 import urllib.parse
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from email import encoders, policy
 from email.header import Header, decode_header, make_header
 from email.message import Message
@@ -76,7 +76,12 @@ def _is_loopback(host: str) -> bool:
 
 def _tls_context(sec: dict) -> ssl.SSLContext:
     """Verified TLS; ``cafile`` trusts a private CA (an office's self-signed server)."""
-    return ssl.create_default_context(cafile=sec.get("cafile") or None)
+    cafile = sec.get("cafile") or None
+    try:
+        return ssl.create_default_context(cafile=cafile)
+    except (OSError, ssl.SSLError) as e:
+        raise MinshiError(f"无法读取证书文件 cafile = “{cafile}”（{e}）。请检查路径，"
+                          "文件应为 PEM 格式的证书。") from None
 
 
 def _security(sec: dict, what: str) -> str:
@@ -123,6 +128,19 @@ def deadline(period: str, config: Optional[dict] = None) -> date:
     """The due date the workbooks state (``templates.deadline_day`` of the next month)."""
     from minshi_xls.templates import default_deadline
     return default_deadline(period, {"templates": _section(config, "templates")})
+
+
+def workbook_deadline(path: Optional[Path], period: str, config: Optional[dict] = None) -> date:
+    """The deadline the unit's workbook states in ``_meta`` (``minshi templates --deadline``
+    may have set another than the config's), else the config's."""
+    if path is not None:
+        from minshi_xls import reader
+        try:
+            meta = reader.read_workbook(Path(path).read_bytes(), "xlsx").get("meta") or {}
+            return date.fromisoformat(str(meta.get("deadline"))[:10])
+        except Exception:  # noqa: BLE001 - an unreadable or older template: the config's date
+            pass
+    return deadline(period, config)
 
 
 def _cn_date(d: date) -> str:
@@ -243,8 +261,10 @@ def build_message(unit: Unit, period: str, attachment: Optional[Path], config: O
     return msg
 
 
-def send_body(unit: Unit, period: str, config: Optional[dict] = None) -> str:
-    label, due = period_label(period), _cn_date(deadline(period, config))
+def send_body(unit: Unit, period: str, config: Optional[dict] = None,
+              due_date: Optional[date] = None) -> str:
+    label = period_label(period)
+    due = _cn_date(due_date or deadline(period, config))
     office = _section(config, "office")
     contact = _contact_line(config)
     lines = [
@@ -545,7 +565,8 @@ def send(master, period: str, templates_dir, db_path, config=None,
         elif u.short in done_before and u.short not in resend_set:
             d.status = "skipped"
         else:
-            jobs.append((d, _Job(u, build_message(u, period, path, config), path.name)))
+            body = send_body(u, period, config, workbook_deadline(path, period, config))
+            jobs.append((d, _Job(u, build_message(u, period, path, config, body=body), path.name)))
             continue
         jobs.append((d, None))
     return _deliver(jobs, "send", period, db_path, config, outbox, dry_run, progress)
@@ -611,14 +632,18 @@ def _where(i: dict) -> str:
 
 
 def remind_body(unit: Unit, period: str, state: UnitState, config: Optional[dict] = None,
-                annotated: bool = False) -> str:
+                annotated: bool = False, due_date: Optional[date] = None,
+                today: Optional[date] = None) -> str:
     """The reminder text: what is missing, or exactly which cells to fix."""
-    label, due = period_label(period), _cn_date(deadline(period, config))
+    label, today = period_label(period), today or date.today()
+    due_date = due_date or deadline(period, config)
+    due = _cn_date(due_date)
     office = _section(config, "office")
     lines = [f"{unit.name or unit.short}：", ""]
     if state.status is None:
-        lines.append(f"    截至{_cn_date(date.today())}，尚未收到你单位{label}民生实事推进情况填报表。"
-                     f"请于{due}前填写附件中的填报表，并直接回复本邮件报送。")
+        when = f"请于{due}前" if today <= due_date else f"报送截止日期（{due}）已过，请尽快"
+        lines.append(f"    截至{_cn_date(today)}，尚未收到你单位{label}民生实事推进情况填报表。"
+                     f"{when}填写附件中的填报表，并直接回复本邮件报送。")
     else:
         got = (state.received_at or "")[:16].replace("T", " ")
         lines.append(f"    你单位{got and got + ' '}报送的{label}填报表有以下 {len(state.errors)} 处错误，"
@@ -634,7 +659,7 @@ def remind_body(unit: Unit, period: str, state: UnitState, config: Optional[dict
     contact = _contact_line(config)
     if contact:
         lines += ["", f"    如有疑问请联系：{contact}。"]
-    lines += ["", f"{office.get('name') or ''}", _cn_date(date.today())]
+    lines += ["", f"{office.get('name') or ''}", _cn_date(today)]
     return "\n".join(lines) + "\n"
 
 
@@ -685,7 +710,9 @@ def remind(master, period: str, db_path, config=None, templates_dir=None,
             jobs.append((d, None))
             continue
         msg = build_message(u, period, path, config, kind="remind",
-                            body=remind_body(u, period, st, config, annotated),
+                            body=remind_body(u, period, st, config, annotated,
+                                             workbook_deadline(template_path(
+                                                 templates_dir, period, u.short), period, config)),
                             attachment_name=columns.file_name(period, u.short) if path else None,
                             reply_to=first.get(u.short))
         jobs.append((d, _Job(u, msg, path.name if path else "")))

@@ -303,3 +303,28 @@ def test_readme_config_example_loads_and_documents_every_setting(tmp_path):
                 assert cfg[section][key] == values[key], (section, key)
     for section in ("smtp", "imap"):
         assert "password" not in cfg[section]
+
+
+def test_the_deadline_is_the_one_the_workbook_states(master, tmp_path):
+    """minshi templates --deadline 2024-07-08: the mail says 7月8日, not the config's 5日;
+    a reminder after the deadline says it has passed."""
+    tdir = tmp_path / "t"
+    templates.write_workbook(master, "市卫健委", PERIOD,
+                             tdir / PERIOD / columns.file_name(PERIOD, "市卫健委"),
+                             deadline="2024-07-08", config=settings.DEFAULTS)
+    res = mail.send(master, PERIOD, tdir, tmp_path / "l.sqlite", config(), outbox=tmp_path / "b")
+    assert res.count("written") == 1 and res.count("no-file") == 41
+    body = parse((tmp_path / "b" / "市卫健委.eml").read_bytes()).get_body(("plain",)).get_content()
+    assert "请于2024年7月8日前填写附件表格" in body
+    from datetime import date
+    unit = master.registry.get("市卫健委")
+    late = mail.remind_body(unit, PERIOD, mail.UnitState("市卫健委"), config(),
+                            due_date=date(2024, 7, 8), today=date(2024, 7, 10))
+    assert "截至2024年7月10日，尚未收到" in late and "报送截止日期（2024年7月8日）已过，请尽快填写" in late
+
+
+def test_a_missing_cafile_is_a_clear_error(server, master, templates_dir, tmp_path):
+    cfg = config(server)
+    cfg["smtp"].update(security="ssl", cafile=str(tmp_path / "nope.pem"))
+    with pytest.raises(MinshiError, match="无法读取证书文件"):
+        mail.send(master, PERIOD, templates_dir, tmp_path / "l.sqlite", cfg)

@@ -87,7 +87,8 @@ def main():
         print(f"{label} : wall {wall:5.2f} s = {1000 * wall / n:5.1f} ms/workbook   "
               f"cpu {cpu:5.2f} s = {1000 * cpu / n:5.1f} ms/workbook")
     print(f"size              : {size_full / n / 1024:5.1f} KiB/workbook")
-    print(f"ratio to floor    : wall {t_full[0] / t_plain[0]:4.2f}x   cpu {t_full[1] / t_plain[1]:4.2f}x")
+    print(f"ratio to floor    : wall {t_full[0] / t_plain[0]:4.2f}x   "
+          f"cpu {t_full[1] / t_plain[1]:4.2f}x")
 
 if __name__ == "__main__":
     main()

@@ -15,12 +15,12 @@ from pathlib import Path
 from typing import Callable, Dict, List, Optional, Sequence, Tuple, Union
 
 import xlsxwriter
-from xlsxwriter.utility import xl_cell_to_rowcol, xl_col_to_name, xl_rowcol_to_cell
+from xlsxwriter.utility import xl_cell_to_rowcol, xl_rowcol_to_cell
 
 from minshi_xls import MinshiError, columns as C, settings
-from minshi_xls.model import QUALIFIER_LABELS, UNIT_KINDS, Indicator, Master, Task
-from minshi_xls.xlsx_style import (HINT_ERROR, HINT_WARNING, Styles, print_setup, row_height,
-                                   set_widths, write_header, write_title)
+from minshi_xls.model import UNIT_KINDS, Indicator, Master, Task
+from minshi_xls.xlsx_style import (HINT_ERROR, HINT_WARNING, Styles, close_workbook, print_setup,
+                                   row_height, set_widths, write_header, write_title)
 
 Row = Tuple[Task, Indicator]
 Progress = Optional[Callable[[int, int, str], None]]
@@ -294,11 +294,7 @@ class _Writer:
         self._guide(guide)
         self._meta(wb.add_worksheet(C.SHEET_META))
         guide.activate()
-        try:
-            wb.close()
-        except (OSError, xlsxwriter.exceptions.FileCreateError) as e:
-            raise MinshiError(f"无法写入文件 {self.path}：{e}。如果该文件已在 Excel/WPS 中打开，请先关闭。"
-                              ) from e
+        close_workbook(wb, self.path)
 
     # --- the table sheets ----------------------------------------------------------------------
     def _table(self, ws, sheet: str, rows: List[Row]) -> None:
@@ -326,8 +322,8 @@ class _Writer:
                 kind = self._write_cell(ws, r, col_of, c, values, ind, plan_locked, sheet)
                 if kind:
                     inputs.setdefault((c.key, kind), []).append(r)
-            self.meta_rows.append((sheet, ind.id, r + 1, C.row_fingerprint(cols, values, plan_locked),
-                                   "1" if plan_locked else "0"))
+            fp = C.row_fingerprint(cols, values, plan_locked)
+            self.meta_rows.append((sheet, ind.id, r + 1, fp, "1" if plan_locked else "0"))
         last_row = first + len(rows) - 1
         self._validations(ws, cols, col_of, inputs)
         self._hints(ws, sheet, col_of, first, last_row)
@@ -673,10 +669,7 @@ def write_distribution(entries: Sequence[WorkbookInfo], period: str, deadline: d
     ws.freeze_panes(2, 1)
     ws.autofilter(1, 0, 1 + len(entries), len(DISTRIBUTION_HEADERS) - 1)
     print_setup(ws, header_row=1, landscape=False)
-    try:
-        wb.close()
-    except (OSError, xlsxwriter.exceptions.FileCreateError) as e:
-        raise MinshiError(f"无法写入文件 {path}：{e}。如果该文件已在 Excel/WPS 中打开，请先关闭。") from e
+    close_workbook(wb, path)
 
 
 def write_templates(master: Master, period: str, out_dir, deadline=None,

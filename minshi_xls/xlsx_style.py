@@ -14,7 +14,7 @@ from typing import Dict, Iterable, Optional, Sequence, Tuple
 
 from xlsxwriter.utility import xl_rowcol_to_cell
 
-from minshi_xls import settings
+from minshi_xls import MinshiError, settings
 
 FONT_SIZE = 10
 TITLE_SIZE = 16
@@ -166,3 +166,12 @@ def print_setup(ws, *, header_row: Optional[int] = None, last_col: Optional[int]
 def cell_ref(row: int, col: int, absolute_col: bool = False) -> str:
     """A1 reference of a 0-based cell (``$L5`` with ``absolute_col``), for formulas."""
     return xl_rowcol_to_cell(row, col, col_abs=absolute_col)
+
+
+def close_workbook(workbook, path) -> None:
+    """Write the file; a file the clerk still has open in Excel/WPS becomes a clear MinshiError."""
+    import xlsxwriter.exceptions
+    try:
+        workbook.close()
+    except (OSError, xlsxwriter.exceptions.FileCreateError) as e:
+        raise MinshiError(f"无法写入文件 {path}：{e}。如果该文件已在 Excel/WPS 中打开，请先关闭。") from e

@@ -142,7 +142,8 @@ def test_only_input_cells_are_unlocked_and_sheets_are_protected(written):
         assert wb[C.SHEET_META].protection.sheet
         cols = C.SHEET_COLUMNS[sheet]
         for r, _ in table(ws):
-            unlocked = {c.key for i, c in enumerate(cols) if not ws.cell(r, i + 1).protection.locked}
+            unlocked = {c.key for i, c in enumerate(cols)
+                        if not ws.cell(r, i + 1).protection.locked}
             assert unlocked == input_keys(sheet), (unit, r)
         # nothing outside the table and the three header inputs is open
         hidden_by_merge = {c.coordinate for rng in ws.merged_cells.ranges for row in ws[rng.coord]
@@ -293,7 +294,8 @@ def test_co_bureaus_switch_gives_text_only_rows(master, tmp_path):
     finally:
         master.allocations.pop()
     ws = openpyxl.load_workbook(info.path)[C.SHEET_CO]
-    assert ws.cell(C.FIRST_DATA_ROW, 6).value == 2 and ws.cell(C.FIRST_DATA_ROW + 1, 6).value is None
+    assert ws.cell(C.FIRST_DATA_ROW, 6).value == 2
+    assert ws.cell(C.FIRST_DATA_ROW + 1, 6).value is None
 
 
 def test_unit_without_rows_is_refused(master, tmp_path):

@@ -10,9 +10,11 @@ without the ledger (what a bureau runs before sending).
 """
 from __future__ import annotations
 
+import dataclasses
 import email
 import email.policy
 import email.utils
+import functools
 import hashlib
 import io
 import os
@@ -209,6 +211,21 @@ class Evaluation:
     status: str  # accepted | rejected | unidentified
     values: List[tuple] = field(default_factory=list)  # (sheet, cell, id, field, raw, number, ok)
     accepted_rows: int = 0
+    sha256: str = ""
+    size: int = 0
+    archive_path: Optional[str] = None  # relative to the ledger's folder, once written
+    archive_created: bool = False
+    labels: dict = field(default_factory=dict)
+    readable: bool = False  # the workbook could be opened (an annotated copy can be made)
+
+    def slim(self) -> "Evaluation":
+        """What travels back from a worker: not the bytes (the parent has them) nor the parsed
+        workbook (its values, labels and issues are extracted)."""
+        self.labels = (self.workbook or {}).get("labels") or {}
+        self.readable = self.workbook is not None
+        self.workbook = None
+        self.item = dataclasses.replace(self.item, data=b"")
+        return self
 
 
 def _file_issue(code: str, item: Incoming, unit=None, period=None, **kw) -> I.Issue:
@@ -376,26 +393,22 @@ class _Ledger:
         self.period = period
         self.con = ledger.connect(self.db_path)
         self.con.execute("PRAGMA synchronous=NORMAL")
-        self._prev: Dict[Tuple[str, str], Dict[str, float]] = {}
 
-    def previous(self, unit: str, period: str) -> Dict[str, float]:
-        """indicator_id -> cumulative of the unit's accepted return of the month before."""
-        prev = settings.previous_period(period)
-        key = (unit, prev or "")
-        if key not in self._prev:
-            out: Dict[str, float] = {}
-            if prev:
-                fields = (C.column(C.LEAD_COLUMNS, "cumulative").header,
-                          C.column(C.CO_COLUMNS, "cumulative").header)
-                for ind, num in self.con.execute(
-                        "SELECT v.indicator_id, v.number FROM cell_values v JOIN returns r "
-                        "ON r.id = v.return_id WHERE r.unit = ? AND r.period = ? AND "
-                        "r.status = 'accepted' AND v.accepted = 1 AND v.number IS NOT NULL "
-                        "AND v.field IN (?, ?) ORDER BY r.received_at, r.id",
-                        (unit, prev, *fields)):
-                    out[ind] = num
-            self._prev[key] = out
-        return self._prev[key]
+    def previous_all(self) -> Dict[str, Dict[str, float]]:
+        """unit -> indicator_id -> cumulative of its accepted return of the month before
+        (what cumulative-decreased compares with), read once per run."""
+        prev = settings.previous_period(self.period)
+        out: Dict[str, Dict[str, float]] = {}
+        if prev:
+            fields = (C.column(C.LEAD_COLUMNS, "cumulative").header,
+                      C.column(C.CO_COLUMNS, "cumulative").header)
+            for unit, ind, num in self.con.execute(
+                    "SELECT r.unit, v.indicator_id, v.number FROM cell_values v JOIN returns r "
+                    "ON r.id = v.return_id WHERE r.period = ? AND r.status = 'accepted' AND "
+                    "v.accepted = 1 AND v.number IS NOT NULL AND v.field IN (?, ?) "
+                    "ORDER BY r.received_at, r.id", (prev, *fields)):
+                out.setdefault(unit, {})[ind] = num
+        return out
 
     def already(self, sha: str, item: Incoming) -> Optional[sqlite3.Row]:
         return self.con.execute(
@@ -404,28 +417,26 @@ class _Ledger:
             "WHERE f.sha256 = ? AND rc.source_path = ? AND IFNULL(rc.message_id, '') = ?",
             (sha, item.source_path, item.message_id or "")).fetchone()
 
-    def archive(self, ev: Evaluation, sha: str) -> Tuple[int, bool]:
-        """(file id, new): the bytes under archive/<period>/<unit>/, written once."""
-        row = self.con.execute("SELECT id FROM files WHERE sha256 = ?", (sha,)).fetchone()
+    def archive(self, ev: Evaluation) -> int:
+        """The file's id; its bytes are under archive/<period>/<unit>/ (written by the worker,
+        or here), once: a second copy of known bytes is removed again."""
+        row = self.con.execute("SELECT id, archive_path FROM files WHERE sha256 = ?",
+                               (ev.sha256,)).fetchone()
         if row:
-            return row[0], False
-        folder = safe_name(ev.identity.unit) if ev.identity.unit else UNIDENTIFIED
-        rel = Path("archive") / safe_name(self.period) / folder / f"{sha[:12]}_{ev.item.name}"
-        dest = self.root / rel
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        if not dest.exists() or dest.stat().st_size != len(ev.item.data):
-            tmp = dest.with_name(dest.name + ".part")
-            tmp.write_bytes(ev.item.data)
-            os.replace(tmp, dest)
+            if ev.archive_created and ev.archive_path and ev.archive_path != row["archive_path"]:
+                (self.root / ev.archive_path).unlink(missing_ok=True)
+            return row["id"]
+        if not ev.archive_path:
+            ev.archive_path, ev.archive_created = write_archive(self.root, self.period, ev)
         cur = self.con.execute(
             "INSERT INTO files(sha256, size, format, archive_path, first_seen) VALUES (?,?,?,?,?)",
-            (sha, len(ev.item.data), ev.format, rel.as_posix(), _now()))
-        return cur.lastrowid, True
+            (ev.sha256, ev.size, ev.format, ev.archive_path, _now()))
+        return cur.lastrowid
 
     def record(self, ev: Evaluation) -> Tuple[SummaryRow, List[I.Issue]]:
         """Write one evaluated arrival (inside the caller's transaction)."""
         item = ev.item
-        sha = hashlib.sha256(item.data).hexdigest()
+        sha = ev.sha256
         unit = ev.identity.unit
         name = PurePosixPath(item.source_path.replace("\\", "/")).name
         seen = self.already(sha, item)
@@ -434,7 +445,7 @@ class _Ledger:
                                detail=f"已于此前收录，{seen['received_at']}")
             return SummaryRow(unit or seen["unit"] or UNIDENTIFIED, name, item.received_at or "",
                               "duplicate", 0, 0, 0), [info]
-        file_id, _ = self.archive(ev, sha)
+        file_id = self.archive(ev)
         receipt_id = self.con.execute(
             "INSERT INTO receipts(file_id, source_path, sender, message_id, mail_date, "
             "received_at, collected_at) VALUES (?,?,?,?,?,?,?)",
@@ -478,7 +489,7 @@ class _Ledger:
                           return_id), issues
 
     def _labels(self, ev: Evaluation) -> tuple:
-        labels = (ev.workbook or {}).get("labels") or {}
+        labels = ev.labels or (ev.workbook or {}).get("labels") or {}
         return tuple(N.raw_text(labels[k][0]) if k in labels else None
                      for k in ("reporter", "phone", "date"))
 
@@ -529,33 +540,80 @@ def _sortable(t: Optional[str]) -> str:
 
 # --- running ----------------------------------------------------------------------------------
 
-def _parsed(items: List[Incoming], config: dict,
-            workers: Optional[int]) -> Iterator[Tuple[Incoming, dict]]:
-    """(item, reader result) in the order of ``items``, parsed in the guarded pool."""
-    limits = guard.limits_from(config)
-    jobs = [(it.name, it.data, limits) if not isinstance(it, Refused) else None for it in items]
-    todo = [(i, j) for i, j in enumerate(jobs) if j is not None]
-    done: Dict[int, dict] = {}
+def write_archive(root: Path, period: str, ev: Evaluation) -> Tuple[str, bool]:
+    """Write the original bytes under archive/<period>/<unit or _unidentified>/ (atomically:
+    a kill leaves no half file under the final name); (relative path, written now)."""
+    folder = safe_name(ev.identity.unit) if ev.identity.unit else UNIDENTIFIED
+    rel = Path("archive") / safe_name(period) / folder / f"{ev.sha256[:12]}_{ev.item.name}"
+    dest = root / rel
+    if dest.exists() and dest.stat().st_size == ev.size:
+        return rel.as_posix(), False
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    tmp = dest.with_name(f"{dest.name}.{os.getpid()}.part")
+    tmp.write_bytes(ev.item.data)
+    os.replace(tmp, dest)
+    return rel.as_posix(), True
+
+
+@dataclass
+class _Job:
+    """What every file's evaluation needs besides the file; the same for a whole run (the
+    workers inherit it when they start)."""
+
+    master: Optional[Master]
+    config: dict
+    run_period: Optional[str]
+    previous: Dict[str, Dict[str, float]]
+    archive_root: Optional[str] = None  # None: validate only (check)
+
+
+_NO_WORKBOOK = {"format": "unknown", "findings": [], "workbook": None}
+
+
+def _finish(job: _Job, item: Incoming, result: dict) -> Evaluation:
+    ev = evaluate(item, result, job.master, job.config, job.run_period,
+                  lambda unit, period: job.previous.get(unit, {}))
+    ev.sha256 = hashlib.sha256(item.data).hexdigest()
+    ev.size = len(item.data)
+    if job.archive_root:
+        ev.archive_path, ev.archive_created = write_archive(
+            Path(job.archive_root), job.run_period, ev)
+    return ev
+
+
+def _work(job: _Job, item: Incoming) -> Evaluation:
+    """The whole per-file job, in a guarded worker: read, validate, archive."""
+    if isinstance(item, Refused):
+        result = _NO_WORKBOOK
+    else:
+        result = reader.read_guarded(item.name, item.data, guard.limits_from(job.config))
+    return _finish(job, item, result).slim()
+
+
+def _evaluated(items: List[Incoming], job: _Job,
+               workers: Optional[int]) -> Iterator[Evaluation]:
+    """Evaluations in the order of ``items`` (the order decides duplicates), computed in the
+    guarded pool; a file whose worker died or hung gets its file-level issue here."""
+    done: Dict[int, object] = {}
     nxt = 0
-    n = min(workers or 2, max(1, len(todo)))
-
-    def flush():
-        nonlocal nxt
-        while nxt < len(items):
-            if jobs[nxt] is None:
-                yield items[nxt], {"format": "unknown", "findings": [], "workbook": None}
-            elif nxt in done:
-                yield items[nxt], done.pop(nxt)
-            else:
-                return
-            nxt += 1
-
-    if todo:
-        with guard.WorkerPool(reader.read_guarded, n, limits) as pool:
-            for k, result in pool.imap(j for _, j in todo):
-                done[todo[k][0]] = result
-                yield from flush()
-    yield from flush()
+    n = min(workers or 2, max(1, len(items)))
+    if not items:
+        return
+    R.forget()
+    with guard.WorkerPool(functools.partial(_work, job), n,
+                          guard.limits_from(job.config)) as pool:
+        for k, got in pool.imap((it,) for it in items):
+            done[k] = got
+            while nxt in done:
+                got = done.pop(nxt)
+                item = items[nxt]
+                if isinstance(got, Evaluation):
+                    got.item = item
+                    got.workbook = None
+                else:  # a crash result from the pool: the worker is gone
+                    got = _finish(job, item, got)
+                yield got
+                nxt += 1
 
 
 def _order(items: Iterable[Incoming], received: Optional[str]) -> List[Incoming]:
@@ -582,15 +640,16 @@ def ingest(items: Iterable[Incoming], period: str, db_path=settings.DEFAULT_DB,
     items = _order(items, received)
     result = CollectResult(period, db_path=str(db_path))
     led = _Ledger(db_path, period)
+    job = _Job(master, config, period, led.previous_all(), str(led.root))
     batch = done = 0
     try:
         led.con.execute("BEGIN IMMEDIATE")
-        for item, parsed in _parsed(items, config, workers):
-            ev = evaluate(item, parsed, master, config, period, led.previous)
+        for ev in _evaluated(items, job, workers):
+            item = ev.item
             row, issues = led.record(ev)
             result.rows.append(row)
             result.issues.extend(issues)
-            if annotate_dir and ev.workbook is not None and any(
+            if annotate_dir and ev.readable and any(
                     i.severity != I.INFO for i in ev.issues):
                 _annotate(ev, Path(annotate_dir), period)
             batch += 1
@@ -690,14 +749,14 @@ def check_files(paths: Sequence, master: Optional[Master] = None, annotate: bool
     config = config or settings.load_config()
     items = _order(expand_paths(paths, config), None)
     report = I.Report(stats={"files": 0, "returns": [], "annotated": []})
-    for item, parsed in _parsed(items, config, None):
-        ev = evaluate(item, parsed, master, config, period, lambda u, p: {})
+    for ev in _evaluated(items, _Job(master, config, period, {}), None):
+        item = ev.item
         report.extend(ev.issues)
         report.stats["files"] += 1
         report.stats["returns"].append({"file": item.source_path, "unit": ev.identity.unit,
                                         "period": ev.identity.period, "status": ev.status,
                                         "accepted_rows": ev.accepted_rows})
-        if annotate and ev.workbook is not None and any(i.severity != I.INFO for i in ev.issues):
+        if annotate and ev.readable and any(i.severity != I.INFO for i in ev.issues):
             src = Path(item.source_path)
             folder = Path(annotate_dir) if annotate_dir else (
                 src.parent if src.is_file() else Path("."))

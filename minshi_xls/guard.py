@@ -38,8 +38,6 @@ _READ_CHUNK = 1 << 20
 #: 50x); the ratio limit applies above it.
 _RATIO_MIN_BYTES = 1 << 20
 
-# A <c> element that is not self-closed, i.e. carries a value or a formula; its r="..." ref.
-_VALUE_CELL = re.compile(rb'<c\b[^>]*?\br="([A-Z]{1,4})([0-9]{1,8})"[^>]*(?<!/)>')
 _DIMENSION = re.compile(rb'<dimension\s+ref="([A-Z]+)([0-9]+)(?::([A-Z]+)([0-9]+))?"')
 
 
@@ -66,6 +64,9 @@ class Inspection:
     findings: List[Tuple[str, str]] = field(default_factory=list)
     #: sheet XML members (xlsx) whose value extent was checked; name -> (max row, max col)
     extents: Dict[str, Tuple[int, int]] = field(default_factory=dict)
+    #: the workbook, rels and sheet parts already decompressed (the reader looks at the sheet
+    #: XML of empty input cells; decompressing twice would cost a quarter of a read)
+    parts: Dict[str, bytes] = field(default_factory=dict)
 
     @property
     def fatal(self) -> bool:
@@ -145,8 +146,11 @@ def _inspect_zip(data: bytes, lim: dict) -> Inspection:
         if b"<!DOCTYPE" in body or b"<!ENTITY" in body:
             ins.findings.append(("file-unreadable", f"{i.filename} 含有 DOCTYPE/ENTITY 声明"))
             return ins
+        if i.filename in ("xl/workbook.xml", "xl/_rels/workbook.xml.rels"):
+            ins.parts[i.filename] = body
         if i.filename.startswith("xl/worksheets/"):
-            rows, cols = _value_extent(body)
+            ins.parts[i.filename] = body
+            rows, cols = _value_extent(body, lim)
             ins.extents[i.filename] = (rows, cols)
             if rows > lim["max_rows"] or cols > lim["max_cols"]:
                 ins.findings.append(("file-too-large",
@@ -168,20 +172,57 @@ def _read_member(z: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes:
     return body
 
 
-def _value_extent(xml: bytes) -> Tuple[int, int]:
-    """(last row, last column) of the cells that carry a value; the declared <dimension> is
-    ignored on purpose: a sheet formatted down to row 1,048,576 is harmless, values out there
-    are not (the reader allocates the whole rectangle)."""
+def _candidates(limits: dict) -> "re.Pattern[bytes]":
+    """Cell refs that could lie beyond the limits: as many row digits as ``max_rows`` has, or
+    as many column letters as ``max_cols`` needs. Searching only for those (a literal-led
+    pattern) is 5x faster than visiting every cell; a normal return has no candidate at all."""
+    digits = len(str(int(limits["max_rows"])))
+    letters = len(col_letters(int(limits["max_cols"])))
+    key = (digits, letters)
+    if key not in _CANDIDATE_CACHE:
+        _CANDIDATE_CACHE[key] = re.compile(
+            rb'r="(?:([A-Z]{%d,})([0-9]+)|([A-Z]+)([0-9]{%d,}))"' % (letters, digits))
+    return _CANDIDATE_CACHE[key]
+
+
+_CANDIDATE_CACHE: Dict[tuple, "re.Pattern[bytes]"] = {}
+
+
+def col_letters(n: int) -> str:
+    out = ""
+    while n > 0:
+        n, rem = divmod(n - 1, 26)
+        out = chr(65 + rem) + out
+    return out or "A"
+
+
+def _holds_value(xml: bytes, pos: int) -> bool:
+    """Whether the attribute at ``pos`` belongs to a <c> element that carries a value or a
+    formula (a styled empty cell, self-closed or not, is harmless: the reader skips it)."""
+    if xml[pos - 1:pos] not in (b" ", b"\t", b"\n", b"\r"):
+        return False
+    start = xml.rfind(b"<", 0, pos)
+    if xml[start:start + 3] not in (b"<c ", b"<c\t", b"<c\n", b"<c\r"):
+        return False
+    end = xml.find(b">", pos)
+    if end < 0 or xml[end - 1:end] == b"/":
+        return False
+    nxt = xml[end + 1:end + 4].lstrip()
+    return nxt[:2] in (b"<v", b"<f") or nxt[:3] == b"<is"
+
+
+def _value_extent(xml: bytes, limits: Optional[dict] = None) -> Tuple[int, int]:
+    """(last row, last column) of the value cells that may exceed the limits ((0, 0) when none
+    can); the declared <dimension> is ignored on purpose: a sheet formatted down to row
+    1,048,576 is harmless, values out there are not (the reader allocates the whole
+    rectangle between the first and the last value)."""
     max_row = max_col = 0
-    rows = set()
-    cols = set()
-    for c, r in _VALUE_CELL.findall(xml):
-        rows.add(r)
-        cols.add(c)
-    for r in rows:
-        max_row = max(max_row, int(r))
-    for c in cols:
-        max_col = max(max_col, col_number(c))
+    for m in _candidates(limits or limits_from(None)).finditer(xml):
+        if not _holds_value(xml, m.start()):
+            continue
+        letters, digits = (m.group(1), m.group(2)) if m.group(1) else (m.group(3), m.group(4))
+        max_row = max(max_row, int(digits))
+        max_col = max(max_col, col_number(letters))
     return max_row, max_col
 
 

@@ -75,6 +75,10 @@ CREATE TABLE IF NOT EXISTS issues (
     value TEXT, message TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS issues_period ON issues(period);
+-- collect looks these up once per file (duplicates, supersede): keep a 1,000-file run linear.
+CREATE INDEX IF NOT EXISTS issues_return ON issues(return_id);
+CREATE INDEX IF NOT EXISTS receipts_file ON receipts(file_id);
+CREATE INDEX IF NOT EXISTS returns_file ON returns(file_id);
 
 -- Reconciled figures per period (month n+1 knows month n).
 CREATE TABLE IF NOT EXISTS reconciled (

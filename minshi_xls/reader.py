@@ -53,6 +53,8 @@ def a1(row0: int, col0: int) -> str:
 
 def _plain(v):
     """Calamine values made picklable and ledger-friendly (dates as ISO text)."""
+    if type(v) in _PRIMITIVE:
+        return v
     if isinstance(v, (_dt.datetime, _dt.date, _dt.time)):
         return v.isoformat()
     if isinstance(v, _dt.timedelta):
@@ -60,6 +62,7 @@ def _plain(v):
     return v
 
 
+_PRIMITIVE = {str, float, int, bool, type(None)}
 _HEADER_KEYS = {kind: {norm_text(c.header): c.key for c in cols}
                 for kind, cols in ((LEAD, C.LEAD_COLUMNS), (CO, C.CO_COLUMNS))}
 _ONLY = {LEAD: set(_HEADER_KEYS[LEAD]) - set(_HEADER_KEYS[CO]),
@@ -70,6 +73,9 @@ _ID_HEADER = norm_text(C.column(C.LEAD_COLUMNS, "indicator_id").header)
 def _find_header(rows: List[list]) -> Optional[Tuple[int, str, Dict[str, int]]]:
     """(row index, table kind, {column key: column index}) of the first header row."""
     for r, row in enumerate(rows[:HEADER_SEARCH_ROWS]):
+        # cheap pre-test before normalising a row (a guide sheet has long texts)
+        if not any(type(v) is str and "编号" in v for v in row):
+            continue
         texts = [norm_text(v) if isinstance(v, str) else "" for v in row]
         if _ID_HEADER not in texts:
             continue
@@ -92,8 +98,9 @@ def _label_values(rows: List[list], upto: int, sheet: str, out: dict) -> None:
     for r in range(min(upto, len(rows))):
         row = rows[r]
         for c, v in enumerate(row):
-            if not isinstance(v, str) or not v:
-                continue
+            if type(v) is not str or not v or ("年" not in v and "填" not in v
+                                                and "联系" not in v):
+                continue  # every label and the title contain one of these
             t = norm_text(v)
             if "title" not in out and _PERIOD_IN_TITLE.search(t):
                 out["title"] = (v, sheet, a1(r, c))
@@ -129,7 +136,7 @@ def _read_meta(rows: List[list]) -> Tuple[dict, List[tuple]]:
     return meta, table
 
 
-def read_workbook(data: bytes, fmt: str) -> dict:
+def read_workbook(data: bytes, fmt: str, parts: Optional[Dict[str, bytes]] = None) -> dict:
     """Everything the rules need from one workbook, as plain data."""
     wb = pc.CalamineWorkbook.from_filelike(io.BytesIO(data))
     out: dict = {"sheets": list(wb.sheet_names), "meta": None, "meta_rows": [], "labels": {},
@@ -144,38 +151,37 @@ def read_workbook(data: bytes, fmt: str) -> dict:
             continue
         found = _find_header(rows)
         if found is None:
-            if name not in hidden:
-                _label_values(rows, HEADER_SEARCH_ROWS, name, out["labels"])
-            continue
+            continue  # a guide, a chart, a sheet of the unit's own: not a table
         hr, kind, cols = found
         _label_values(rows, hr, name, out["labels"])
         id_col = cols.get("indicator_id")
+        letters = [(key, c, a1(0, c)[:-1]) for key, c in cols.items()]
         table_rows = []
         for r in range(hr + 1, len(rows)):
             row = rows[r]
             ident = row[id_col] if id_col is not None and id_col < len(row) else ""
             if ident in ("", None):
                 continue  # blank, spacer or a unit's own sub-total row: only rows with ids count
-            cells = {key: (_plain(row[c]) if c < len(row) else "", a1(r, c))
-                     for key, c in cols.items()}
+            n = str(r + 1)
+            width = len(row)
+            cells = {key: (_plain(row[c]) if c < width else "", col + n)
+                     for key, c, col in letters}
             table_rows.append({"row": r + 1, "id": C._norm(ident), "cells": cells})
         out["tables"].append({"sheet": name, "kind": kind, "header_row": hr + 1,
-                              "columns": {k: a1(hr, c)[:-len(str(hr + 1))]
-                                          for k, c in cols.items()},
+                              "columns": {key: col for key, _, col in letters},
                               "rows": table_rows})
     if fmt in ("xlsx", "xlsm"):
-        out["formula_cells"] = _formula_cells(data, out["tables"])
+        out["formula_cells"] = _formula_cells(data, out["tables"], parts)
     return out
 
 
 _WB_SHEET = re.compile(rb'<(?:\w+:)?sheet\b[^>]*?\bname="([^"]*)"[^>]*?\br:id="([^"]*)"')
 _REL = re.compile(rb'<Relationship\b[^>]*?\bId="([^"]*)"[^>]*?\bTarget="([^"]*)"')
 _REL2 = re.compile(rb'<Relationship\b[^>]*?\bTarget="([^"]*)"[^>]*?\bId="([^"]*)"')
-_CELL = re.compile(rb'<c\b([^>]*?)(/?)>(<f|<v|<is)?')
-_REF = re.compile(rb'\br="([A-Z]+[0-9]+)"')
 
 
-def _formula_cells(data: bytes, tables: List[dict]) -> Dict[str, List[str]]:
+def _formula_cells(data: bytes, tables: List[dict],
+                   parts: Optional[Dict[str, bytes]] = None) -> Dict[str, List[str]]:
     """Input cells that read empty but hold a formula or an error (xlsx only): calamine cannot
     tell them from empty cells. Only sheets with such empty input cells are looked at."""
     number_keys = {c.key for c in C.LEAD_COLUMNS + C.CO_COLUMNS
@@ -188,9 +194,17 @@ def _formula_cells(data: bytes, tables: List[dict]) -> Dict[str, List[str]]:
                     wanted.setdefault(t["sheet"], set()).add(ref)
     if not wanted:
         return {}
-    z = zipfile.ZipFile(io.BytesIO(data))
-    wbxml = z.read("xl/workbook.xml")
-    rels = z.read("xl/_rels/workbook.xml.rels")
+    parts = parts or {}
+    z = None
+
+    def read(name: str) -> bytes:
+        nonlocal z
+        if name in parts:
+            return parts[name]
+        z = z or zipfile.ZipFile(io.BytesIO(data))
+        return z.read(name)
+    wbxml = read("xl/workbook.xml")
+    rels = read("xl/_rels/workbook.xml.rels")
     targets = {i.decode(): t.decode() for i, t in _REL.findall(rels)}
     targets.update({i.decode(): t.decode() for t, i in _REL2.findall(rels)})
     out: Dict[str, List[str]] = {}
@@ -201,17 +215,19 @@ def _formula_cells(data: bytes, tables: List[dict]) -> Dict[str, List[str]]:
         target = targets.get(rid.decode(), "")
         part = target.lstrip("/") if target.startswith("/") else "xl/" + target
         try:
-            xml = z.read(part)
+            xml = read(part)
         except KeyError:
             continue
         hits = []
-        for m in _CELL.finditer(xml):
-            attrs, closed, child = m.groups()
-            ref = _REF.search(attrs)
-            if not ref or ref.group(1).decode() not in wanted[sheet]:
+        for ref in sorted(wanted[sheet]):
+            # a few empty input cells per return: find each one rather than parse the sheet
+            pos = xml.find(b' r="%s"' % ref.encode())
+            start = xml.rfind(b"<", 0, pos)
+            end = xml.find(b">", pos)
+            if pos < 0 or xml[start:start + 2] != b"<c" or xml[end - 1:end] == b"/":
                 continue
-            if child == b"<f" or b't="e"' in attrs:
-                hits.append(ref.group(1).decode())
+            if xml[end + 1:end + 3] == b"<f" or b't="e"' in xml[start:end]:
+                hits.append(ref)
         out[sheet] = hits
     return out
 
@@ -223,7 +239,7 @@ def read_guarded(name: str, data: bytes, limits: Optional[dict] = None) -> dict:
     if ins.fatal:
         return result
     try:
-        result["workbook"] = read_workbook(data, ins.format)
+        result["workbook"] = read_workbook(data, ins.format, ins.parts)
     except pc.PasswordError:
         result["findings"].append(("file-encrypted", ""))
     except (pc.CalamineError, pc.XmlError, pc.ZipError, zipfile.BadZipFile, ValueError,

@@ -7,6 +7,7 @@ issues have none), which is what reports, reminders and the annotated copy are b
 """
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass, field
 from typing import Dict, Iterator, List, Optional
 
@@ -64,23 +65,25 @@ class Context:
     source_path: Optional[str] = None
     _numbers: Dict[tuple, N.Parsed] = field(default_factory=dict)
 
+    @property
+    def memo(self) -> dict:
+        """Per-master memo shared by every return of a run (rules cache derived values here)."""
+        return _memo(self.master) if self.master else self.__dict__.setdefault("_memo", {})
+
     # --- the table ---------------------------------------------------------------------------
-    def rows(self, kind: Optional[str] = None) -> Iterator[Row]:
-        for t in self.workbook.get("tables", []):
-            if kind and t["kind"] != kind:
-                continue
-            for r in t["rows"]:
-                yield Row(t["sheet"], t["kind"], r["row"], r["id"], r["cells"])
+    def rows(self, kind: Optional[str] = None) -> List[Row]:
+        if "_rows" not in self.__dict__:
+            self.__dict__["_rows"] = [Row(t["sheet"], t["kind"], r["row"], r["id"], r["cells"])
+                                      for t in self.workbook.get("tables", [])
+                                      for r in t["rows"]]
+        rows = self.__dict__["_rows"]
+        return rows if kind is None else [r for r in rows if r.kind == kind]
 
     def indicator(self, row: Row):
         """(task, indicator) of the master for this row, or None."""
         if not self.master:
             return None
-        idx = self.__dict__.get("_ind_index")
-        if idx is None:
-            idx = {ind.id: (t, ind) for t, ind in self.master.rows()}
-            self.__dict__["_ind_index"] = idx
-        return idx.get(row.id)
+        return _index(self.master).get(row.id)
 
     def row_unit(self, row: Row) -> str:
         """计量单位 of the row: the master's, else what the workbook says."""
@@ -124,10 +127,10 @@ class Context:
 
     def co_numbers(self) -> bool:
         """Whether 本单位累计完成 is an input for this unit (counties and functional zones)."""
-        if self.master and self.unit:
-            u = self.master.registry.get(self.unit)
-            return bool(u and u.is_territorial)
-        return False
+        if "_co_numbers" not in self.__dict__:
+            u = registry_get(self.master, self.unit) if self.master and self.unit else None
+            self.__dict__["_co_numbers"] = bool(u and u.is_territorial)
+        return self.__dict__["_co_numbers"]
 
     def rule_setting(self, key: str):
         from minshi_xls import settings
@@ -147,6 +150,45 @@ class Context:
         kw.setdefault("period", self.period or self.run_period)
         kw.setdefault("file", self.file)
         return I.make(code, **kw)
+
+
+_LAST: list = [None, {}]  # [weakref to the last master, its memo]
+
+
+def _memo(master: Master) -> dict:
+    """A memo tied to one master (a run checks hundreds of returns against the same one;
+    Master is unhashable, so the last one seen is remembered)."""
+    ref, memo = _LAST
+    if ref is None or ref() is not master:
+        memo = {}
+        _LAST[:] = [weakref.ref(master), memo]
+    return memo
+
+
+def forget() -> None:
+    """Drop memoised master data (at the start of a run: the master may have been edited)."""
+    _LAST[:] = [None, {}]
+
+
+def _index(master: Master) -> dict:
+    """indicator_id -> (task, indicator)."""
+    memo = _memo(master)
+    if "index" not in memo:
+        memo["index"] = {ind.id: (t, ind) for t, ind in master.rows()}
+    return memo["index"]
+
+
+def registry_get(master: Master, name: str):
+    """``master.registry.get`` without rebuilding the registry's index on every call."""
+    memo = _memo(master)
+    if "units" not in memo:
+        idx = {}
+        for u in master.registry.units:
+            for key in [u.short, u.name, *u.aliases]:
+                if key:
+                    idx.setdefault(key, u)
+        memo["units"] = idx
+    return memo["units"].get(name)
 
 
 def header(kind: str, key: str) -> str:

@@ -15,6 +15,7 @@ from typing import Iterator, List, Optional, Tuple
 
 from minshi_xls import columns as C
 from minshi_xls.model import Master
+from minshi_xls.rules import _memo, registry_get
 
 _NAME = re.compile(r"(\d{4})-(\d{2})_([^_/\\]+)_")
 _TITLE_PERIOD = re.compile(r"(\d{4})\s*年\s*(\d{1,2})\s*月")
@@ -39,7 +40,7 @@ def resolve_unit(name: Optional[str], master: Optional[Master]) -> Optional[str]
     name = str(name).strip()
     if master is None:
         return name
-    u = master.registry.get(name)
+    u = registry_get(master, name)
     return u.short if u else None
 
 
@@ -47,12 +48,16 @@ def units_in_text(text: str, master: Optional[Master]) -> List[str]:
     """Known units named in a file or folder name (longest names first, no overlaps)."""
     if not master or not text:
         return []
-    keys = sorted({k for u in master.registry.units for k in [u.short, u.name, *u.aliases] if k},
-                  key=len, reverse=True)
+    memo = _memo(master)
+    if "names" not in memo:
+        memo["names"] = sorted({k for u in master.registry.units
+                                for k in [u.short, u.name, *u.aliases] if k},
+                               key=len, reverse=True)
+    keys = memo["names"]
     found, rest = [], text
     for k in keys:
         if k in rest:
-            short = master.registry.get(k).short
+            short = registry_get(master, k).short
             if short not in found:
                 found.append(short)
             rest = rest.replace(k, "\x00")
@@ -143,7 +148,7 @@ def wrong_unit(ident: Identity, wb: dict, name: str, source_path: str, sender: O
         if owners and ident.unit not in owners:
             yield "wrong-unit", {"detail": "发件邮箱", "found": owners[0]}
         elif not owners:
-            me = master.registry.get(ident.unit)
+            me = registry_get(master, ident.unit)
             if me and _emails(me.email):
                 yield "unexpected-sender", {"found": addr}
 

@@ -48,22 +48,39 @@ def rows(ctx) -> Iterator[Issue]:
                             indicator_id=ind_id)
 
 
-def _same(a, b) -> bool:
-    if C._norm(a) == C._norm(b):
+def _same(read, want: tuple) -> bool:
+    """``want`` is (raw, normalised text, number) of the expected value."""
+    raw, text, number = want
+    if read == raw:
         return True
-    x, y = N.parse(a), N.parse(b)
-    return x.kind == y.kind == N.OK and abs(x.number - y.number) < 1e-9
+    if C._norm(read) == text:
+        return True
+    if number is not None:
+        p = N.parse(read)
+        return p.kind == N.OK and abs(p.number - number) < 1e-9
+    return False
 
 
-def _master_values(ctx, row) -> Optional[dict]:
+def _expected(ctx, row, keys) -> Optional[Dict[str, tuple]]:
+    """The master's locked values of this row, prepared for comparison (memoised per run: the
+    same rows come back in every version a unit sends)."""
     found = ctx.indicator(row)
     if not found:
         return None
-    from minshi_xls.templates import co_values, lead_values
-    task, ind = found
-    if row.kind == LEAD:
-        return lead_values(task, ind, {})
-    return co_values(ctx.master, ctx.unit, task, ind)
+    memo = ctx.memo.setdefault("expected", {})
+    key = (row.kind, ctx.unit, row.id, tuple(keys))
+    if key not in memo:
+        from minshi_xls.templates import co_values, lead_values
+        task, ind = found
+        values = lead_values(task, ind, {}) if row.kind == LEAD else co_values(
+            ctx.master, ctx.unit, task, ind)
+        prepared = {}
+        for k in keys:
+            v = values.get(k)
+            p = N.parse(v)
+            prepared[k] = (v, C._norm(v), p.number if p.kind == N.OK else None)
+        memo[key] = prepared
+    return memo[key]
 
 
 def template_modified(ctx) -> Iterator[Issue]:
@@ -75,12 +92,12 @@ def template_modified(ctx) -> Iterator[Issue]:
         plan_locked = not ctx.plan_is_input(row) if row.kind == LEAD else False
         if plan_locked:
             keys += [c.key for c in C.plan_columns(cols)]
-        expected = _master_values(ctx, row)
+        expected = _expected(ctx, row, keys)
         if expected is not None:
             for key in keys:
-                if row.ref(key) and not _same(row.value(key), expected.get(key)):
+                if row.ref(key) and not _same(row.value(key), expected[key]):
                     yield ctx.issue("template-modified", row, key,
-                                    expected=N.raw_text(expected.get(key)) or "（空）")
+                                    expected=N.raw_text(expected[key][0]) or "（空）")
             continue
         m = meta.get(row.id)
         if m is None or not m[3]:

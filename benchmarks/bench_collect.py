@@ -1,0 +1,142 @@
+"""Collect 1,000 synthetic returns and compare with the two obvious ways of reading them.
+
+The returns are every unit's real fill-in workbook for the bundled notice, filled once with
+openpyxl as a bureau would, then made distinct per copy (a different figure in one cell, a
+different reporter) by rewriting the sheet XML, so no two files are byte-identical and each unit
+sends ~24 versions (the ledger's supersede path is exercised, not its duplicate short-cut).
+
+    (a) floor: python-calamine reading every sheet of every file, one process, no checks
+    (b) what a user writes by hand: pandas.read_excel(sheet_name=None, engine="openpyxl") in a
+        loop (timed on --pandas-sample files and scaled)
+    collect: minshi_xls.collect.collect_paths (guard + worker pool + rules + ledger + archive)
+
+    python3 benchmarks/bench_collect.py [--n 1000] [--pandas-sample 100] [--workers 2]
+"""
+from __future__ import annotations
+
+import argparse
+import io
+import os
+import re
+import tempfile
+import time
+import zipfile
+from pathlib import Path
+
+import openpyxl
+import python_calamine as pc
+
+from minshi_xls import collect, templates
+from minshi_xls import columns as C
+from minshi_xls.notice import load_bundled
+
+
+def filled(master, unit: str, folder: Path) -> bytes:
+    path = folder / f"{unit}.xlsx"
+    templates.write_workbook(master, unit, "2024-06", path, config={})
+    wb = openpyxl.load_workbook(path)
+    for sheet in (C.SHEET_LEAD, C.SHEET_CO):
+        if sheet not in wb.sheetnames:
+            continue
+        ws = wb[sheet]
+        hdr = {ws.cell(C.HEADER_ROW, c).value: c for c in range(1, ws.max_column + 1)}
+        cum = hdr.get("本月累计完成") or hdr.get("本单位累计完成")
+        text = hdr.get("进展情况") or hdr.get("配合工作情况")
+        for r in range(C.FIRST_DATA_ROW, ws.max_row + 1):
+            ind_id = ws.cell(r, hdr["指标编号"]).value
+            if not ind_id:
+                continue
+            t = master.indicator(ind_id).target_number or 10
+            ws.cell(r, cum).value = round(t * 0.5, 2)
+            ws.cell(r, text).value = "按计划推进，已完成年度目标的一半。"
+            if "推进状态" in hdr:
+                ws.cell(r, hdr["推进状态"]).value = "序时推进"
+        ws["E2"] = "张三"
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+def variant(data: bytes, i: int) -> bytes:
+    """A distinct copy: the reporter's name carries the copy number."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as zi, \
+            zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zo:
+        for info in zi.infolist():
+            body = zi.read(info)
+            if info.filename.startswith("xl/worksheets/"):
+                # openpyxl writes CJK text as character references
+                for old in ("张三".encode(), b"&#24352;&#19977;"):
+                    body = body.replace(old, old + str(i).encode(), 1)
+            zo.writestr(info, body)
+    return out.getvalue()
+
+
+def make_corpus(n: int, folder: Path) -> list:
+    master = load_bundled()
+    units = templates.units_to_report(master)
+    base = {u: filled(master, u, folder) for u in units}
+    paths = []
+    for i in range(n):
+        u = units[i % len(units)]
+        p = folder / "returns" / f"{i:04d}_{u}.xlsx"
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_bytes(variant(base[u], i))
+        t = 1720000000 + i * 60  # received one minute apart
+        os.utime(p, (t, t))
+        paths.append(p)
+    return paths
+
+
+def calamine_only(paths) -> float:
+    t = time.perf_counter()
+    for p in paths:
+        wb = pc.CalamineWorkbook.from_filelike(io.BytesIO(p.read_bytes()))
+        for name in wb.sheet_names:
+            wb.get_sheet_by_name(name).to_python(skip_empty_area=False)
+    return time.perf_counter() - t
+
+
+def pandas_loop(paths) -> float:
+    import pandas as pd
+    t = time.perf_counter()
+    for p in paths:
+        pd.read_excel(p, sheet_name=None, engine="openpyxl")
+    return time.perf_counter() - t
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--n", type=int, default=1000)
+    ap.add_argument("--pandas-sample", type=int, default=100)
+    ap.add_argument("--workers", type=int, default=2)
+    args = ap.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        t = time.perf_counter()
+        paths = make_corpus(args.n, tmp)
+        size = sum(p.stat().st_size for p in paths)
+        print(f"corpus: {len(paths)} returns, {size / len(paths) / 1024:.1f} KB each "
+              f"(made in {time.perf_counter() - t:.1f} s)")
+        floor = calamine_only(paths)
+        sample = paths[:args.pandas_sample]
+        pd_time = pandas_loop(sample) * len(paths) / len(sample)
+        db = tmp / "out" / "minshi.sqlite"
+        t = time.perf_counter()
+        items = list(collect.expand_paths([tmp / "returns"]))
+        res = collect.ingest(items, "2024-06", db, load_bundled(), {}, workers=args.workers,
+                             received=None)
+        took = time.perf_counter() - t
+        statuses = {}
+        for r in res.rows:
+            statuses[r.status] = statuses.get(r.status, 0) + 1
+        print(f"collect:         {took:7.2f} s  {len(paths) / took:7.1f} returns/s  {statuses}")
+        print(f"(a) calamine:    {floor:7.2f} s  {len(paths) / floor:7.1f} returns/s  "
+              f"collect/(a) = {took / floor:.2f}x")
+        print(f"(b) pandas loop: {pd_time:7.2f} s  {len(paths) / pd_time:7.1f} returns/s  "
+              f"(b)/collect = {pd_time / took:.1f}x faster "
+              f"(timed on {len(sample)} files, scaled)")
+
+
+if __name__ == "__main__":
+    main()

@@ -242,8 +242,11 @@ def write_master(master: Master, path) -> Path:
         _write_table(wb, styles, SHEET_ALLOCATIONS, ALLOCATION_COLUMNS,
                      [{"indicator_id": a.indicator_id, "unit": a.unit, "share": a.share}
                       for a in master.allocations])
-        wb.close()
-        os.replace(tmp, p)
+        xlsx_style.close_workbook(wb, p)
+        try:
+            os.replace(tmp, p)
+        except OSError as e:  # Windows: the master is open in Excel/WPS
+            raise MinshiError(f"无法写入总表 {p}：{e}。如果它已在 Excel/WPS 中打开，请先关闭。") from e
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)

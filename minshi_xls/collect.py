@@ -272,30 +272,35 @@ def evaluate(item: Incoming, result: dict, master: Optional[Master], config: dic
     return ev
 
 
+_TYPED = (C.INPUT, C.PLAN)
+
+
 def _collect_values(ev: Evaluation, ctx: R.Context) -> None:
-    """Every non-empty cell of every table row, with the number when it is a good one."""
+    """Every non-empty cell the unit types (INPUT and PLAN columns), with the number when it is
+    a good one, plus any locked cell an issue points at (a changed target is kept as found).
+    Locked cells otherwise repeat the master and are not stored again."""
     bad_cells = {(i.sheet, i.cell) for i in ev.issues if i.severity == I.ERROR and i.cell}
+    flagged = {(i.sheet, i.cell) for i in ev.issues if i.cell}
     bad_rows = {(i.sheet, i.indicator_id) for i in ev.issues
                 if i.code == "unknown-row" and i.indicator_id}
     error_rows = {(i.sheet, i.indicator_id) for i in ev.issues
                   if i.severity == I.ERROR and i.indicator_id}
     accepted_rows = 0
+    add = ev.values.append
     for row in ctx.rows():
-        cols = R.COLUMNS[row.kind]
         row_bad = (row.sheet, row.id) in bad_rows
-        for col in cols:
-            if col.kind == C.FORMULA:
-                continue
+        for col in R.COLUMNS[row.kind]:
             value, ref = row.cells.get(col.key, (None, None))
-            raw = N.raw_text(value)
-            if ref is None or raw is None:
+            if ref is None or value is None or value == "":
+                continue
+            if col.kind not in _TYPED and (row.sheet, ref) not in flagged:
                 continue
             ok = not row_bad and (row.sheet, ref) not in bad_cells
             number = None
             if col.number and ok:
                 p = ctx.number(row, col.key)
                 number = p.number if p.kind in (N.OK, N.COERCED) else None
-            ev.values.append((row.sheet, ref, row.id, col.header, raw, number, int(ok)))
+            add((row.sheet, ref, row.id, col.header, N.raw_text(value), number, int(ok)))
         if ev.status == "accepted" and (row.sheet, row.id) not in error_rows:
             accepted_rows += 1
     ev.accepted_rows = accepted_rows

@@ -134,8 +134,9 @@ def _inspect_zip(data: bytes, lim: dict) -> Inspection:
     for i in infos:
         if not i.filename.endswith((".xml", ".rels")):
             continue
+        full = i.filename.startswith("xl/worksheets/") or i.filename in _FULL_PARTS
         try:
-            body = _read_member(z, i)
+            body = _read_member(z, i) if full else _read_prolog(z, i)
         except _TooLarge as e:
             ins.findings.append(("file-too-large", str(e)))
             return ins
@@ -161,6 +162,24 @@ def _inspect_zip(data: bytes, lim: dict) -> Inspection:
 
 class _TooLarge(Exception):
     pass
+
+
+#: Parts read whole (the reader may look into them); of the others (styles, theme, document
+#: properties) only the prolog is read, which is where a DOCTYPE must stand.
+_FULL_PARTS = ("xl/workbook.xml", "xl/_rels/workbook.xml.rels", "content.xml")
+_PROLOG_BYTES = 4096
+_ROOT_START = re.compile(rb"<[A-Za-z_]")
+
+
+def _read_prolog(z: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes:
+    """The member's start up to its root element. A prolog longer than 4 KB is refused: no
+    office suite writes one, and a DOCTYPE hidden behind it would otherwise go unseen."""
+    with z.open(info) as f:
+        head = f.read(_PROLOG_BYTES)
+    m = _ROOT_START.search(head)
+    if m is None and len(head) >= _PROLOG_BYTES:
+        return b"<!DOCTYPE (prolog too long)"
+    return head[:m.start()] if m else head
 
 
 def _read_member(z: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes:
@@ -372,21 +391,21 @@ class WorkerPool:
                 try:
                     got_key, result = conn.recv()
                 except (EOFError, OSError):  # the worker died: SIGABRT in a parser, OOM kill
-                    yield key, crash_result("file-unreadable", "读取时解析程序异常终止")
                     w = self._replace(w)
                     feed(w)
+                    yield key, crash_result("file-unreadable", "读取时解析程序异常终止")
                     continue
                 w.job = None
+                feed(w)  # before yielding: the worker parses while the caller records
                 yield got_key, result
-                feed(w)
             now = time.monotonic()
             for conn, w in list(busy.items()):
                 if w.job and now - w.job[1] > timeout:
                     busy.pop(conn)
                     key = w.job[0]
                     w = self._replace(w)
-                    yield key, crash_result("file-too-large", f"读取超过 {timeout:g} 秒")
                     feed(w)
+                    yield key, crash_result("file-too-large", f"读取超过 {timeout:g} 秒")
 
     def _replace(self, w: _Worker) -> _Worker:
         w.kill()

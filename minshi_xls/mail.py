@@ -802,6 +802,12 @@ def _iso_date(value) -> Optional[str]:
     return dt.isoformat() if dt else None
 
 
+def _internal_date(fetch_answer: bytes) -> Optional[str]:
+    """The server's arrival time (INTERNALDATE), for a message without a usable Date header."""
+    tt = imaplib.Internaldate2tuple(fetch_answer)
+    return datetime.fromtimestamp(time.mktime(tt)).astimezone().isoformat() if tt else None
+
+
 class _Imap:
     def __init__(self, config: Optional[dict]):
         self.sec = _section(config, "imap")
@@ -994,8 +1000,9 @@ def _incoming(name: str, data: bytes, message_id: str, sender: str, mail_date: O
 def _fetch_one(imap: _Imap, uid: str, pat: re.Pattern, ours: set, seen: set,
                result: FetchResult, folder: str, limits: dict) -> Optional[_Fetched]:
     """Headers first; the whole message only when it is new and belongs to the period."""
-    parts = _fetch_parts(imap.uid("FETCH", uid, "(BODY.PEEK[HEADER.FIELDS (MESSAGE-ID SUBJECT FROM"
-                                               " DATE IN-REPLY-TO REFERENCES)])"))
+    parts = _fetch_parts(imap.uid("FETCH", uid, "(RFC822.SIZE INTERNALDATE BODY.PEEK[HEADER.FIELDS"
+                                               " (MESSAGE-ID SUBJECT FROM DATE IN-REPLY-TO"
+                                               " REFERENCES)])"))
     head = BytesParser(policy=policy.default).parsebytes(parts.get("literal", b""), headersonly=True)
     message_id = _header_text(head.get("Message-ID")) or \
         f"<uid-{uid}.{_safe_name(folder)}@{imap.sec['host']}>"
@@ -1010,10 +1017,15 @@ def _fetch_one(imap: _Imap, uid: str, pat: re.Pattern, ours: set, seen: set,
         wanted = bool(pat.search(structure_names(struct)))
     if not wanted:
         return None
+    size = re.search(rb"RFC822\.SIZE (\d+)", parts["all"])
+    if size and int(size.group(1)) > limits["max_uncompressed_bytes"]:
+        # Not downloaded at all; the clerk sees it in the summary and handles it by hand.
+        result.ignored.append(f"{subject}（邮件 {int(size.group(1)) >> 20} MB，超过大小限制）")
+        return None
     body = _fetch_parts(imap.uid("FETCH", uid, "(BODY.PEEK[])")).get("literal", b"")
     msg = BytesParser(policy=policy.default).parsebytes(body)
     sender = parseaddr(_header_text(msg.get("From")))[1].lower()
-    mail_date = _iso_date(msg.get("Date"))
+    mail_date = _iso_date(msg.get("Date")) or _internal_date(parts["all"])
     items = []
     for name, data in _attachments(msg):
         if not is_spreadsheet(name) and not name.lower().endswith(".zip"):

@@ -96,7 +96,7 @@ class DovecotServer:
 
     def _write_config(self) -> None:
         r = self.root
-        if os.getuid() == 0:
+        if os.getuid() == 0:  # login processes refuse root: dovenull logs in, dovecot owns mail
             mail = pwd.getpwnam("dovecot")
             login_user, internal_user = "dovenull", "dovecot"
         else:  # an unprivileged run: everything as the current user
@@ -107,14 +107,11 @@ class DovecotServer:
         os.chown(r / "mail", mail.pw_uid, mail.pw_gid)
         (r / "passwd").write_text(f"{self.user}:{{PLAIN}}{self.password}\n")
         ssl = "no"
-        listeners = f"  inet_listener imap {{\n    address = 127.0.0.1\n    port = {self.port}\n  }}\n"
+        imaps = "port = 0"
         if self.tls_port:
             ssl = (f"yes\nssl_cert = <{r / 'cert.pem'}\nssl_key = <{r / 'key.pem'}\n"
                    "ssl_min_protocol = TLSv1.2")
-            listeners += (f"  inet_listener imaps {{\n    address = 127.0.0.1\n"
-                          f"    port = {self.tls_port}\n    ssl = yes\n  }}\n")
-        else:
-            listeners += "  inet_listener imaps {\n    port = 0\n  }\n"
+            imaps = f"address = 127.0.0.1\n    port = {self.tls_port}\n    ssl = yes"
         self.conf.write_text(f"""\
 protocols = imap
 listen = 127.0.0.1
@@ -122,8 +119,8 @@ base_dir = {r / 'base'}
 state_dir = {r / 'state'}
 log_path = {r / 'dovecot.log'}
 info_log_path = {r / 'dovecot.log'}
-default_login_user = dovenull
-default_internal_user = dovecot
+default_login_user = {login_user}
+default_internal_user = {internal_user}
 ssl = {ssl}
 disable_plaintext_auth = no
 auth_mechanisms = plain login
@@ -139,15 +136,19 @@ userdb {{
   args = uid={mail.pw_uid} gid={mail.pw_gid} home={r / 'mail'}/%u
 }}
 service imap-login {{
-{listeners}}}
+  chroot =
+  inet_listener imap {{
+    address = 127.0.0.1
+    port = {self.port}
+  }}
+  inet_listener imaps {{
+    {imaps}
+  }}
+}}
 service anvil {{
   chroot =
 }}
-service imap-login {{
-  chroot =
-}}
-""".replace("default_login_user = dovenull", f"default_login_user = {login_user}")
-           .replace("default_internal_user = dovecot", f"default_internal_user = {internal_user}"))
+""")
 
     def stop(self) -> None:
         if self.proc.poll() is None:

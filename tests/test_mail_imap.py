@@ -7,6 +7,7 @@ message, a stranger, a scan that is not a spreadsheet, last month's return); ``f
 to collect; ``remind`` writes only to the units still missing or in error.
 """
 import io
+import re
 import sqlite3
 import zipfile
 from email import encoders
@@ -380,3 +381,27 @@ retry_delay_s = 0
     (workdir / "minshi.toml").write_text('[smtp]\nhost = "x"\npassword = "secret"\n')
     r = run(cli, ["send", "--period", PERIOD])
     assert r.exit_code == 2 and "不能写密码" in r.output and "secret" not in r.output
+
+
+def test_a_message_without_date_or_message_id_and_an_oversized_one(master, dovecot, env, smtp,
+                                                                   tmp_path):
+    """No Date: the server's arrival time orders it; no Message-ID: keyed by UID, still fetched
+    once; a message over limits.max_uncompressed_bytes is not downloaded."""
+    cfg = full_config(smtp, dovecot, folder="ODD")
+    cfg["limits"] = {**settings.DEFAULTS["limits"], "max_uncompressed_bytes": 200_000}
+    u = master.registry.get("市文广旅局")
+    raw = reply(u.email, "2024年6月 市文广旅局 报表", [("scan.pdf", b"%PDF")])
+    raw = re.sub(rb"^(Date|Message-ID): .*\n", b"", raw, flags=re.M)
+    append(dovecot, raw, "2024-07-04T08:30:00+08:00", folder="ODD")
+    append(dovecot, reply(u.email, "2024年6月 大附件", [("big.xlsx", b"x" * 300_000)]),
+           "2024-07-04T09:00:00+08:00", folder="ODD")
+    db = tmp_path / "l.sqlite"
+    res = mail.fetch(master, PERIOD, db, cfg)
+    assert res.messages == 1 and res.ignored[0] == "scan.pdf"
+    assert "超过大小限制" in res.ignored[1] and "big.xlsx" not in res.attachments
+    (row,) = ledger_rows(db, "SELECT message_id, mail_date FROM fetched")
+    assert row["message_id"].startswith("<uid-") and row["mail_date"] is not None
+    from datetime import datetime
+    assert datetime.fromisoformat(row["mail_date"]) == datetime.fromisoformat(
+        "2024-07-04T08:30:00+08:00")
+    assert mail.fetch(master, PERIOD, db, cfg).already == 1

@@ -122,12 +122,18 @@ def _from_zip(data: bytes, source: str, base: Incoming, limits: dict,
 
 
 def _zip_name(info: zipfile.ZipInfo) -> str:
-    # Zips made on Chinese Windows store GBK names without the UTF-8 flag.
+    """The member name as its maker meant it: without the UTF-8 flag, Info-ZIP on Linux still
+    writes UTF-8 and Chinese Windows writes GBK; Python decodes both as cp437."""
     if not info.flag_bits & 0x800:
         try:
-            return info.filename.encode("cp437").decode("gbk")
-        except (UnicodeEncodeError, UnicodeDecodeError):
-            pass
+            raw = info.filename.encode("cp437")
+        except UnicodeEncodeError:
+            return info.filename
+        for enc in ("utf-8", "gbk"):
+            try:
+                return raw.decode(enc)
+            except UnicodeDecodeError:
+                continue
     return info.filename
 
 
@@ -372,7 +378,7 @@ def issue_line(i: I.Issue) -> str:
     """``[错误] 市卫健委 牵头任务!L6 not-a-number：message``."""
     where = f"{i.sheet}!{i.cell}" if i.sheet and i.cell else (i.sheet or PurePosixPath(
         str(i.file or "").replace("\\", "/")).name)
-    return (f"[{I.SEVERITY_LABELS.get(i.severity, i.severity)}] {i.unit or '?'} {where} "
+    return (f"[{I.SEVERITY_LABELS.get(i.severity, i.severity)}] {i.unit or '未识别'} {where} "
             f"{i.code}：{i.message}")
 
 

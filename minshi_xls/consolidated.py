@@ -24,7 +24,7 @@ import xlsxwriter
 from minshi_xls import MinshiError, issues as issues_mod, settings, xlsx_style
 from minshi_xls.model import LEVELS, QUALIFIER_LABELS
 from minshi_xls.reconcile import (TASK_STATUS_ORDER, CountyRow, Reconciliation, Row, UnitReturn,
-                                  Value, FIELD_ORDER)
+                                  Value, FIELD_ORDER, file_name_of)
 from minshi_xls import summary as summary_mod
 
 # Cell kinds of a column.
@@ -62,15 +62,15 @@ TASK_COLUMNS: List[Col] = [
     Col("上月累计", 8, lambda r: r.previous, NUMBER),
     Col("本月累计", 8, lambda r: r.cumulative, NUMBER),
     Col("本月新增", 8, lambda r: r.added, NUMBER),
-    Col("完成率", 7.5, lambda r: r.progress.rate, PERCENT),
+    Col("完成率", 9, lambda r: r.progress.rate, PERCENT),  # wide enough for a 元/万元 slip
     Col("序时进度", 7.5, lambda r: r.progress.scheduled if r.local else None, PERCENT),
-    Col("偏差(百分点)", 7.5, lambda r: r.progress.gap, POINTS),
+    Col("偏差(百分点)", 8.5, lambda r: r.progress.gap, POINTS),
     Col("状态", 8, lambda r: r.status, STATUS),
-    Col("单位自报状态", 7, lambda r: r.unit_status),
+    Col("单位自报状态", 8, lambda r: r.unit_status),
     Col("进展情况", 30, _texts("进展情况")),
     Col("存在问题", 16, _texts("存在问题")),
     Col("下步计划", 16, _texts("下步计划")),
-    Col("数据来源", 18, lambda r: r.source_label()),
+    Col("数据来源", 22, lambda r: r.source_label()),
 ]
 
 RETURN_COLUMNS: List[Col] = [
@@ -87,7 +87,7 @@ RETURN_COLUMNS: List[Col] = [
 
 ISSUE_COLUMNS: List[Col] = [
     Col("单位", 14, lambda i: i["unit"] or ""),
-    Col("文件", 30, lambda i: _basename(i["file"])),
+    Col("文件", 30, lambda i: file_name_of(i["file"])),
     Col("工作表", 10, lambda i: i["sheet"] or ""),
     Col("单元格", 7, lambda i: i["cell"] or ""),
     Col("指标编号", 10, lambda i: i["indicator_id"] or ""),
@@ -111,7 +111,7 @@ DETAIL_COLUMNS: List[Col] = [
     Col("数值", 10, lambda d: d["value"].number, NUMBER),
     Col("原文", 30, lambda d: d["value"].raw or ""),
     Col("是否采用", 8, lambda d: "是" if d["used"] else ""),
-    Col("文件", 30, lambda d: _basename(d["value"].file)),
+    Col("文件", 30, lambda d: file_name_of(d["value"].file)),
     Col("工作表", 10, lambda d: d["value"].sheet or ""),
     Col("单元格", 7, lambda d: d["value"].cell or ""),
 ]
@@ -121,11 +121,6 @@ CHART_COLORS = {"已完成": "63BE7B", "超序时": "5B9BD5", "序时推进": "B
                 "未启动": "FFC000", settings.NOT_REPORTED: "BFBFBF"}
 
 HEADLINE_HEADERS = ["层级", "任务总数", "我市承担", *TASK_STATUS_ORDER, "指标数", "平均完成率"]
-
-
-def _basename(path: str) -> str:
-    """The file name of a collected path (a folder path, "a.zip!x.xlsx" or "imap:<id>/x.xlsx")."""
-    return path.replace("\\", "/").rsplit("/", 1)[-1] if path else ""
 
 
 def _qualifier(r: Row) -> str:
@@ -154,8 +149,8 @@ class _Formats:
         self.heading = st.fmt(font_name=settings.TITLE_FONT, font_size=12, bold=True)
         self.category = st.fmt(bold=True, bg_color="EDEDED", border=1,
                                border_color=xlsx_style.BORDER_COLOR)
-        self.paragraph = st.fmt(text_wrap=True, valign="top", font_size=11, border=1,
-                                border_color=xlsx_style.BORDER_COLOR)
+        self.paragraph = st.fmt(text_wrap=True, valign="top", font_size=11)
+        self.item = st.fmt(text_wrap=True, valign="top", font_size=11, indent=2)
 
     def get(self, kind: str, status: str = "", grey: bool = False, carried: bool = False):
         key = (kind, status, grey, carried)
@@ -244,7 +239,7 @@ def _text_height(text: str, width_chars: float, line_pt: float = 15.0) -> float:
 
 # --- sheets ----------------------------------------------------------------------------------------
 
-def _summary_sheet(wb, fmt: _Formats, rec: Reconciliation, paragraph: str, stamp: str,
+def _summary_sheet(wb, fmt: _Formats, rec: Reconciliation, paragraph: List[str], stamp: str,
                    office: str) -> None:
     ws = wb.add_worksheet(SHEET_SUMMARY)
     ncols = len(HEADLINE_HEADERS)
@@ -277,9 +272,10 @@ def _summary_sheet(wb, fmt: _Formats, rec: Reconciliation, paragraph: str, stamp
 
     r += 2
     ws.write_string(r, 0, "二、通报", fmt.heading)
-    r += 1
-    ws.merge_range(r, 0, r, ncols - 1, paragraph, fmt.paragraph)
-    ws.set_row(r, _text_height(paragraph, total_width, 16))
+    for n, piece in enumerate(paragraph):  # one row per piece: a tall merged cell cannot print
+        r += 1
+        ws.merge_range(r, 0, r, ncols - 1, piece, fmt.paragraph if n == 0 else fmt.item)
+        ws.set_row(r, _text_height(piece, total_width - (0 if n == 0 else 3), 16))
 
     r += 2
     ws.write_string(r, 0, "三、报送与校验", fmt.heading)
@@ -300,12 +296,12 @@ def _summary_sheet(wb, fmt: _Formats, rec: Reconciliation, paragraph: str, stamp
 
     # Page 2: the chart, then the table it is drawn from.
     r += 2
-    ws.set_h_pagebreaks([r])
     ws.write_string(r, 0, "四、分类推进情况（任务数）", fmt.heading)
     ncat = len(rec.categories)
     chart_px = 22 * ncat + 110
     chart_row = r + 1
     r = chart_row + math.ceil(chart_px / 20) + 1
+    ws.set_h_pagebreaks([chart_row - 1, r])  # the chart on its page, the table on the next
     head = ["层级", "类别", *TASK_STATUS_ORDER]
     xlsx_style.write_header(ws, fmt.styles, r, head, height=30)
     first = r + 1
@@ -509,7 +505,7 @@ def write(rec: Reconciliation, path, generated_at: Optional[datetime] = None,
     stamp_dt = generated_at or datetime.now().replace(microsecond=0)
     stamp = stamp_dt.strftime("%Y-%m-%d %H:%M")
     office = office or settings.DEFAULTS["office"]["name"]
-    paragraph = summary_mod.paragraph(rec)
+    paragraph = summary_mod.lines(rec)
     details = detail_rows(rec)
 
     tmp = path.with_name(f".{path.stem}.{os.getpid()}.tmp.xlsx")

@@ -86,7 +86,8 @@ class DemoResult:
         oi = rec.open_issues
         lines.append(f"报送：{rec.received}/{len(rec.expected)} 个单位；待处理问题：错误 {oi['error']} 个，"
                      f"警告 {oi['warning']} 个")
-        lines += ["", self.summary_text]
+        head = self.summary_text.split("滞后事项：")[0]
+        lines += ["", head + ("……（全文见通报文件）" if head != self.summary_text else "")]
         return lines
 
 
@@ -102,8 +103,8 @@ class Simulation:
             if not task.is_local:
                 continue
             x = rng.random()
-            kind = ("done" if x < 0.12 else "ahead" if x < 0.30 else "on" if x < 0.80
-                    else "behind" if x < 0.95 else "idle")
+            kind = ("done" if x < 0.12 else "ahead" if x < 0.30 else "on" if x < 0.90
+                    else "behind" if x < 0.98 else "idle")
             factor = {"done": 1.0, "ahead": rng.uniform(1.25, 1.5),
                       "on": rng.uniform(0.97, 1.03), "behind": rng.uniform(0.5, 0.8),
                       "idle": 0.0}[kind]

@@ -16,7 +16,8 @@ from typing import Callable, Dict, List, Optional, Tuple
 from minshi_xls import MinshiError
 from minshi_xls import issues as issues_mod
 from minshi_xls import ledger, progress, settings
-from minshi_xls.columns import CO_COLUMNS, LEAD_COLUMNS, STATUS_CHOICES, column
+from minshi_xls.columns import (CO_COLUMNS, INPUT, LEAD_COLUMNS, PLAN, SHEET_LEAD, STATUS_CHOICES,
+                               column)
 from minshi_xls.issues import Issue
 from minshi_xls.model import SCOPE_LABELS, Indicator, Master, Task
 
@@ -26,11 +27,20 @@ F_PROGRESS = column(LEAD_COLUMNS, "progress").header
 F_PROBLEMS = column(LEAD_COLUMNS, "problems").header
 F_NEXT = column(LEAD_COLUMNS, "next_steps").header
 F_CO_CUMULATIVE = column(CO_COLUMNS, "cumulative").header  # 本单位累计完成
+#: What a unit types (inputs and its quarterly plan): the values reconcile reads and 明细 lists;
+#: the locked, pre-filled and formula cells collect also records are the template's own.
+INPUT_FIELDS = tuple(dict.fromkeys(c.header for c in LEAD_COLUMNS + CO_COLUMNS
+                                   if c.kind in (INPUT, PLAN)))
 #: Order of fields in 明细: the lead sheet's columns, then the co sheet's.
 FIELD_ORDER = {h: i for i, h in enumerate(dict.fromkeys(
     [c.header for c in LEAD_COLUMNS] + [c.header for c in CO_COLUMNS]))}
 
 CARRIED_LABEL = "上月结转"
+
+
+def file_name_of(path: Optional[str]) -> str:
+    """The file name of a collected path (a folder path, "a.zip!x.xlsx" or "imap:<id>/x.xlsx")."""
+    return path.replace("\\", "/").rsplit("/", 1)[-1] if path else ""
 
 
 @dataclass
@@ -103,7 +113,8 @@ class Row:
                 why = f"{'、'.join(self.leads)}本月未报送"
             return f"{CARRIED_LABEL}（{why}）"
         if self.source:
-            return f"{self.source.unit}：{Path(self.source.file).name} {self.source.sheet}!{self.source.cell}"
+            sheet = "" if self.source.sheet == SHEET_LEAD else f"{self.source.sheet}!"
+            return f"{self.source.unit}：{file_name_of(self.source.file)}!{sheet}{self.source.cell}"
         return ""
 
 
@@ -261,12 +272,13 @@ def _values(con: sqlite3.Connection, return_ids: List[int]) -> List[Value]:
     if not return_ids:
         return []
     marks = ",".join("?" * len(return_ids))
+    fields = ",".join("?" * len(INPUT_FIELDS))
     rows = con.execute(
         "SELECT r.unit, v.indicator_id, v.field, v.number, v.raw, v.sheet, v.cell, r.id AS rid,"
         " r.file_id, rc.source_path FROM cell_values v JOIN returns r ON r.id = v.return_id"
         " JOIN receipts rc ON rc.id = r.receipt_id"
         f" WHERE v.accepted = 1 AND v.indicator_id IS NOT NULL AND r.id IN ({marks})"
-        " ORDER BY v.id", return_ids).fetchall()
+        f" AND v.field IN ({fields}) ORDER BY v.id", [*return_ids, *INPUT_FIELDS]).fetchall()
     return [Value(r["unit"], r["indicator_id"], r["field"], r["number"], r["raw"], r["sheet"],
                   r["cell"], r["rid"], r["file_id"], r["source_path"]) for r in rows]
 
@@ -287,10 +299,10 @@ def _accepted_return_ids(con: sqlite3.Connection, period: str) -> List[int]:
     return ids
 
 
-def _pick(master: Master, idx, task: Task, ind: Indicator) -> Tuple[Optional[Value], List[Value]]:
+def _pick(leads: List[str], idx, ind: Indicator) -> Tuple[Optional[Value], List[Value]]:
     """The lead figure shown (first lead unit in master order with an accepted one) and all."""
     found = []
-    for u in lead_units(master, task):
+    for u in leads:
         v = idx.get((u, ind.id), {}).get(F_CUMULATIVE)
         if v is not None and v.number is not None:
             found.append(v)
@@ -315,7 +327,7 @@ def cumulatives(con: sqlite3.Connection, master: Master, period: Optional[str],
     before = cumulatives(con, master, settings.previous_period(period), _depth + 1)
     out = {}
     for task, ind in master.rows():
-        v, _ = _pick(master, idx, task, ind)
+        v, _ = _pick(lead_units(master, task), idx, ind)
         if v is not None:
             out[ind.id] = (v.number, False)
         elif ind.id in before:
@@ -396,7 +408,7 @@ def compute(master: Master, period: str, con: sqlite3.Connection,
             continue
         prev = before.get(ind.id)
         row.previous = prev[0] if prev else None
-        chosen, found = _pick(master, idx, task, ind)
+        chosen, found = _pick(leads, idx, ind)
         if chosen is not None:
             row.source, row.cumulative = chosen, chosen.number
             fields = idx[(chosen.unit, ind.id)]

@@ -46,8 +46,10 @@ def lagging(rec: Reconciliation) -> List[dict]:
             st = rec.task_status.get(t.id)
             if t.level != level or st not in (progress.BEHIND, progress.NOT_STARTED):
                 continue
-            gaps = [r.progress.gap for r in rec.rows if r.task is t and r.progress.gap is not None]
+            rows = [r for r in rec.rows if r.task is t]
+            gaps = [r.progress.gap for r in rows if r.progress.gap is not None]
             out.append(dict(task=t, status=st, gap=-min(gaps) if gaps else None,
+                            started=any(r.cumulative for r in rows),
                             leads="、".join(r for r in _leads(rec, t))))
     return out
 
@@ -59,26 +61,36 @@ def _leads(rec: Reconciliation, task) -> List[str]:
     return list(task.lead_units)
 
 
+def short_text(text: str, limit: int = 40) -> str:
+    """A task's first sentence, cut at ``limit`` characters (市 tasks run to several sentences)."""
+    first = text.split("。")[0].rstrip("；;，,")
+    return first if len(first) <= limit else first[:limit].rstrip("，、；") + "……"
+
+
+def lines(rec: Reconciliation) -> List[str]:
+    """The paragraph as printable pieces: the status sentence, one piece per lagging task, the
+    reporting sentence. Joined without separators they are exactly :func:`paragraph`."""
+    out = [f"截至{rec.year}年{rec.month}月底，"
+           + "；".join(_level_sentence(rec, lvl) for lvl in LEVELS) + "。"]
+    items = lagging(rec)
+    for n, it in enumerate(items, 1):
+        t = it["task"]
+        where = f"（{t.level}第{t.number}项，牵头单位：{it['leads']}）"
+        if it["status"] == progress.NOT_STARTED:
+            tail = "部分指标尚未启动" if it["started"] else "尚未启动"
+        else:
+            tail = f"滞后序时进度{points(it['gap'])}个百分点"
+        out.append(("滞后事项：" if n == 1 else "") + f"{n}.{short_text(t.text)}{where}，{tail}"
+                   + ("。" if n == len(items) else "；"))
+    missing = [r.unit for r in rec.expected if not r.returned]
+    out.append(f"本月应报送单位{len(rec.expected)}个，已报送{rec.received}个"
+               + (f"，未报送：{'、'.join(missing)}。" if missing else "，全部按要求报送。"))
+    return out
+
+
 def paragraph(rec: Reconciliation) -> str:
     """"截至2024年6月底，65项省民生实事中（我市承担56项），已完成X项、……滞后事项：1.……"."""
-    text = (f"截至{rec.year}年{rec.month}月底，"
-            + "；".join(_level_sentence(rec, lvl) for lvl in LEVELS) + "。")
-    items = lagging(rec)
-    if items:
-        lines = []
-        for n, it in enumerate(items, 1):
-            t = it["task"]
-            where = f"（{t.level}第{t.number}项，牵头单位：{it['leads']}）"
-            if it["status"] == progress.NOT_STARTED:
-                tail = "尚未启动"
-            else:
-                tail = f"滞后序时进度{points(it['gap'])}个百分点"
-            lines.append(f"{n}.{t.text.rstrip('。；;')}{where}，{tail}")
-        text += "滞后事项：" + "；".join(lines) + "。"
-    missing = [r.unit for r in rec.expected if not r.returned]
-    text += f"本月应报送单位{len(rec.expected)}个，已报送{rec.received}个"
-    text += f"，未报送：{'、'.join(missing)}。" if missing else "，全部按要求报送。"
-    return text
+    return "".join(lines(rec))
 
 
 def summary_path(period: str, out_dir=None) -> Path:

@@ -284,7 +284,14 @@ def test_summary_paragraph_agrees_with_the_workbook(master, book, tmp_path):
     assert prov[0] == "省民生实事"
     for status in ("已完成", "超序时", "序时推进", "滞后"):
         assert f"{status}{prov[hdr.index(status)]}项" in text
-    assert any(c.value == text for row in ws.iter_rows() for c in row)
+    assert paragraph_in(ws) == text
+
+
+def paragraph_in(ws):
+    """The 通报 as printed in 汇总: the rows between its heading and the next section."""
+    col = [c.value for c in ws["A"]]
+    start, end = col.index("二、通报"), col.index("三、报送与校验")
+    return "".join(v for v in col[start + 1:end] if v)
 
 
 def test_cli_reconcile_summary_status(master, workdir):

@@ -940,15 +940,20 @@ def fetch(master, period: str, db_path, config=None, since=None,
     new: List[_Fetched] = []
     imap.open()
     try:
-        data = imap.uid("SEARCH", None, "SINCE", since_day.strftime("%d-%b-%Y"))
-        uids = (data[0] or b"").split()
+        data = imap.uid("SEARCH", None, "SINCE", imap_date(since_day))
+        uids = [u.decode() for u in (data[0] or b"").split()]
         result.searched = len(uids)
-        for n, uid in enumerate(uids, 1):
-            got = _fetch_one(imap, uid.decode(), pat, ours, seen, result, folder, limits)
-            if got is not None:
-                new.append(got)
-            if progress:
-                progress(n, len(uids), "收取邮件")
+        done = 0
+        for chunk in range(0, len(uids), HEADER_BATCH):
+            heads = _headers(imap, uids[chunk:chunk + HEADER_BATCH])
+            for uid in uids[chunk:chunk + HEADER_BATCH]:
+                got = _fetch_one(imap, uid, heads.get(uid, (b"", b"")), pat, ours, seen, result,
+                                 folder, limits)
+                if got is not None:
+                    new.append(got)
+                done += 1
+                if progress:
+                    progress(done, len(uids), "收取邮件")
     finally:
         imap.close()
     items = [it for f in new for it in f.items]
@@ -997,13 +1002,45 @@ def _incoming(name: str, data: bytes, message_id: str, sender: str, mail_date: O
                                               mail_date), limits, 0)
 
 
-def _fetch_one(imap: _Imap, uid: str, pat: re.Pattern, ours: set, seen: set,
-               result: FetchResult, folder: str, limits: dict) -> Optional[_Fetched]:
-    """Headers first; the whole message only when it is new and belongs to the period."""
-    parts = _fetch_parts(imap.uid("FETCH", uid, "(RFC822.SIZE INTERNALDATE BODY.PEEK[HEADER.FIELDS"
-                                               " (MESSAGE-ID SUBJECT FROM DATE IN-REPLY-TO"
-                                               " REFERENCES)])"))
-    head = BytesParser(policy=policy.default).parsebytes(parts.get("literal", b""), headersonly=True)
+HEADER_BATCH = 200  # messages per header FETCH: one round trip each, not one per message
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def imap_date(d: date) -> str:
+    """``01-Jun-2024`` whatever the locale (strftime's %b is not always English)."""
+    return f"{d.day:02d}-{_MONTHS[d.month - 1]}-{d.year}"
+
+
+def _headers(imap: _Imap, uids: List[str]) -> Dict[str, Tuple[bytes, bytes]]:
+    """uid -> (fetch answer without the literal, header bytes) for a batch of messages."""
+    data = imap.uid("FETCH", ",".join(uids), "(UID RFC822.SIZE INTERNALDATE BODY.PEEK["
+                                             "HEADER.FIELDS (MESSAGE-ID SUBJECT FROM DATE"
+                                             " IN-REPLY-TO REFERENCES CONTENT-TYPE)])")
+    out: Dict[str, Tuple[bytes, bytes]] = {}
+    meta, header = b"", b""
+
+    def flush():
+        m = re.search(rb"UID (\d+)", meta)
+        if m:
+            out[m.group(1).decode()] = (meta, header)
+    for item in data:
+        if isinstance(item, tuple):
+            if meta:
+                flush()
+            meta, header = item[0], item[1]
+        elif isinstance(item, bytes):
+            meta += item
+    if meta:
+        flush()
+    return out
+
+
+def _fetch_one(imap: _Imap, uid: str, answer: Tuple[bytes, bytes], pat: re.Pattern, ours: set,
+               seen: set, result: FetchResult, folder: str, limits: dict) -> Optional[_Fetched]:
+    """From its headers, whether a message is new and belongs to the period; only then is the
+    whole message downloaded."""
+    meta, header = answer
+    head = BytesParser(policy=policy.default).parsebytes(header, headersonly=True)
     message_id = _header_text(head.get("Message-ID")) or \
         f"<uid-{uid}.{_safe_name(folder)}@{imap.sec['host']}>"
     if message_id in seen:
@@ -1012,12 +1049,15 @@ def _fetch_one(imap: _Imap, uid: str, pat: re.Pattern, ours: set, seen: set,
     subject = _header_text(head.get("Subject"))
     refs = f"{head.get('In-Reply-To') or ''} {head.get('References') or ''}"
     wanted = bool(pat.search(subject)) or any(r in refs for r in ours if r)
-    if not wanted:
+    if not wanted and head.get_content_type() not in ("text/plain", "text/html",
+                                                       "multipart/alternative"):
+        # Attachment names are only in the body structure (plain or alternative text has none,
+        # so most unrelated mail costs no second round trip).
         struct = _fetch_parts(imap.uid("FETCH", uid, "(BODYSTRUCTURE)"))["all"]
         wanted = bool(pat.search(structure_names(struct)))
     if not wanted:
         return None
-    size = re.search(rb"RFC822\.SIZE (\d+)", parts["all"])
+    size = re.search(rb"RFC822\.SIZE (\d+)", meta)
     if size and int(size.group(1)) > limits["max_uncompressed_bytes"]:
         # Not downloaded at all; the clerk sees it in the summary and handles it by hand.
         result.ignored.append(f"{subject}（邮件 {int(size.group(1)) >> 20} MB，超过大小限制）")
@@ -1025,7 +1065,7 @@ def _fetch_one(imap: _Imap, uid: str, pat: re.Pattern, ours: set, seen: set,
     body = _fetch_parts(imap.uid("FETCH", uid, "(BODY.PEEK[])")).get("literal", b"")
     msg = BytesParser(policy=policy.default).parsebytes(body)
     sender = parseaddr(_header_text(msg.get("From")))[1].lower()
-    mail_date = _iso_date(msg.get("Date")) or _internal_date(parts["all"])
+    mail_date = _iso_date(msg.get("Date")) or _internal_date(meta)
     items = []
     for name, data in _attachments(msg):
         if not is_spreadsheet(name) and not name.lower().endswith(".zip"):

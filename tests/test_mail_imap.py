@@ -34,7 +34,8 @@ pytestmark = [pytest.mark.skipif(imap_server.available() is not None,
 
 PERIOD = "2024-06"
 IMAP_PW_ENV = "MINSHI_TEST_IMAP_PASSWORD"
-REPLIED_CLEAN = ["市卫健委", "市妇联", "市残联", "市教育局", "市民政局", "市人社局", "市农业农村局"]
+REPLIED_CLEAN = ["市卫健委", "市妇联", "市残联", "市教育局", "市民政局", "市人社局", "市农业农村局",
+                 "市住建局"]
 STRANGER = "someone@163.example"
 
 
@@ -142,6 +143,10 @@ def round_trip(master, dovecot, smtp, tmp_path_factory):
         answer("市民政局", [(name("市民政局"), workbook("市民政局"))], style="rfc2047")
         answer("市人社局", [(name("市人社局"), workbook("市人社局"))], style="gbk")
         answer("东海县", [(name("东海县"), workbook("东海县", edit=mistakes))])
+        # a new message whose subject says nothing: the attachment's name tells the period
+        u = master.registry.get("市住建局")
+        append(dovecot, reply(u.email, "报表", [(name("市住建局"), workbook("市住建局"))]),
+               "2024-07-03T10:00:00+08:00")
         # not a spreadsheet: a scan only; the unit still owes its workbook
         answer("市医保局", [("盖章扫描件.pdf", b"%PDF-1.4 scan")])
         # a stranger sends one unit's workbook, and a file nobody can identify
@@ -192,8 +197,8 @@ def ledger_rows(db, sql, *args):
 
 def test_fetch_hands_every_return_to_collect_with_mail_metadata(round_trip, master):
     r = round_trip["fetched"]
-    assert r.searched == 10 and r.messages == 8 and r.already == 0
-    assert round_trip["progress"][-1] == 10
+    assert r.searched == 11 and r.messages == 9 and r.already == 0
+    assert round_trip["progress"][-1] == 11
     assert sorted(r.ignored) == ["盖章扫描件.pdf"]
     assert "2024-06_市民政局_民生实事填报表.xlsx" in r.attachments  # RFC 2047 decoded
     assert "2024-06_市人社局_民生实事填报表.xlsx" in r.attachments  # GBK RFC 2047 decoded
@@ -235,13 +240,13 @@ def test_fetch_never_changes_the_mailbox_and_never_fetches_twice(round_trip, mas
     assert all("\\Seen" not in s for s in round_trip["before"])
     db = round_trip["db"]
     rows = ledger_rows(db, "SELECT message_id, sender, subject, period FROM fetched")
-    assert len(rows) == 8 and {r["period"] for r in rows} == {PERIOD}
+    assert len(rows) == 9 and {r["period"] for r in rows} == {PERIOD}
     receipts = len(ledger_rows(db, "SELECT id FROM receipts"))
     again = mail.fetch(master, PERIOD, db, round_trip["cfg"])
-    assert again.already == 8 and again.messages == 0 and again.collect is None
+    assert again.already == 9 and again.messages == 0 and again.collect is None
     assert len(ledger_rows(db, "SELECT id FROM receipts")) == receipts
-    # --since: only what arrived from that day on is searched (the 8 replies of 3 July)
-    assert mail.fetch(master, PERIOD, db, round_trip["cfg"], since="2024-07-02").searched == 8
+    # --since: only what arrived from that day on is searched (the 9 replies of 3 July)
+    assert mail.fetch(master, PERIOD, db, round_trip["cfg"], since="2024-07-02").searched == 9
 
 
 def test_remind_writes_only_to_missing_units_and_units_in_error(round_trip, master, env, smtp):

@@ -462,6 +462,13 @@ class _Job:
     attachment: str
 
 
+def _transport(config: Optional[dict], outbox, dry_run: bool) -> str:
+    """smtp, or outbox (.eml files) with no SMTP host or an explicit outbox, or dry-run."""
+    if dry_run:
+        return "dry-run"
+    return "outbox" if outbox is not None or not _section(config, "smtp").get("host") else "smtp"
+
+
 def _deliver(jobs: List[Tuple[Delivery, Optional[_Job]]], kind: str, period: str, db_path,
              config: Optional[dict], outbox: Optional[Path], dry_run: bool,
              progress: Optional[Progress]) -> SendResult:
@@ -470,8 +477,7 @@ def _deliver(jobs: List[Tuple[Delivery, Optional[_Job]]], kind: str, period: str
     The SMTP session is opened before the first message, so a server that is down or refuses
     the password raises MinshiError with nothing sent and nothing recorded.
     """
-    smtp_host = _section(config, "smtp").get("host")
-    transport = "dry-run" if dry_run else "outbox" if (outbox is not None or not smtp_host) else "smtp"
+    transport = _transport(config, outbox, dry_run)
     box = Path(outbox) if outbox is not None else \
         Path(settings.DEFAULT_OUTPUT) / "outbox" / period
     result = SendResult(period, kind, transport, None if transport == "smtp" else box)
@@ -549,8 +555,7 @@ def send(master, period: str, templates_dir, db_path, config=None,
         if short not in known:
             raise MinshiError(f"--resend 指定的单位“{name}”不在{period_label(period)}的填报单位中。")
         resend_set.add(short)
-    smtp_host = _section(config, "smtp").get("host")
-    transport = "outbox" if (outbox is not None or not smtp_host or dry_run) else "smtp"
+    transport = _transport(config, outbox, dry_run)
     done_before = set() if dry_run else _already_sent(db_path, period, transport)
     jobs: List[Tuple[Delivery, Optional[_Job]]] = []
     for u in units:
@@ -560,8 +565,9 @@ def send(master, period: str, templates_dir, db_path, config=None,
         if not addrs:
             d.status, d.detail = "no-email", "（请在总表的“单位”表中登记邮箱）"
         elif path is None:
-            d.status, d.detail = "no-file", f"（{Path(templates_dir) / columns.file_name(period, u.short)}，" \
-                                            "请先运行 minshi templates）"
+            d.status = "no-file"
+            d.detail = (f"（{Path(templates_dir) / period / columns.file_name(period, u.short)}，"
+                        "请先运行 minshi templates）")
         elif u.short in done_before and u.short not in resend_set:
             d.status = "skipped"
         else:

@@ -210,12 +210,12 @@ def _setup(ws, columns: List[Col], header_row: int, title: str, fmt: _Formats,
     xlsx_style.print_setup(ws, header_row=header_row, footer=f"民生实事进展汇总表·{ws.name}")
 
 
-def _row_height(cols: List[Col], item, line_pt: float = 13.5) -> float:
+def _row_height(cols: List[Col], item, line_pt: float = 13.5, get=None) -> float:
     """Height of a table row whose wrapped text columns may need several lines."""
     lines = 1
     for col in cols:
         if col.kind in (TEXT, STATUS):
-            text = col.get(item)
+            text = (get or col.get)(item)
             if text:
                 lines = max(lines, math.ceil(xlsx_style.display_width(text) * WRAP_FACTOR
                                              / max(col.width - 1, 1)))
@@ -381,7 +381,7 @@ def _county_sheet(wb, fmt: _Formats, rec: Reconciliation) -> None:
     ws = wb.add_worksheet(SHEET_COUNTY)
     reg = rec.master.registry
     territorial = [u.short for u in reg.units if u.is_territorial]
-    cols = [Col("指标编号", 10, None), Col("指标", 14, None), Col("牵头单位", 10, None),
+    cols = [Col("指标编号", 10, None), Col("指标", 18, None), Col("牵头单位", 10, None),
             Col("牵头单位累计", 9, None, NUMBER),
             *[Col(u, 8, None, NUMBER) for u in territorial],
             Col("县区合计", 9, None, NUMBER), Col("差额", 8, None, NUMBER)]
@@ -396,8 +396,10 @@ def _county_sheet(wb, fmt: _Formats, rec: Reconciliation) -> None:
     for cr in rec.county_rows:
         r += 1
         row = cr.row
+        name = f"{row.indicator.name}（{row.indicator.unit}）"
+        ws.set_row(r, _row_height(cols[1:2], name, get=lambda x: x))
         _put(ws, r, 0, row.indicator.id, fmt.get(TEXT))
-        _put(ws, r, 1, f"{row.indicator.name}（{row.indicator.unit}）", fmt.get(TEXT))
+        _put(ws, r, 1, name, fmt.get(TEXT))
         _put(ws, r, 2, row.source.unit if row.source else "、".join(row.leads), fmt.get(TEXT))
         _put(ws, r, 3, row.cumulative, fmt.get(NUMBER, carried=row.carried_forward))
         for c, u in enumerate(territorial, start=4):
@@ -423,13 +425,16 @@ def _county_sheet(wb, fmt: _Formats, rec: Reconciliation) -> None:
 
 
 def _table_sheet(wb, fmt: _Formats, name: str, title: str, subtitle: str, cols: List[Col],
-                 items, status_of: Callable = None, autofilter: bool = False) -> int:
+                 items, status_of: Callable = None, autofilter: bool = False,
+                 fit_rows: bool = True) -> int:
     ws = wb.add_worksheet(name)
     _setup(ws, cols, 2, title, fmt, subtitle=subtitle, freeze_cols=1)
     r = 2
     for it in items:
         r += 1
         st = status_of(it) if status_of else ""
+        if fit_rows:  # LibreOffice does not size wrapped rows itself
+            ws.set_row(r, _row_height(cols, it))
         for c, col in enumerate(cols):
             _put(ws, r, c, col.get(it), fmt.get(col.kind, status=st if c == 1 else ""))
     if autofilter:
@@ -528,7 +533,7 @@ def write(rec: Reconciliation, path, generated_at: Optional[datetime] = None,
                      ISSUE_COLUMNS, rec.all_issues, autofilter=True)
         _table_sheet(wb, fmt, SHEET_DETAIL, f"{rec.year}年{rec.month}月填报数据明细",
                      "各单位报送并被接受的全部数据（长表，便于数据透视）；“是否采用”标出汇总表采用的牵头单位累计数。",
-                     DETAIL_COLUMNS, details, autofilter=True)
+                     DETAIL_COLUMNS, details, autofilter=True, fit_rows=False)
         wb.close()
     except BaseException:
         tmp.unlink(missing_ok=True)

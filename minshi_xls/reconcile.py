@@ -128,15 +128,16 @@ class CountyRow:
     allocations: Dict[str, float]
     mismatch: bool = False  # beyond the tolerance: a county-sum-mismatch issue was raised
 
+    # Rounded to 6 decimals: sums of two-decimal figures must not show 4.4e-16 as a difference.
     @property
     def total(self) -> Optional[float]:
-        return sum(self.figures.values()) if self.figures else None
+        return round(sum(self.figures.values()), 6) if self.figures else None
 
     @property
     def difference(self) -> Optional[float]:
         if self.total is None or self.row.cumulative is None:
             return None
-        return self.total - self.row.cumulative
+        return round(self.total - self.row.cumulative, 6)
 
 
 @dataclass

@@ -230,8 +230,8 @@ def attachment_part(name: str, data: bytes) -> MIMEBase:
     return part
 
 
-def build_message(unit: Unit, period: str, attachment: Optional[Path], config: Optional[dict] = None,
-                  *, kind: str = "send", body: Optional[str] = None,
+def build_message(unit: Unit, period: str, attachment: Optional[Path],
+                  config: Optional[dict] = None, *, kind: str = "send", body: Optional[str] = None,
                   attachment_name: Optional[str] = None, reply_to: Optional[str] = None
                   ) -> Message:
     """One message to one unit: Chinese subject from ``mail.subject``, body, the workbook.
@@ -240,9 +240,14 @@ def build_message(unit: Unit, period: str, attachment: Optional[Path], config: O
     """
     y, m = settings.period_parts(period)
     mail = _section(config, "mail")
-    pattern = mail["subject"] if kind == "send" else mail["remind_subject"]
+    key = "subject" if kind == "send" else "remind_subject"
+    try:
+        subject = mail[key].format(year=y, month=m, unit=unit.short, period=period)
+    except (KeyError, IndexError, ValueError) as e:
+        raise MinshiError(f"配置 [mail] {key} = “{mail[key]}” 有误（{e}）：只能使用 {{year}} {{month}} "
+                          "{unit} {period}。") from None
     msg = MIMEMultipart(policy=POLICY)
-    msg["Subject"] = Header(pattern.format(year=y, month=m, unit=unit.short, period=period), "utf-8")
+    msg["Subject"] = Header(subject, "utf-8")
     sender_name, sender = _sender(config)
     msg["From"] = formataddr((sender_name, sender), charset="utf-8")
     addrs = unit_addresses(unit)
@@ -602,8 +607,9 @@ def unit_states(con, period: str, units: Iterable[str]) -> Dict[str, UnitState]:
     states = {u: UnitState(u) for u in units}
     rows = con.execute(
         "SELECT r.unit, r.status, r.received_at, f.sha256, rc.source_path FROM returns r"
-        " JOIN files f ON f.id = r.file_id JOIN receipts rc ON rc.id = r.receipt_id WHERE r.period = ? AND r.unit IS NOT NULL"
-        " AND r.status IN ('accepted', 'rejected') ORDER BY r.received_at, r.id", (period,))
+        " JOIN files f ON f.id = r.file_id JOIN receipts rc ON rc.id = r.receipt_id"
+        " WHERE r.period = ? AND r.unit IS NOT NULL AND r.status IN ('accepted', 'rejected')"
+        " ORDER BY r.received_at, r.id", (period,))
     for r in rows:
         st = states.get(r["unit"])
         if st is None or (st.status == "accepted" and r["status"] == "rejected"):
@@ -614,8 +620,9 @@ def unit_states(con, period: str, units: Iterable[str]) -> Dict[str, UnitState]:
         if not st.file_sha256:
             continue
         found = con.execute(
-            "SELECT DISTINCT severity, sheet, cell, indicator_id, value, message, code FROM issues_v"
-            " WHERE period = ? AND unit = ? AND file_sha256 = ? AND severity IN ('error', 'warning')",
+            "SELECT DISTINCT severity, sheet, cell, indicator_id, value, message, code"
+            " FROM issues_v WHERE period = ? AND unit = ? AND file_sha256 = ?"
+            " AND severity IN ('error', 'warning')",
             (period, st.unit, st.file_sha256)).fetchall()
         for i in sorted(found, key=lambda i: (i["sheet"] or "", _cell_order(i["cell"]))):
             (st.errors if i["severity"] == issues.ERROR else st.warnings).append(dict(i))
@@ -698,7 +705,8 @@ def remind(master, period: str, db_path, config=None, templates_dir=None,
     con = ledger.connect(db_path)
     try:
         states = unit_states(con, period, [u.short for u in units])
-        first = {r["unit"]: r["message_id"] for r in con.execute(
+        # the latest workbook mail per unit: the reminder joins its thread
+        thread = {r["unit"]: r["message_id"] for r in con.execute(
             "SELECT unit, message_id FROM sends WHERE kind = 'send' AND period = ?"
             " AND status = 'sent' ORDER BY id", (period,))}
     finally:
@@ -720,7 +728,7 @@ def remind(master, period: str, db_path, config=None, templates_dir=None,
                                              workbook_deadline(template_path(
                                                  templates_dir, period, u.short), period, config)),
                             attachment_name=columns.file_name(period, u.short) if path else None,
-                            reply_to=first.get(u.short))
+                            reply_to=thread.get(u.short))
         jobs.append((d, _Job(u, msg, path.name if path else "")))
     return _deliver(jobs, "remind", period, db_path, config, outbox, dry_run, progress)
 

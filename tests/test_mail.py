@@ -328,3 +328,10 @@ def test_a_missing_cafile_is_a_clear_error(server, master, templates_dir, tmp_pa
     cfg["smtp"].update(security="ssl", cafile=str(tmp_path / "nope.pem"))
     with pytest.raises(MinshiError, match="无法读取证书文件"):
         mail.send(master, PERIOD, templates_dir, tmp_path / "l.sqlite", cfg)
+
+
+def test_a_bad_subject_pattern_is_a_clear_error(master, templates_dir, tmp_path):
+    cfg = config()
+    cfg["mail"]["subject"] = "{年}月报表"
+    with pytest.raises(MinshiError, match=r"\[mail\] subject .*只能使用 \{year\}"):
+        mail.send(master, PERIOD, templates_dir, tmp_path / "l.sqlite", cfg, outbox=tmp_path / "b")

@@ -262,7 +262,7 @@ def evaluate(item: Incoming, result: dict, master: Optional[Master], config: dic
     for code, kw in identity.wrong_unit(ident, wb, item.name, item.source_path, item.sender,
                                         master):
         issues.append(_file_issue(code, item, unit, period, **kw))
-    late = identity.late(ident, item.received_at)
+    late = identity.late(ident, item.received_at) if run_period else None  # check: not sent yet
     if late:
         issues.append(_file_issue("late-return", item, unit, period, **late))
     ctx = R.Context(wb, unit=unit, period=period, run_period=run_period,
@@ -793,8 +793,9 @@ def check_lines(report: I.Report) -> List[str]:
     """What ``minshi check`` prints."""
     lines = []
     for r in report.stats.get("returns", []):
-        lines.append(f"{r['file']}：{r['unit'] or '无法识别'} {r['period'] or ''} "
-                     f"{STATUS_LABELS.get(r['status'], r['status'])}，可接收 {r['accepted_rows']} 行")
+        verdict = {"accepted": f"可以接收（{r['accepted_rows']} 行无错误）",
+                   "rejected": "将被整份退回", "unidentified": "无法识别"}.get(r["status"], "")
+        lines.append(f"{r['file']}：{r['unit'] or '未识别单位'} {r['period'] or ''} {verdict}")
     lines.extend(issue_line(i) for i in report.issues)
     lines.append(f"错误 {len(report.errors)} 个，警告 {len(report.warnings)} 个。")
     for p in report.stats.get("annotated", []):

@@ -371,3 +371,28 @@ def test_cli_collect_and_check_exit_codes_and_json(tmp_path, monkeypatch):
     assert json.loads((tmp_path / "c.json").read_text(encoding="utf-8"))["files"][0]["unit"] == "市卫健委"
     assert sqlite3.connect(tmp_path / "output" / "minshi.sqlite").execute(
         "SELECT COUNT(*) FROM returns").fetchone()[0] == 2
+
+
+def test_sender_and_unit_cell_checked_against_the_registry(tmp_path):
+    import copy
+    m = copy.deepcopy(master())
+    m.registry.get("市卫健委").email = "wjw@lyg.gov.cn"
+    m.registry.get("市教育局").email = "jyj@lyg.gov.cn; jyj2@lyg.gov.cn"
+    ok = fill(template(tmp_path, "市卫健委"), tmp_path / "a.xlsx")
+    relabelled = fill(template(tmp_path, "市民政局"), tmp_path / "b.xlsx",
+                      edit=lambda wb: wb[C.SHEET_LEAD].__setitem__("B2", "市教育局"))
+    items = [Incoming("a.xlsx", ok.read_bytes(), "imap:<1@x>/a.xlsx", sender="王 <JYJ2@lyg.gov.cn>",
+                      message_id="<1@x>", received_at=ON_TIME),
+             Incoming("c.xlsx", fill(template(tmp_path, "市卫健委"), tmp_path / "c.xlsx",
+                                     share=0.6).read_bytes(), "imap:<2@x>/c.xlsx",
+                      sender="someone@qq.com", message_id="<2@x>", received_at=ON_TIME),
+             Incoming("b.xlsx", relabelled.read_bytes(), "b.xlsx", received_at=ON_TIME)]
+    res = collect.ingest(items, PERIOD, tmp_path / "l.sqlite", m, {})
+    got = {(i.file, i.code, i.sheet, i.cell) for i in res.issues
+           if i.code in ("wrong-unit", "unexpected-sender")}
+    assert ("imap:<1@x>/a.xlsx", "wrong-unit", None, None) in got  # a 市教育局 address
+    assert ("b.xlsx", "wrong-unit", C.SHEET_LEAD, "B2") in got  # the 填报单位 cell says otherwise
+    assert ("imap:<2@x>/c.xlsx", "unexpected-sender", None, None) in got  # nobody's address
+    assert {r.unit for r in res.rows if r.file == "b.xlsx"} == {"市民政局"}  # _meta wins
+    msg = [i.message for i in res.issues if i.code == "wrong-unit" and i.file == "b.xlsx"][0]
+    assert "市教育局" in msg and "市民政局" in msg

@@ -18,7 +18,7 @@ import functools
 import hashlib
 import io
 import os
-import re
+import shutil
 import sqlite3
 import unicodedata
 import zipfile
@@ -51,6 +51,8 @@ class Refused(Incoming):
     attachment): ``data`` is the container it came in, ``finding`` its file-level issue."""
 
     finding: Tuple[str, str] = ("file-unreadable", "")
+    #: a file too large to load: archived by streaming it from here (``data`` is empty)
+    source_file: Optional[str] = None
 
 
 # --- expanding paths --------------------------------------------------------------------------
@@ -196,7 +198,8 @@ def expand_paths(paths: Iterable, config: Optional[dict] = None) -> Iterator[Inc
             size = f.stat().st_size
             if size > max(limits["max_file_bytes"], limits["max_uncompressed_bytes"]):
                 yield Refused(safe_name(f.name), b"", str(f), received_at=_iso_mtime(f),
-                              finding=("file-too-large", f"文件 {size // (1 << 20)} MB"))
+                              finding=("file-too-large", f"文件 {size // (1 << 20)} MB"),
+                              source_file=str(f))
                 continue
             item = Incoming(safe_name(f.name), f.read_bytes(), str(f),
                             received_at=_iso_mtime(f))
@@ -468,7 +471,8 @@ class _Ledger:
             "ORDER BY r.id LIMIT 1", (file_id, self.period)).fetchone()
         issues = list(ev.issues)
         status = ev.status
-        if first is not None:
+        # A refused member shares its container's bytes with its siblings: not a duplicate.
+        if first is not None and not isinstance(item, Refused):
             issues = [_file_issue("duplicate-return", item, unit, self.period,
                                   detail=f"{first['source_path']}，{first['received_at']}")]
             status = "duplicate"
@@ -561,7 +565,11 @@ def write_archive(root: Path, period: str, ev: Evaluation) -> Tuple[str, bool]:
         return rel.as_posix(), False
     dest.parent.mkdir(parents=True, exist_ok=True)
     tmp = dest.with_name(f"{dest.name}.{os.getpid()}.part")
-    tmp.write_bytes(ev.item.data)
+    big = getattr(ev.item, "source_file", None)
+    if big and not ev.item.data:
+        shutil.copyfile(big, tmp)
+    else:
+        tmp.write_bytes(ev.item.data)
     os.replace(tmp, dest)
     return rel.as_posix(), True
 
@@ -584,8 +592,17 @@ _NO_WORKBOOK = {"format": "unknown", "findings": [], "workbook": None}
 def _finish(job: _Job, item: Incoming, result: dict) -> Evaluation:
     ev = evaluate(item, result, job.master, job.config, job.run_period,
                   lambda unit, period: job.previous.get(unit, {}))
-    ev.sha256 = hashlib.sha256(item.data).hexdigest()
-    ev.size = len(item.data)
+    big = getattr(item, "source_file", None)
+    if big and not item.data:  # streamed: never loaded whole
+        h, size = hashlib.sha256(), 0
+        with open(big, "rb") as f:
+            for chunk in iter(lambda: f.read(1 << 20), b""):
+                h.update(chunk)
+                size += len(chunk)
+        ev.sha256, ev.size = h.hexdigest(), size
+    else:
+        ev.sha256 = hashlib.sha256(item.data).hexdigest()
+        ev.size = len(item.data)
     if job.archive_root:
         ev.archive_path, ev.archive_created = write_archive(
             Path(job.archive_root), job.run_period, ev)

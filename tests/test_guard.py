@@ -204,3 +204,23 @@ def test_magic_bytes_not_extension_decide_the_format(tmp_path, good):
     assert guard.sniff(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 100) == "ole"
     out = reader.read_guarded("报表.xls", good)  # an xlsx named .xls is read as what it is
     assert out["workbook"]["meta"]["unit"] == "市卫健委"
+
+
+def test_refused_members_and_oversized_files_each_keep_their_issue(tmp_path, good):
+    z = io.BytesIO()
+    with zipfile.ZipFile(z, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("a.xlsx", b"\0" * (3 << 20))
+        zf.writestr("b.xlsx", b"\1" * (3 << 20))
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "two.zip").write_bytes(z.getvalue())
+    (tmp_path / "in" / "big.xlsx").write_bytes(good + b"\0" * 5000)
+    config = {"limits": {"max_file_bytes": len(good) + 1000,
+                         "max_uncompressed_bytes": len(good) + 1000}}
+    db = tmp_path / "out" / "l.sqlite"
+    res = collect.collect_paths([tmp_path / "in"], PERIOD, db, master=master(), config=config,
+                                received=ON_TIME)
+    assert sorted((Path(i.file).name, i.code) for i in res.issues) == [
+        ("big.xlsx", "file-too-large"), ("two.zip!a.xlsx", "file-too-large"),
+        ("two.zip!b.xlsx", "file-too-large")]
+    archived = {p.read_bytes() for p in (db.parent / "archive").rglob("*") if p.is_file()}
+    assert archived == {z.getvalue(), good + b"\0" * 5000}  # streamed, byte for byte

@@ -13,7 +13,6 @@ from datetime import datetime, timedelta, timezone
 from pathlib import PurePosixPath
 from typing import Iterator, List, Optional, Tuple
 
-from minshi_xls import columns as C
 from minshi_xls.model import Master
 from minshi_xls.rules import _memo, registry_get
 

@@ -362,6 +362,8 @@ class CollectResult:
         body = [(r.unit, r.file, r.received[:16].replace("T", " "),
                  STATUS_LABELS.get(r.status, r.status), str(r.accepted_rows), str(r.errors),
                  str(r.warnings)) for r in self.rows]
+        if not self.rows:
+            return ["没有找到可收取的文件（.xlsx .xlsm .xls .et .ods，或其 .zip/.eml）。"]
         lines = _table(head, body)
         units = {r.unit for r in self.rows if r.unit != UNIDENTIFIED}
         errors = sum(i.severity == I.ERROR for i in self.issues)
@@ -799,7 +801,9 @@ def check(paths: Sequence, master_path=None, annotate: bool = False, json_path=N
           config_path=None) -> I.Report:
     """``minshi check``: the master is used when it exists (else ``_meta`` fingerprints)."""
     config = settings.load_config(config_path)
-    report = check_files(paths, load_master(master_path, required=False), annotate, config)
+    master = load_master(master_path, required=False)
+    report = check_files(paths, master, annotate, config)
+    report.stats["master_used"] = master is not None
     if json_path:
         write_json({"files": report.stats["returns"],
                     "issues": [i.to_dict() for i in report.issues]}, json_path)
@@ -815,6 +819,8 @@ def check_lines(report: I.Report) -> List[str]:
         lines.append(f"{r['file']}：{r['unit'] or '未识别单位'} {r['period'] or ''} {verdict}")
     lines.extend(issue_line(i) for i in report.issues)
     lines.append(f"错误 {len(report.errors)} 个，警告 {len(report.warnings)} 个。")
+    if report.stats.get("master_used") is False:
+        lines.append("未找到总表，锁定内容按报表标识页校验。")
     for p in report.stats.get("annotated", []):
         lines.append(f"问题标注：{p}")
     return lines

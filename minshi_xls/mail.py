@@ -786,11 +786,34 @@ def decode_name(raw: Optional[str]) -> str:
     return _safe_name(name.replace("\r", "").replace("\n", ""))
 
 
+_RAW_NAME = re.compile(r'(?:file)?name\s*=\s*"?([^";\r\n]+)', re.I)
+
+
+def _raw_8bit_name(part: Message) -> Optional[str]:
+    """A file name written as raw 8-bit bytes in the header (older Chinese clients write GBK
+    there, which the email package turns into U+FFFD): decoded as UTF-8, else GB18030."""
+    for key, value in part.raw_items():
+        if key.lower() not in ("content-disposition", "content-type"):
+            continue
+        m = _RAW_NAME.search(str(value))
+        if not m:
+            continue
+        data = m.group(1).encode("ascii", "surrogateescape")
+        for codec in ("utf-8", "gb18030"):
+            try:
+                return data.decode(codec)
+            except UnicodeDecodeError:
+                continue
+    return None
+
+
 def _attachments(msg: Message) -> Iterator[Tuple[str, bytes]]:
     for part in msg.walk():
         if part.is_multipart():
             continue
         name = part.get_filename()
+        if name and "\ufffd" in name:
+            name = _raw_8bit_name(part) or name
         if not name and part.get_content_disposition() != "attachment":
             continue
         data = part.get_payload(decode=True)

@@ -2,9 +2,9 @@
 
 The round on the bundled notice: ``send`` mails the 42 units through a real SMTP server; test
 "units" reply into the dovecot mailbox with filled workbooks the way mail clients write them
-(RFC 2231 names, Outlook-style RFC 2047 names, a GBK-encoded Foxmail name, a zip, two files in one
-message, a stranger, a scan that is not a spreadsheet, last month's return); ``fetch`` hands them
-to collect; ``remind`` writes only to the units still missing or in error.
+(RFC 2231 names, Outlook-style RFC 2047 names, a GBK-encoded Foxmail name, raw GBK bytes, a zip,
+two files in one message, a stranger, a scan that is not a spreadsheet, last month's return);
+``fetch`` hands them to collect; ``remind`` writes only to the units still missing or in error.
 """
 import io
 import re
@@ -34,8 +34,8 @@ pytestmark = [pytest.mark.skipif(imap_server.available() is not None,
 
 PERIOD = "2024-06"
 IMAP_PW_ENV = "MINSHI_TEST_IMAP_PASSWORD"
-REPLIED_CLEAN = ["市卫健委", "市妇联", "市残联", "市教育局", "市民政局", "市人社局", "市农业农村局",
-                 "市住建局"]
+REPLIED_CLEAN = ["市卫健委", "市妇联", "市残联", "市教育局", "市民政局", "市人社局", "市公安局",
+                 "市农业农村局", "市住建局"]
 STRANGER = "someone@163.example"
 
 
@@ -83,11 +83,16 @@ def reply(sender, subject, attachments, in_reply_to=None, date="Wed, 03 Jul 2024
     if in_reply_to:
         msg["In-Reply-To"] = in_reply_to
     msg.attach(MIMEText("附件是我单位的填报表，请查收。", "plain", "utf-8"))
+    raw_names = {}
     for name, data in attachments:
         part = MIMEBase("application", "octet-stream")
         part.set_payload(data)
         encoders.encode_base64(part)
-        if name_style == "rfc2231":
+        if name_style == "raw-gbk":  # old clients: the GBK bytes as they are, no encoding
+            placeholder = f"RAWNAME{len(raw_names)}.xlsx"
+            raw_names[placeholder.encode()] = name.encode("gbk")
+            part.add_header("Content-Disposition", "attachment", filename=placeholder)
+        elif name_style == "rfc2231":
             part.add_header("Content-Disposition", "attachment", filename=("utf-8", "", name))
         else:  # Outlook / Foxmail: an RFC 2047 word inside quotes, in the charset they use
             charset = "gbk" if name_style == "gbk" else "utf-8"
@@ -95,7 +100,10 @@ def reply(sender, subject, attachments, in_reply_to=None, date="Wed, 03 Jul 2024
             part.add_header("Content-Disposition", "attachment", filename=word)
             part.set_param("name", word)
         msg.attach(part)
-    return msg.as_bytes()
+    raw = msg.as_bytes()
+    for placeholder, name in raw_names.items():
+        raw = raw.replace(placeholder, name)
+    return raw
 
 
 def zipped(name, data):
@@ -142,6 +150,7 @@ def round_trip(master, dovecot, smtp, tmp_path_factory):
         answer("市教育局", [("教育局6月.zip", zipped(name("市教育局"), workbook("市教育局")))])
         answer("市民政局", [(name("市民政局"), workbook("市民政局"))], style="rfc2047")
         answer("市人社局", [(name("市人社局"), workbook("市人社局"))], style="gbk")
+        answer("市公安局", [(name("市公安局"), workbook("市公安局"))], style="raw-gbk")
         answer("东海县", [(name("东海县"), workbook("东海县", edit=mistakes))])
         # a new message whose subject says nothing: the attachment's name tells the period
         u = master.registry.get("市住建局")
@@ -197,11 +206,12 @@ def ledger_rows(db, sql, *args):
 
 def test_fetch_hands_every_return_to_collect_with_mail_metadata(round_trip, master):
     r = round_trip["fetched"]
-    assert r.searched == 11 and r.messages == 9 and r.already == 0
-    assert round_trip["progress"][-1] == 11
+    assert r.searched == 12 and r.messages == 10 and r.already == 0
+    assert round_trip["progress"][-1] == 12
     assert sorted(r.ignored) == ["盖章扫描件.pdf"]
     assert "2024-06_市民政局_民生实事填报表.xlsx" in r.attachments  # RFC 2047 decoded
     assert "2024-06_市人社局_民生实事填报表.xlsx" in r.attachments  # GBK RFC 2047 decoded
+    assert "2024-06_市公安局_民生实事填报表.xlsx" in r.attachments  # raw GBK bytes decoded
     assert "教育局6月.zip" in r.attachments
     db = round_trip["db"]
     returns = ledger_rows(db, "SELECT r.unit, r.status, r.late, rc.sender, rc.message_id,"
@@ -240,13 +250,13 @@ def test_fetch_never_changes_the_mailbox_and_never_fetches_twice(round_trip, mas
     assert all("\\Seen" not in s for s in round_trip["before"])
     db = round_trip["db"]
     rows = ledger_rows(db, "SELECT message_id, sender, subject, period FROM fetched")
-    assert len(rows) == 9 and {r["period"] for r in rows} == {PERIOD}
+    assert len(rows) == 10 and {r["period"] for r in rows} == {PERIOD}
     receipts = len(ledger_rows(db, "SELECT id FROM receipts"))
     again = mail.fetch(master, PERIOD, db, round_trip["cfg"])
-    assert again.already == 9 and again.messages == 0 and again.collect is None
+    assert again.already == 10 and again.messages == 0 and again.collect is None
     assert len(ledger_rows(db, "SELECT id FROM receipts")) == receipts
-    # --since: only what arrived from that day on is searched (the 9 replies of 3 July)
-    assert mail.fetch(master, PERIOD, db, round_trip["cfg"], since="2024-07-02").searched == 9
+    # --since: only what arrived from that day on is searched (the 10 replies of 3 July)
+    assert mail.fetch(master, PERIOD, db, round_trip["cfg"], since="2024-07-02").searched == 10
 
 
 def test_remind_writes_only_to_missing_units_and_units_in_error(round_trip, master, env, smtp):

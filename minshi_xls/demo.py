@@ -30,6 +30,8 @@ PERIODS = ("2024-05", "2024-06")
 SILENT = "市体育局"  # sends nothing in June (it reported in May: its figures carry forward)
 LATE = ("市交通局", "市水利局", "灌云县")  # June returns after the deadline
 MARKER = ".minshi_demo"
+PLAN_HEADERS = [c.header for c in C.LEAD_COLUMNS if c.kind == C.PLAN]
+PLAN_SHAPE = (0.15, 0.45, 0.75, 1.0)
 
 #: The typical mistakes, planted in June: (code, indicator id, unit).
 MISTAKES = (
@@ -120,6 +122,13 @@ class Simulation:
         target = ind.target_number or 0.0
         return rounded(target * self.fraction(ind, month), target)
 
+    def plan(self, ind: Indicator) -> Optional[List[float]]:
+        """A quarterly plan (cumulative at each quarter end) for about a third of the rows, the
+        way lead units plan: slow first quarter, done by the end of the year."""
+        if ind.is_milestone or hash_unit(ind.id) % 3 or not ind.target_number:
+            return None
+        return [rounded(ind.target_number * q, ind.target_number) for q in PLAN_SHAPE]
+
     def fraction(self, ind: Indicator, month: int) -> float:
         kind, factor = self.pace[ind.id]
         return min(1.0, month / 6) if kind == "done" else min(1.0, factor * month / 12)
@@ -192,10 +201,13 @@ def _fill(template: Path, out: Path, period: str, unit: str, sim: Simulation, ma
             value = sim.value(ind, month, sharers)
             vals: Dict[str, object] = {}
             if lead:
-                status = prog.for_indicator(ind, value, month).status
+                plan = sim.plan(ind)
+                status = prog.for_indicator(ind, value, month, reported_plan=plan).status
                 if rng.random() < 0.08 and status in (prog.BEHIND, prog.AHEAD):
                     status = prog.ON_TRACK  # units round their status towards "on track"
                 vals = {num_header: value, "推进状态": status, **_texts(rng, status, ind.name)}
+                if plan and period == PERIODS[0]:  # the plan is typed once, in the first month
+                    vals.update(zip(PLAN_HEADERS, plan))
             else:
                 if "本单位累计完成" in cols and ws.cell(r, cols[num_header]).protection.locked:
                     continue  # a bureau's co row: text only, nothing to fill

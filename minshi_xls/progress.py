@@ -43,7 +43,7 @@ def scheduled_value(target: float, month: int,
     """
     if not 1 <= month <= 12:
         raise ValueError(f"month out of range: {month}")
-    if plan and len(plan) == 4 and all(p is not None for p in plan):
+    if complete(plan):
         points = [(0, 0.0)] + [(3 * (q + 1), float(plan[q])) for q in range(4)]
         for (m0, v0), (m1, v1) in zip(points, points[1:]):
             if m0 <= month <= m1:
@@ -92,10 +92,17 @@ def compute(cumulative: Optional[float], target: Optional[float], month: int, *,
     return Progress(rate, scheduled, gap, status)
 
 
+def complete(plan: Optional[Sequence[Optional[float]]]) -> bool:
+    return bool(plan) and len(plan) == 4 and all(p is not None for p in plan)
+
+
 def for_indicator(ind: Indicator, cumulative: Optional[float], month: int,
-                  tolerance: float = DEFAULT_TOLERANCE) -> Progress:
-    """:func:`compute` with the target, qualifier and plan of a master indicator."""
-    return compute(cumulative, ind.target_number, month, qualifier=ind.qualifier, plan=ind.plan,
+                  tolerance: float = DEFAULT_TOLERANCE,
+                  reported_plan: Optional[Sequence[Optional[float]]] = None) -> Progress:
+    """:func:`compute` with the target and qualifier of a master indicator; the plan is the
+    master's when complete, else the one the lead unit reported in its return."""
+    plan = ind.plan if complete(ind.plan) else reported_plan
+    return compute(cumulative, ind.target_number, month, qualifier=ind.qualifier, plan=plan,
                    tolerance=tolerance)
 
 

@@ -27,6 +27,7 @@ F_PROGRESS = column(LEAD_COLUMNS, "progress").header
 F_PROBLEMS = column(LEAD_COLUMNS, "problems").header
 F_NEXT = column(LEAD_COLUMNS, "next_steps").header
 F_CO_CUMULATIVE = column(CO_COLUMNS, "cumulative").header  # 本单位累计完成
+F_PLAN = [c.header for c in LEAD_COLUMNS if c.kind == PLAN]  # 一季度末计划 … 四季度末计划
 #: What a unit types (inputs and its quarterly plan): the values reconcile reads and 明细 lists;
 #: the locked, pre-filled and formula cells collect also records are the template's own.
 INPUT_FIELDS = tuple(dict.fromkeys(c.header for c in LEAD_COLUMNS + CO_COLUMNS
@@ -96,6 +97,7 @@ class Row:
     carried_forward: bool = False
     #: Lead units whose return this period was rejected (sent, but nothing of it accepted).
     rejected_leads: List[str] = field(default_factory=list)
+    plan: Optional[List[float]] = None  # a quarterly plan a lead unit reported this period
 
     @property
     def local(self) -> bool:
@@ -310,6 +312,36 @@ def _pick(leads: List[str], idx, ind: Indicator) -> Tuple[Optional[Value], List[
     return (found[0] if found else None), found
 
 
+def reported_plans(con: sqlite3.Connection, period: str) -> Dict[Tuple[str, str], List[float]]:
+    """(unit, indicator id) -> the latest complete quarterly plan a unit gave in an accepted
+    return of this year up to ``period``. The plan cells are inputs of the fill-in workbook while
+    the master has none, and a unit types its plan once, not every month."""
+    year = period[:4]
+    marks = ",".join("?" * len(F_PLAN))
+    out: Dict[Tuple[str, str], List[float]] = {}
+    current: Dict[Tuple[int, str, str], Dict[str, float]] = {}
+    for r in con.execute(
+            "SELECT r.id, r.unit, v.indicator_id, v.field, v.number FROM cell_values v"
+            " JOIN returns r ON r.id = v.return_id WHERE r.status = 'accepted' AND v.accepted = 1"
+            f" AND v.number IS NOT NULL AND v.field IN ({marks}) AND r.period >= ?"
+            " AND r.period <= ? ORDER BY r.period, r.received_at, r.id",
+            [*F_PLAN, f"{year}-01", period]):
+        current.setdefault((r["id"], r["unit"], r["indicator_id"]), {})[r["field"]] = r["number"]
+    for (_, unit, ind_id), fields in current.items():  # oldest first: later plans replace
+        plan = [fields.get(h) for h in F_PLAN]
+        if progress.complete(plan):
+            out[(unit, ind_id)] = plan
+    return out
+
+
+def _reported_plan(leads: List[str], plans, ind: Indicator) -> Optional[List[float]]:
+    """The plan of the first lead unit (master order) that has given one."""
+    for u in leads:
+        if (u, ind.id) in plans:
+            return plans[(u, ind.id)]
+    return None
+
+
 def cumulatives(con: sqlite3.Connection, master: Master, period: Optional[str],
                 _depth: int = 0) -> Dict[str, Tuple[float, bool]]:
     """indicator id -> (reconciled cumulative, carried forward) for ``period``.
@@ -389,6 +421,7 @@ def compute(master: Master, period: str, con: sqlite3.Connection,
     values = _values(con, [r.return_id for r in returns if r.accepted])
     idx = _index(values)
     rejected = {r.unit for r in returns if r.returned and not r.accepted}
+    plans = reported_plans(con, period)
     before = cumulatives(con, master, settings.previous_period(period))
     made: List[Issue] = []
     links: List[Tuple[Optional[int], Optional[int]]] = []  # (return id, file id) per issue
@@ -422,7 +455,8 @@ def compute(master: Master, period: str, con: sqlite3.Connection,
         elif prev is not None:
             row.cumulative, row.carried_forward = prev[0], True
             row.rejected_leads = [u for u in leads if u in rejected]
-        row.progress = progress.for_indicator(ind, row.cumulative, month, tol)
+        row.plan = _reported_plan(leads, plans, ind)
+        row.progress = progress.for_indicator(ind, row.cumulative, month, tol, row.plan)
 
         if not all(_num_eq(v.number, found[0].number) for v in found):
             detail = "；".join(f"{v.unit} {_fmt(v.number)}" for v in found)

@@ -93,6 +93,19 @@ def lead_figure(master, task, ind, values, rejected=()):
     return None, None
 
 
+PLAN = ("一季度末计划", "二季度末计划", "三季度末计划", "四季度末计划")
+
+
+def lead_plan(task, ind, *months):
+    """The quarterly plan the first lead unit typed in full (latest month first)."""
+    for u in task.lead_units:
+        for values in months:
+            got = values.get((u, "牵头任务", ind.id))
+            if got and all(isinstance(got.get(h), (int, float)) for h in PLAN):
+                return [got[h] for h in PLAN]
+    return None
+
+
 def test_demo_prints_where_the_workbook_is_and_the_headline(run):
     folder, output = run
     assert str(folder / "output" / JUNE / WORKBOOK) in output
@@ -107,7 +120,7 @@ def test_every_figure_matches_what_the_units_reported(run, master, book):
     rows = {}
     for sheet in ("省民生实事", "市民生实事"):
         rows.update({r["指标编号"]: r for r in table(book[sheet]) if r.get("指标编号")})
-    checked = carried = 0
+    checked = carried = planned = 0
     for task, ind in master.rows():
         row = rows[ind.id]
         if not task.is_local:
@@ -126,10 +139,13 @@ def test_every_figure_matches_what_the_units_reported(run, master, book):
         assert row["上月累计"] == pytest.approx(before), ind.id
         assert row["年度目标"] == pytest.approx(target)
         assert row["完成率"] == pytest.approx(now / target), ind.id  # not capped
-        assert row["序时进度"] == pytest.approx(6 / 12)  # no quarterly plans in the demo
-        assert row["偏差(百分点)"] == pytest.approx((now / target - 0.5) * 100)
+        plan = lead_plan(task, ind, june, may)
+        scheduled = plan[1] / target if plan else 6 / 12  # June is the end of Q2
+        assert row["序时进度"] == pytest.approx(scheduled), ind.id
+        assert row["偏差(百分点)"] == pytest.approx((now / target - scheduled) * 100)
+        planned += bool(plan)
         checked += 1
-    assert checked == 157
+    assert checked == 157 and planned > 20  # lead units typed a quarterly plan in May
     absent = {demo.SILENT, *REJECTED}
     assert carried == sum(len(t.report_rows()) for t in master.local_tasks()
                           if set(t.lead_units) <= absent) > 0
@@ -237,3 +253,10 @@ def test_workbook_prints_in_libreoffice(run, tmp_path):
     assert any("民生实事进展汇总表·县区分解" in p for p in pages)  # 市民生实事 printed whole
     summary_pages = [p for p in pages if "民生实事进展汇总表（2024年1-6月）" in p]
     assert any("四、分类推进情况" in p for p in summary_pages)
+
+
+def test_demo_never_overwrites_someone_elses_folder(tmp_path):
+    (tmp_path / "mine.xlsx").write_bytes(b"a clerk's own file")
+    r = CliRunner().invoke(cli, ["demo", str(tmp_path)])
+    assert r.exit_code == 2 and "不是空的" in r.output
+    assert (tmp_path / "mine.xlsx").read_bytes() == b"a clerk's own file"

@@ -317,3 +317,24 @@ def test_cli_reconcile_summary_status(master, workdir):
     assert r.exit_code == 2 and "找不到台账" in r.output
     r = runner.invoke(cli, ["reconcile", "--period", "2024-6"])
     assert r.exit_code == 2
+
+
+def test_quarterly_plan_reported_by_the_lead_sets_the_schedule(master, book, tmp_path):
+    plan = {"一季度末计划": 200, "二季度末计划": 900, "三季度末计划": 2500, "四季度末计划": 3500}
+    book.add("市人社局", "2024-05", [("省-9#1", {**plan, "本月累计完成": 600}),
+                                    ("省-8.2#1", {"一季度末计划": 300, "本月累计完成": 600})])
+    rec = run(master, book, "2024-05", tmp_path).reconciliation
+    row = row_of(rec, "省-9#1")
+    # May lies 2/3 of the way from the Q1 plan (200) to the Q2 plan (900).
+    assert row.progress.scheduled == pytest.approx((200 + 700 * 2 / 3) / 3500)
+    assert row.status == "序时推进"  # 17.1 % against 17.1 %; the straight line says 41.7 %
+    other = row_of(rec, "省-8.2#1")  # an incomplete plan: target × 5/12
+    assert other.progress.scheduled == pytest.approx(5 / 12)
+
+
+def test_a_plan_given_once_keeps_counting_in_later_months(master, book, tmp_path):
+    plan = {"一季度末计划": 200, "二季度末计划": 900, "三季度末计划": 2500, "四季度末计划": 3500}
+    book.add("市人社局", "2024-04", [("省-9#1", {**plan, "本月累计完成": 400})], received="2024-05-02")
+    book.add("市人社局", "2024-06", [("省-9#1", {"本月累计完成": 800})])
+    rec = run(master, book, "2024-06", tmp_path).reconciliation
+    assert row_of(rec, "省-9#1").progress.scheduled == pytest.approx(900 / 3500)

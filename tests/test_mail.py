@@ -335,3 +335,8 @@ def test_a_bad_subject_pattern_is_a_clear_error(master, templates_dir, tmp_path)
     cfg["mail"]["subject"] = "{年}月报表"
     with pytest.raises(MinshiError, match=r"\[mail\] subject .*只能使用 \{year\}"):
         mail.send(master, PERIOD, templates_dir, tmp_path / "l.sqlite", cfg, outbox=tmp_path / "b")
+
+
+def test_fetch_without_an_imap_server_configured_says_what_to_set(master, tmp_path):
+    with pytest.raises(MinshiError, match=r"\[imap\] 中填写 host"):
+        mail.fetch(master, PERIOD, tmp_path / "l.sqlite", config())

@@ -972,6 +972,9 @@ def fetch(master, period: str, db_path, config=None, since=None,
         seen = {r[0] for r in con.execute("SELECT message_id FROM fetched")}
         ours = {r[0] for r in con.execute(
             "SELECT message_id FROM sends WHERE period = ? AND message_id IS NOT NULL", (period,))}
+        # Our own messages (a copy in the inbox, a test mail to ourselves) are never returns.
+        seen |= {r[0] for r in con.execute(
+            "SELECT message_id FROM sends WHERE message_id IS NOT NULL")}
     finally:
         con.close()
     new: List[_Fetched] = []
@@ -1030,7 +1033,8 @@ def _incoming(name: str, data: bytes, message_id: str, sender: str, mail_date: O
     """An attachment as collect takes it: zips unpacked (with collect's bomb limits), an
     oversized one refused with its issue rather than read."""
     from minshi_xls import collect
-    source = f"imap:{message_id}/{name}"
+    # a Message-ID is the sender's text: no path separators in what reads like a path
+    source = "imap:" + re.sub(r"[/\\]", "_", message_id) + "/" + name
     if len(data) > limits["max_file_bytes"]:
         yield collect.Refused(name, data, source, sender, message_id, mail_date, mail_date,
                               ("file-too-large", f"附件 {len(data) // 1024} KB"))
@@ -1081,7 +1085,7 @@ def _fetch_one(imap: _Imap, uid: str, answer: Tuple[bytes, bytes], pat: re.Patte
     message_id = _header_text(head.get("Message-ID")) or \
         f"<uid-{uid}.{_safe_name(folder)}@{imap.sec['host']}>"
     if message_id in seen:
-        result.already += 1
+        result.already += 1  # fetched before, or sent by us
         return None
     subject = _header_text(head.get("Subject"))
     refs = f"{head.get('In-Reply-To') or ''} {head.get('References') or ''}"

@@ -168,6 +168,8 @@ def round_trip(master, dovecot, smtp, tmp_path_factory):
                               [("2024-05_市总工会_民生实事填报表.xlsx", b"PK\x03\x04old")]),
                "2024-06-04T09:00:00+08:00")
         append(dovecot, reply("news@example.com", "会议通知", []), "2024-07-01T09:00:00+08:00")
+        # a copy of one of our own messages in the inbox: a blank template, never a return
+        append(dovecot, smtp.messages[0][2], "2024-07-01T08:00:00+08:00")
         before = mailbox_state(dovecot)
         progress = []
         fetched = mail.fetch(master, PERIOD, db, cfg, progress=lambda d, t, u: progress.append(d))
@@ -206,8 +208,8 @@ def ledger_rows(db, sql, *args):
 
 def test_fetch_hands_every_return_to_collect_with_mail_metadata(round_trip, master):
     r = round_trip["fetched"]
-    assert r.searched == 12 and r.messages == 10 and r.already == 0
-    assert round_trip["progress"][-1] == 12
+    assert r.searched == 13 and r.messages == 10 and r.already == 1  # our own copy
+    assert round_trip["progress"][-1] == 13
     assert sorted(r.ignored) == ["盖章扫描件.pdf"]
     assert "2024-06_市民政局_民生实事填报表.xlsx" in r.attachments  # RFC 2047 decoded
     assert "2024-06_市人社局_民生实事填报表.xlsx" in r.attachments  # GBK RFC 2047 decoded
@@ -253,7 +255,7 @@ def test_fetch_never_changes_the_mailbox_and_never_fetches_twice(round_trip, mas
     assert len(rows) == 10 and {r["period"] for r in rows} == {PERIOD}
     receipts = len(ledger_rows(db, "SELECT id FROM receipts"))
     again = mail.fetch(master, PERIOD, db, round_trip["cfg"])
-    assert again.already == 10 and again.messages == 0 and again.collect is None
+    assert again.already == 11 and again.messages == 0 and again.collect is None
     assert len(ledger_rows(db, "SELECT id FROM receipts")) == receipts
     # --since: only what arrived from that day on is searched (the 10 replies of 3 July)
     assert mail.fetch(master, PERIOD, db, round_trip["cfg"], since="2024-07-02").searched == 10

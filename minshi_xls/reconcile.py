@@ -616,7 +616,7 @@ def reconcile(master: Master, period: str, db_path, out_dir=None, config: Option
     from minshi_xls import consolidated
 
     out = Path(out_dir) if out_dir else Path(settings.DEFAULT_OUTPUT) / period
-    con = ledger.connect(db_path)
+    con = _connect(db_path)
     try:
         rec = compute(master, period, con, config)
         if progress:
@@ -634,6 +634,14 @@ def reconcile(master: Master, period: str, db_path, out_dir=None, config: Option
         progress(3, 3, "生成汇总表")
     return ReconcileResult(workbook=wb, csv=csv_path, reconciliation=rec,
                            generated_at=stamp.isoformat(sep=" "))
+
+
+def _connect(db_path) -> sqlite3.Connection:
+    """The ledger, or a clear error when the file is not one (a copy gone wrong, another file)."""
+    try:
+        return ledger.connect(db_path)
+    except sqlite3.DatabaseError as e:
+        raise MinshiError(f"台账 {db_path} 无法打开（{e}），请确认它是 minshi 的台账数据库。") from e
 
 
 def open_inputs(master_path, period: str, db_path, config_path=None) -> Tuple[Master, dict]:
@@ -656,7 +664,7 @@ def run(master_path, period: str, db_path, out_dir=None, config_path=None,
 def compute_period(master_path, period: str, db_path, config_path=None) -> Reconciliation:
     """The period computed read-only from paths (``status`` and ``summary`` write no history)."""
     master, config = open_inputs(master_path, period, db_path, config_path)
-    con = ledger.connect(db_path)
+    con = _connect(db_path)
     try:
         return compute(master, period, con, config)
     finally:

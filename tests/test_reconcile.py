@@ -338,3 +338,16 @@ def test_a_plan_given_once_keeps_counting_in_later_months(master, book, tmp_path
     book.add("市人社局", "2024-06", [("省-9#1", {"本月累计完成": 800})])
     rec = run(master, book, "2024-06", tmp_path).reconciliation
     assert row_of(rec, "省-9#1").progress.scheduled == pytest.approx(900 / 3500)
+
+
+def test_a_file_that_is_not_a_ledger_is_a_clear_error(master, workdir):
+    from minshi_xls.master import write_master
+    write_master(master, "output/master.xlsx")
+    (workdir / "output" / "minshi.sqlite").write_bytes(b"PK\x03\x04 not a database at all" * 100)
+    r = CliRunner().invoke(cli, ["reconcile", "--period", "2024-06"])
+    assert r.exit_code == 2 and "无法打开" in r.output
+
+
+def test_workbook_names_follow_the_months_covered():
+    assert reconcile.workbook_name("2024-06") == "2024年1-6月民生实事进展汇总表.xlsx"
+    assert reconcile.workbook_name("2024-01") == "2024年1月民生实事进展汇总表.xlsx"

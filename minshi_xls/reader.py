@@ -129,7 +129,8 @@ def _read_meta(rows: List[list]) -> Tuple[dict, List[tuple]]:
         r += 1
     width = len(C.META_ROW_HEADER)
     for row in rows[r:]:
-        cells = [C._norm(v) for v in row[:width]] + [""] * (width - len(row[:width]))
+        cells = [v.strip() if type(v) is str else C._norm(v) for v in row[:width]]
+        cells += [""] * (width - len(cells))
         if not any(cells) or tuple(cells) == C.META_ROW_HEADER:
             continue
         table.append(tuple(cells))

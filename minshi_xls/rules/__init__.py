@@ -114,7 +114,10 @@ class Context:
 
     def meta_rows(self) -> Dict[str, tuple]:
         """indicator_id -> _meta row (sheet, id, row, fingerprint, plan_locked)."""
-        return {r[1]: r for r in self.workbook.get("meta_rows") or [] if r[1]}
+        if "_meta_rows" not in self.__dict__:
+            self.__dict__["_meta_rows"] = {r[1]: r for r in self.workbook.get("meta_rows") or []
+                                           if r[1]}
+        return self.__dict__["_meta_rows"]
 
     def plan_is_input(self, row: Row) -> bool:
         meta = self.meta_rows().get(row.id)

@@ -68,7 +68,7 @@ def _expected(ctx, row, keys) -> Optional[Dict[str, tuple]]:
     if not found:
         return None
     memo = ctx.memo.setdefault("expected", {})
-    key = (row.kind, ctx.unit, row.id, tuple(keys))
+    key = (row.kind, ctx.unit, row.id, keys)
     if key not in memo:
         from minshi_xls.templates import co_values, lead_values
         task, ind = found
@@ -83,15 +83,18 @@ def _expected(ctx, row, keys) -> Optional[Dict[str, tuple]]:
     return memo[key]
 
 
+_LOCKED_KEYS = {(kind, plan): tuple(c.key for c in C.locked_columns(cols)) + (
+    tuple(c.key for c in C.plan_columns(cols)) if plan else ())
+    for kind, cols in COLUMNS.items() for plan in (False, True)}
+
+
 def template_modified(ctx) -> Iterator[Issue]:
     """Locked cells against the master; without it, the row's ``_meta`` fingerprint."""
     meta = ctx.meta_rows()
     for row in ctx.rows():
         cols = COLUMNS[row.kind]
-        keys = [c.key for c in C.locked_columns(cols)]
         plan_locked = not ctx.plan_is_input(row) if row.kind == LEAD else False
-        if plan_locked:
-            keys += [c.key for c in C.plan_columns(cols)]
+        keys = _LOCKED_KEYS[row.kind, plan_locked]
         expected = _expected(ctx, row, keys)
         if expected is not None:
             for key in keys:

@@ -298,14 +298,14 @@ def send_cmd(period, templates_dir, outbox, dry_run, resend, master, db, config_
     """把本月填报表逐个发给各单位（收件人为总表“单位”表中登记的邮箱）。
 
     未配置 [smtp] host 时邮件写入 output/outbox/<月份>/。密码只从环境变量读取。
-    有单位发送失败时退出码为 1。
+    有单位发送失败、未登记邮箱或缺少填报表时退出码为 1。
     """
     from minshi_xls import mail
     with progress_bar("发送") as progress:
         result = mail.send(master, period, templates_dir, db, config_path, outbox, dry_run,
                            resend, progress)
     click.echo(result.summary())
-    sys.exit(1 if result.failed else 0)
+    sys.exit(result.exit_code)
 
 
 @cli.command("fetch")
@@ -343,4 +343,4 @@ def remind_cmd(period, templates_dir, outbox, dry_run, master, db, config_path):
         result = mail.remind(master, period, db, config_path, templates_dir, outbox, dry_run,
                              progress)
     click.echo(result.summary())
-    sys.exit(1 if result.failed else 0)
+    sys.exit(result.exit_code)

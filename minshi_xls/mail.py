@@ -307,8 +307,7 @@ class Delivery:
 
 
 STATUS_LABELS = {"sent": "已发送", "written": "已写入发件箱", "skipped": "已发送过，跳过",
-                 "failed": "发送失败", "no-email": "未登记邮箱", "no-file": "缺少填报表",
-                 "not-needed": "无需提醒"}
+                 "failed": "发送失败", "no-email": "未登记邮箱", "no-file": "缺少填报表"}
 
 
 @dataclass
@@ -328,6 +327,11 @@ class SendResult:
     def failed(self) -> List[Delivery]:
         return [d for d in self.deliveries if d.status == "failed"]
 
+    @property
+    def exit_code(self) -> int:
+        """1 when some unit did not get its message (failed, no email, no workbook)."""
+        return int(any(d.status in ("failed", "no-email", "no-file") for d in self.deliveries))
+
     def by_unit(self) -> Dict[str, Delivery]:
         return {d.unit: d for d in self.deliveries}
 
@@ -338,9 +342,13 @@ class SendResult:
         counts = "，".join(f"{STATUS_LABELS[s]} {self.count(s)}" for s in STATUS_LABELS
                           if self.count(s))
         lines = [f"{period_label(self.period)}{what}：{head}。{counts or '没有需要发送的单位'}。"]
-        for d in self.deliveries:
-            if d.status in ("failed", "no-email", "no-file"):
-                lines.append(f"  {d.unit}：{STATUS_LABELS[d.status]} {d.detail}".rstrip())
+        for d in self.failed:
+            lines.append(f"  {d.unit}：{STATUS_LABELS[d.status]} {d.detail}".rstrip())
+        for status, hint in (("no-email", "请在总表“单位”表的“邮箱”列登记"),
+                             ("no-file", "请先运行 minshi templates")):
+            units = [d.unit for d in self.deliveries if d.status == status]
+            if units:
+                lines.append(f"  {STATUS_LABELS[status]}（{hint}）：{'、'.join(units)}")
         return "\n".join(lines)
 
 
@@ -568,11 +576,10 @@ def send(master, period: str, templates_dir, db_path, config=None,
         d = Delivery(u.short, ", ".join(addrs))
         path = template_path(templates_dir, period, u.short)
         if not addrs:
-            d.status, d.detail = "no-email", "（请在总表的“单位”表中登记邮箱）"
+            d.status = "no-email"
         elif path is None:
             d.status = "no-file"
-            d.detail = (f"（{Path(templates_dir) / period / columns.file_name(period, u.short)}，"
-                        "请先运行 minshi templates）")
+            d.detail = str(Path(templates_dir) / period / columns.file_name(period, u.short))
         elif u.short in done_before and u.short not in resend_set:
             d.status = "skipped"
         else:
@@ -720,7 +727,7 @@ def remind(master, period: str, db_path, config=None, templates_dir=None,
         d = Delivery(u.short, ", ".join(addrs))
         path, annotated = reminder_attachment(db_path, period, u.short, templates_dir, st)
         if not addrs:
-            d.status, d.detail = "no-email", "（请在总表的“单位”表中登记邮箱）"
+            d.status = "no-email"
             jobs.append((d, None))
             continue
         msg = build_message(u, period, path, config, kind="remind",

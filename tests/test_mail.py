@@ -235,10 +235,11 @@ def test_units_without_email_or_workbook_are_reported(master, templates_dir, tmp
     empty = tmp_path / "none"
     res = mail.send(m, PERIOD, templates_dir, tmp_path / "l.sqlite", config(),
                     outbox=tmp_path / "box")
-    assert res.by_unit()["灌南县"].status == "no-email"
-    assert "灌南县：未登记邮箱" in res.summary()
+    assert res.by_unit()["灌南县"].status == "no-email" and res.exit_code == 1
+    assert "  未登记邮箱（请在总表“单位”表的“邮箱”列登记）：灌南县" in res.summary()
     res = mail.send(m, PERIOD, empty, tmp_path / "l2.sqlite", config(), outbox=tmp_path / "box2")
     assert res.count("no-file") == 41 and res.count("written") == 0
+    assert "缺少填报表（请先运行 minshi templates）：市卫健委、市发改委、" in res.summary()
 
 
 def test_smtp_over_tls_verifies_the_certificate(master, templates_dir, tmp_path, monkeypatch):

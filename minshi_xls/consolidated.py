@@ -23,8 +23,8 @@ import xlsxwriter
 
 from minshi_xls import MinshiError, issues as issues_mod, settings, xlsx_style
 from minshi_xls.model import LEVELS, QUALIFIER_LABELS
-from minshi_xls.reconcile import (TASK_STATUS_ORDER, CountyRow, Reconciliation, Row, UnitReturn,
-                                  Value, FIELD_ORDER, file_name_of)
+from minshi_xls.reconcile import (FIELD_ORDER, TASK_STATUS_ORDER, Reconciliation, Row,
+                                  file_name_of)
 from minshi_xls import summary as summary_mod
 
 # Cell kinds of a column.

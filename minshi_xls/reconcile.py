@@ -190,9 +190,6 @@ class Reconciliation:
                 out[i["severity"]] += 1
         return out
 
-    def used(self, v: Value) -> bool:
-        return any(r.source is v for r in self.rows)
-
 
 @dataclass
 class ReconcileResult:

@@ -1037,8 +1037,8 @@ def _since(since, year: int, month: int) -> date:
 
 def _incoming(name: str, data: bytes, message_id: str, sender: str, mail_date: Optional[str],
               limits: dict) -> Iterator[Incoming]:
-    """An attachment as collect takes it: zips unpacked (with collect's bomb limits), an
-    oversized one refused with its issue rather than read."""
+    """An attachment as collect takes it: zips and attached .eml files unpacked (with
+    collect's bomb limits), an oversized one refused with its issue rather than read."""
     from minshi_xls import collect
     # a Message-ID is the sender's text: no path separators in what reads like a path
     source = "imap:" + re.sub(r"[/\\]", "_", message_id) + "/" + name
@@ -1116,7 +1116,7 @@ def _fetch_one(imap: _Imap, uid: str, answer: Tuple[bytes, bytes], pat: re.Patte
     mail_date = _iso_date(msg.get("Date")) or _internal_date(meta)
     items = []
     for name, data in _attachments(msg):
-        if not is_spreadsheet(name) and not name.lower().endswith(".zip"):
+        if not is_spreadsheet(name) and not name.lower().endswith((".zip", ".eml")):
             result.ignored.append(name)
             continue
         result.attachments.append(name)

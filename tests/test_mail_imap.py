@@ -403,7 +403,8 @@ retry_delay_s = 0
 def test_a_message_without_date_or_message_id_and_an_oversized_one(master, dovecot, env, smtp,
                                                                    tmp_path):
     """No Date: the server's arrival time orders it; no Message-ID: keyed by UID, still fetched
-    once; a message over limits.max_uncompressed_bytes is not downloaded."""
+    once; a message over limits.max_uncompressed_bytes is not downloaded; a forwarded .eml
+    attachment is opened."""
     cfg = full_config(smtp, dovecot, folder="ODD")
     cfg["limits"] = {**settings.DEFAULTS["limits"], "max_uncompressed_bytes": 200_000}
     u = master.registry.get("市文广旅局")
@@ -412,13 +413,20 @@ def test_a_message_without_date_or_message_id_and_an_oversized_one(master, dovec
     append(dovecot, raw, "2024-07-04T08:30:00+08:00", folder="ODD")
     append(dovecot, reply(u.email, "2024年6月 大附件", [("big.xlsx", b"x" * 300_000)]),
            "2024-07-04T09:00:00+08:00", folder="ODD")
+    inner = reply(u.email, "2024年6月", [("2024年6月.xlsx", blank_workbook())])
+    append(dovecot, reply(u.email, "转发：2024年6月报表", [("转发.eml", inner)]),
+           "2024-07-04T10:00:00+08:00", folder="ODD")
     db = tmp_path / "l.sqlite"
     res = mail.fetch(master, PERIOD, db, cfg)
-    assert res.messages == 1 and res.ignored[0] == "scan.pdf"
+    assert res.messages == 2 and res.ignored[0] == "scan.pdf"
     assert "超过大小限制" in res.ignored[1] and "big.xlsx" not in res.attachments
-    (row,) = ledger_rows(db, "SELECT message_id, mail_date FROM fetched")
+    # a message attached as a file is opened by collect
+    assert res.attachments == ["转发.eml"]
+    (src,) = [r["source_path"] for r in ledger_rows(db, "SELECT source_path FROM receipts")]
+    assert src.endswith("/转发.eml!2024年6月.xlsx")
+    (row,) = ledger_rows(db, "SELECT message_id, mail_date FROM fetched WHERE subject NOT LIKE '转发%'")
     assert row["message_id"].startswith("<uid-") and row["mail_date"] is not None
     from datetime import datetime
     assert datetime.fromisoformat(row["mail_date"]) == datetime.fromisoformat(
         "2024-07-04T08:30:00+08:00")
-    assert mail.fetch(master, PERIOD, db, cfg).already == 1
+    assert mail.fetch(master, PERIOD, db, cfg).already == 2

@@ -359,7 +359,7 @@ class CollectResult:
         """The per-unit table, then every error and warning with its cell (Chinese, for the
         clerk)."""
         head = ("单位", "文件", "接收时间", "状态", "接收行数", "错误", "警告")
-        body = [(r.unit, r.file, r.received[:16].replace("T", " "),
+        body = [(r.unit, r.file, _local(r.received),
                  STATUS_LABELS.get(r.status, r.status), str(r.accepted_rows), str(r.errors),
                  str(r.warnings)) for r in self.rows]
         if not self.rows:
@@ -377,6 +377,12 @@ class CollectResult:
         if len(shown) > max_issues:
             lines.append(f"……另有 {len(shown) - max_issues} 个问题，见 --json 输出或台账 issues_v。")
         return lines
+
+
+def _local(iso: str) -> str:
+    """A receipt time as the clerk reads it (China time, to the minute)."""
+    t = identity.parse_time(iso)
+    return t.strftime("%Y-%m-%d %H:%M") if t else (iso or "")
 
 
 def issue_line(i: I.Issue) -> str:

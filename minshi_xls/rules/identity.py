@@ -121,8 +121,8 @@ def identify(wb: dict, name: str, master: Optional[Master]) -> Identity:
 def wrong_unit(ident: Identity, wb: dict, name: str, source_path: str, sender: Optional[str],
                master: Optional[Master]) -> Iterator[Tuple[str, dict]]:
     """(code, fields) for wrong-unit and unexpected-sender findings."""
-    if not ident.unit:
-        return
+    if not ident.unit or master is None:
+        return  # without the registry a full name and a short name cannot be compared
     label = (wb.get("labels") or {}).get("unit")
     if label and ident.meta_found:
         found = resolve_unit(label[0], master)
@@ -137,11 +137,11 @@ def wrong_unit(ident: Identity, wb: dict, name: str, source_path: str, sender: O
         yield "wrong-unit", {"detail": "文件名", "found": named[0]}
     folders = [p for p in PurePosixPath(str(source_path).replace("\\", "/")).parts[:-1]]
     for part in reversed(folders[-2:]):
-        u = resolve_unit(part, master) if master else None
+        u = resolve_unit(part, master)
         if u and u != ident.unit:
             yield "wrong-unit", {"detail": "所在文件夹", "found": part}
             break
-    if sender and master:
+    if sender:
         addr = _address(sender)
         owners = [u.short for u in master.registry.units if addr in _emails(u.email)]
         if owners and ident.unit not in owners:

@@ -98,7 +98,7 @@ ISSUE_COLUMNS: List[Col] = [
     Col("说明", 60, lambda i: i["message"]),
     Col("填写值", 12, lambda i: i["value"] or ""),
     Col("环节", 6, lambda i: "汇总" if i["source"] == "reconcile" else "校验"),
-    Col("状态", 8, lambda i: "待处理" if i["open"] else "已替代"),
+    Col("状态", 8, lambda i: i["state"]),
 ]
 
 DETAIL_COLUMNS: List[Col] = [

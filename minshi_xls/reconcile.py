@@ -15,7 +15,7 @@ from typing import Callable, Dict, List, Optional, Tuple
 
 from minshi_xls import MinshiError
 from minshi_xls import issues as issues_mod
-from minshi_xls import ledger, progress, settings
+from minshi_xls import ledger, progress, rules, settings
 from minshi_xls.columns import (CO_COLUMNS, INPUT, LEAD_COLUMNS, PLAN, SHEET_LEAD, STATUS_CHOICES,
                                column)
 from minshi_xls.issues import Issue
@@ -550,6 +550,21 @@ def _cell_key(cell: Optional[str]) -> Tuple[int, str]:
     return (int(digits) if digits else 0, f"{len(letters):02d}{letters}")
 
 
+OPEN, SUPERSEDED, EXPLAINED = "待处理", "已替代", "已说明"
+STATE_ORDER = {OPEN: 0, EXPLAINED: 1, SUPERSEDED: 2}  # within a unit: what to fix comes first
+_EXPLAINED_MARK = rules.EXPLAINED.split("{")[0]  # collect appends it when 备注 explains a warning
+
+
+def _state(r: sqlite3.Row) -> str:
+    """An issue is open unless its file was replaced by a newer one, or the unit explained the
+    warning in 备注（说明）."""
+    if r["return_status"] in ("superseded", "duplicate"):
+        return SUPERSEDED
+    if r["severity"] == issues_mod.WARNING and _EXPLAINED_MARK in (r["message"] or ""):
+        return EXPLAINED
+    return OPEN
+
+
 def _all_issues(con, master: Master, period: str, made: List[Issue]) -> List[dict]:
     """collect's issues of the period (from the ledger) and ours, sorted unit by unit."""
     rows = con.execute(
@@ -559,16 +574,16 @@ def _all_issues(con, master: Master, period: str, made: List[Issue]) -> List[dic
         (period,)).fetchall()
     out = [dict(code=r["code"], severity=r["severity"], unit=r["unit"], file=r["file_path"],
                 sheet=r["sheet"], cell=r["cell"], indicator_id=r["indicator_id"], value=r["value"],
-                message=r["message"], source="collect",
-                open=r["return_status"] not in ("superseded", "duplicate"))
-           for r in rows]
+                message=r["message"], source="collect", state=_state(r)) for r in rows]
     out += [dict(code=i.code, severity=i.severity, unit=i.unit, file=i.file, sheet=i.sheet,
                  cell=i.cell, indicator_id=i.indicator_id, value=i.value, message=i.message,
-                 source="reconcile", open=True) for i in made]
+                 source="reconcile", state=OPEN) for i in made]
+    for d in out:
+        d["open"] = d["state"] == OPEN
     order = _unit_order(master)
     sev = issues_mod.SEVERITY_ORDER
     out.sort(key=lambda d: (d["unit"] is None, order.get(d["unit"], len(order)), d["unit"] or "",
-                            not d["open"], d["file"] or "", d["sheet"] or "",
+                            STATE_ORDER[d["state"]], d["file"] or "", d["sheet"] or "",
                             _cell_key(d["cell"]), sev.get(d["severity"], 9), d["code"],
                             d["indicator_id"] or "", d["message"]))
     return out

@@ -50,7 +50,15 @@ class Ledger:
                               " field, raw, number) VALUES (?, ?, ?, ?, ?, ?, ?)",
                               (ret, sheet, f"{'LMNOPQ'[col]}{r}", ind_id, header, str(value),
                                number))
+        self.last_return = ret
         return src
+
+    def issue(self, code, unit, period, message, cell="L5", severity="warning"):
+        """An issue as collect records it, on the return added last."""
+        with ledger.transaction(self.con) as c:
+            c.execute("INSERT INTO issues (return_id, source, code, severity, unit, period,"
+                      " sheet, cell, message) VALUES (?, 'collect', ?, ?, ?, ?, '牵头任务', ?, ?)",
+                      (self.last_return, code, severity, unit, period, cell, message))
 
 
 @pytest.fixture
@@ -351,3 +359,25 @@ def test_a_file_that_is_not_a_ledger_is_a_clear_error(master, workdir):
 def test_workbook_names_follow_the_months_covered():
     assert reconcile.workbook_name("2024-06") == "2024年1-6月民生实事进展汇总表.xlsx"
     assert reconcile.workbook_name("2024-01") == "2024年1月民生实事进展汇总表.xlsx"
+
+
+def test_issues_replaced_or_explained_are_not_open(master, book, tmp_path):
+    from minshi_xls import rules
+    book.add("市人社局", "2024-06", [("省-9#1", {"本月累计完成": 90})], received="2024-07-01",
+             status="superseded")
+    book.issue("not-a-number", "市人社局", "2024-06", "“本月累计完成”应填写数字", severity="error")
+    book.add("市人社局", "2024-06", [("省-9#1", {"本月累计完成": 1750})], received="2024-07-02")
+    book.issue("exceeds-target", "市人社局", "2024-06",
+               "远超目标" + rules.EXPLAINED.format(note="含上年结转"), cell="L6")
+    book.issue("missing-text", "市人社局", "2024-06", "未填写进展情况", cell="O5")
+    res = run(master, book, "2024-06", tmp_path)
+    mine = [(i["code"], i["state"]) for i in res.reconciliation.all_issues
+            if i["unit"] == "市人社局"]
+    assert mine == [("missing-text", "待处理"), ("exceeds-target", "已说明"),
+                    ("not-a-number", "已替代")]
+    ur = next(u for u in res.reconciliation.returns if u.unit == "市人社局")
+    assert (ur.versions, ur.errors, ur.warnings) == (2, 0, 2)
+    ws = openpyxl.load_workbook(res.workbook)["校验问题"]
+    states = {ws.cell(r, 6).value: ws.cell(r, 12).value for r in range(4, ws.max_row + 1)
+              if ws.cell(r, 1).value == "市人社局"}
+    assert states == {"missing-text": "待处理", "exceeds-target": "已说明", "not-a-number": "已替代"}

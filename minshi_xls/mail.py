@@ -397,19 +397,28 @@ class _Smtp:
                 raise _UnitFailure(str(e)) from None
         try:
             refused = self.conn.send_message(msg)
-        except smtplib.SMTPRecipientsRefused as e:
-            code, text = next(iter(e.recipients.values()))
-            self._reset()
-            raise _UnitFailure(f"收件人被拒收（{code} {_text(text)}）", permanent=code >= 500) from None
-        except (smtplib.SMTPSenderRefused, smtplib.SMTPDataError) as e:
-            self._reset()
-            raise _UnitFailure(f"服务器拒收（{e.smtp_code} {_text(e.smtp_error)}）",
-                               permanent=e.smtp_code >= 500) from None
+        except (smtplib.SMTPSenderRefused, smtplib.SMTPRecipientsRefused,
+                smtplib.SMTPDataError) as e:
+            self._refused(e)
         except (smtplib.SMTPServerDisconnected, smtplib.SMTPResponseException, OSError) as e:
             self.close()
             raise _UnitFailure(f"连接中断（{_os_reason(e)}）") from None
         if refused:  # only with several recipients: some got it
             raise _UnitFailure("部分收件人被拒收：" + "，".join(refused), permanent=True)
+
+    def _refused(self, e: smtplib.SMTPException) -> None:
+        """A refusal of this message (the unit fails), or of any message: the run stops."""
+        if isinstance(e, smtplib.SMTPRecipientsRefused):
+            code, text = next(iter(e.recipients.values()))
+        else:
+            code, text = e.smtp_code, e.smtp_error
+        if code == 530:  # 5.7.0 authentication required: every message would fail the same way
+            self.close()
+            raise MinshiError(f"邮件发送服务器要求登录（{code} {_text(text)}）：请在 minshi.toml 的 "
+                              "[smtp] 中填写 user，密码放在环境变量中。") from None
+        self._reset()
+        what = "收件人被拒收" if isinstance(e, smtplib.SMTPRecipientsRefused) else "服务器拒收"
+        raise _UnitFailure(f"{what}（{code} {_text(text)}）", permanent=code >= 500) from None
 
     def _reset(self) -> None:
         try:

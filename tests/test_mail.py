@@ -341,3 +341,13 @@ def test_a_bad_subject_pattern_is_a_clear_error(master, templates_dir, tmp_path)
 def test_fetch_without_an_imap_server_configured_says_what_to_set(master, tmp_path):
     with pytest.raises(MinshiError, match=r"\[imap\] 中填写 host"):
         mail.fetch(master, PERIOD, tmp_path / "l.sqlite", config())
+
+
+def test_a_server_that_wants_a_login_stops_the_run_with_what_to_set(server, master,
+                                                                    templates_dir, tmp_path):
+    cfg = config(server)
+    cfg["smtp"]["user"] = ""  # no login configured; the server answers 530 to MAIL FROM
+    db = tmp_path / "l.sqlite"
+    with pytest.raises(MinshiError, match=r"要求登录（530.*\[smtp\] 中填写 user"):
+        mail.send(master, PERIOD, templates_dir, db, cfg)
+    assert server.messages == [] and sends(db) == []

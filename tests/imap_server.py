@@ -49,6 +49,16 @@ def make_cert(folder: Path) -> Tuple[Path, Path]:
     return cert, key
 
 
+def _die_with_parent() -> None:
+    """In the child: SIGTERM when the test process dies (a killed run leaves no dovecot)."""
+    import ctypes
+    import signal
+    try:
+        ctypes.CDLL(None).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG (Linux)
+    except (OSError, AttributeError):
+        pass
+
+
 def _wait_greeting(port: int, timeout: float = 10.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -84,7 +94,8 @@ class DovecotServer:
         # -F: stay in the foreground as our child, so stop() ends exactly this process.
         with open(root / "stderr.log", "wb") as err:
             server.proc = subprocess.Popen([DOVECOT, "-F", "-c", str(server.conf)],
-                                           stdin=subprocess.DEVNULL, stdout=err, stderr=err)
+                                           stdin=subprocess.DEVNULL, stdout=err, stderr=err,
+                                           preexec_fn=_die_with_parent)
         try:
             _wait_greeting(port)
         except RuntimeError:

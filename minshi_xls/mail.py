@@ -886,7 +886,8 @@ class _Imap:
             raise MinshiError(f"收件服务器拒绝登录：用户 {self.sec['user']} 的密码不对"
                               f"（环境变量 {self.sec['password_env']}）或未开通 IMAP。") from None
         folder = self.sec.get("folder") or "INBOX"
-        typ, _ = conn.select(_quote(folder), readonly=True)  # EXAMINE: nothing is changed
+        # EXAMINE: nothing is changed
+        typ, _ = conn.select(_quote(imap_utf7(folder)), readonly=True)
         if typ != "OK":
             _logout(conn)
             raise MinshiError(f"收件邮箱中没有文件夹“{folder}”。请检查 [imap] 的 folder。")
@@ -903,6 +904,26 @@ class _Imap:
         if self.conn is not None:
             _logout(self.conn)
             self.conn = None
+
+
+def imap_utf7(name: str) -> str:
+    """A folder name in IMAP's modified UTF-7 (RFC 3501 5.1.3): "民生实事" is "&bBF1H1ueTos-"."""
+    import base64
+    out, run = [], []
+
+    def flush():
+        if run:
+            b64 = base64.b64encode("".join(run).encode("utf-16-be")).decode().rstrip("=")
+            out.append("&" + b64.replace("/", ",") + "-")
+            run.clear()
+    for ch in name:
+        if 0x20 <= ord(ch) <= 0x7e:
+            flush()
+            out.append("&-" if ch == "&" else ch)
+        else:
+            run.append(ch)
+    flush()
+    return "".join(out)
 
 
 def _quote(s: str) -> str:

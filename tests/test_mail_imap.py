@@ -405,17 +405,17 @@ def test_a_message_without_date_or_message_id_and_an_oversized_one(master, dovec
     """No Date: the server's arrival time orders it; no Message-ID: keyed by UID, still fetched
     once; a message over limits.max_uncompressed_bytes is not downloaded; a forwarded .eml
     attachment is opened."""
-    cfg = full_config(smtp, dovecot, folder="ODD")
+    cfg = full_config(smtp, dovecot, folder="民生实事")  # a Chinese folder: modified UTF-7
     cfg["limits"] = {**settings.DEFAULTS["limits"], "max_uncompressed_bytes": 200_000}
     u = master.registry.get("市文广旅局")
     raw = reply(u.email, "2024年6月 市文广旅局 报表", [("scan.pdf", b"%PDF")])
     raw = re.sub(rb"^(Date|Message-ID): .*\n", b"", raw, flags=re.M)
-    append(dovecot, raw, "2024-07-04T08:30:00+08:00", folder="ODD")
+    append(dovecot, raw, "2024-07-04T08:30:00+08:00", folder=mail.imap_utf7("民生实事"))
     append(dovecot, reply(u.email, "2024年6月 大附件", [("big.xlsx", b"x" * 300_000)]),
-           "2024-07-04T09:00:00+08:00", folder="ODD")
+           "2024-07-04T09:00:00+08:00", folder=mail.imap_utf7("民生实事"))
     inner = reply(u.email, "2024年6月", [("2024年6月.xlsx", blank_workbook())])
     append(dovecot, reply(u.email, "转发：2024年6月报表", [("转发.eml", inner)]),
-           "2024-07-04T10:00:00+08:00", folder="ODD")
+           "2024-07-04T10:00:00+08:00", folder=mail.imap_utf7("民生实事"))
     db = tmp_path / "l.sqlite"
     res = mail.fetch(master, PERIOD, db, cfg)
     assert res.messages == 2 and res.ignored[0] == "scan.pdf"

@@ -13,13 +13,15 @@ from __future__ import annotations
 import io
 import multiprocessing
 import os
+import pickle
 import re
 import signal
 import time
 import zipfile
+from collections import deque
 from dataclasses import dataclass, field
 from multiprocessing.connection import wait as _wait
-from typing import Callable, Dict, Iterable, Iterator, List, Optional, Tuple
+from typing import Callable, Deque, Dict, Iterable, Iterator, List, Optional, Tuple
 
 import defusedxml  # noqa: F401  (asserted at start-up: openpyxl then parses with it)
 import openpyxl.xml
@@ -306,7 +308,8 @@ class _Worker:
         self.proc = ctx.Process(target=_worker_main, args=(child, fn, memory_mb), daemon=True)
         self.proc.start()
         child.close()
-        self.job: Optional[Tuple[int, float]] = None  # (key, started)
+        #: jobs sent and not answered, oldest first: [key, payload, started or None]
+        self.queue: Deque[list] = deque()
 
     def kill(self):
         try:
@@ -317,11 +320,19 @@ class _Worker:
         self.conn.close()
 
 
+#: A second job is queued to a busy worker only when it is this small: it then fits the pipe's
+#: buffer, so sending it never waits for the worker (no deadlock with a large result coming
+#: back), and the worker starts on it the moment it has answered, not when the parent has
+#: recorded the answer.
+PREFETCH_BYTES = 64 * 1024
+
+
 class WorkerPool:
     """Long-lived worker processes (one per core by default), each with memory and time limits.
 
     Unlike ProcessPoolExecutor, one crashed or stuck job costs only that job: the worker is
-    killed and replaced, the job gets a file-level result, and the other jobs carry on.
+    killed and replaced, the job gets a file-level result, the jobs queued behind it are sent
+    again, and the other jobs carry on.
     """
 
     def __init__(self, fn: Callable[..., dict], workers: Optional[int] = None,
@@ -359,53 +370,78 @@ class WorkerPool:
     def imap(self, jobs: Iterable[tuple]) -> Iterator[Tuple[int, dict]]:
         """Run ``fn(*job)`` for each job; yield (index, result) in completion order."""
         pending = iter(enumerate(jobs))
+        retry: Deque[tuple] = deque()  # (key, payload) of jobs a dead worker never started
         timeout = float(self.limits["worker_timeout_s"])
         while len(self.workers) < self.n:
             self.workers.append(self._spawn())
-        busy: Dict[object, _Worker] = {}
         exhausted = False
 
-        def feed(w: _Worker) -> bool:
+        def next_job() -> Optional[tuple]:
             nonlocal exhausted
+            if retry:
+                return retry.popleft()
             if exhausted:
-                return False
+                return None
             try:
                 key, args = next(pending)
             except StopIteration:
                 exhausted = True
-                return False
-            w.job = (key, time.monotonic())
-            w.conn.send((key, args))
-            busy[w.conn] = w
-            return True
+                return None
+            return key, pickle.dumps((key, args), protocol=pickle.HIGHEST_PROTOCOL)
 
-        for w in list(self.workers):
+        held: List[tuple] = []  # a job too large to queue behind a busy worker
+
+        def feed(w: _Worker) -> None:
+            while len(w.queue) < 2:
+                job = held.pop() if held else next_job()
+                if job is None:
+                    return
+                if w.queue and len(job[1]) > PREFETCH_BYTES:
+                    held.append(job)
+                    return
+                w.conn.send_bytes(job[1])
+                w.queue.append([job[0], job[1], None if w.queue else time.monotonic()])
+
+        def restart(w: _Worker) -> _Worker:
+            for key, payload, _ in list(w.queue)[1:]:
+                retry.append((key, payload))
+            new = self._replace(w)
+            feed(new)
+            return new
+
+        for w in self.workers:
             feed(w)
-        while busy:
+        while any(w.queue for w in self.workers):
+            busy = {w.conn: w for w in self.workers if w.queue}
             now = time.monotonic()
-            wait_for = max(0.0, min(w.job[1] + timeout for w in busy.values()) - now)
-            ready = _wait(list(busy), timeout=wait_for + 0.01)
+            deadline = min(w.queue[0][2] + timeout for w in busy.values())
+            ready = _wait(list(busy), timeout=max(0.0, deadline - now) + 0.01)
             for conn in ready:
-                w = busy.pop(conn)
-                key = w.job[0]
+                w = busy[conn]
+                key = w.queue[0][0]
                 try:
                     got_key, result = conn.recv()
                 except (EOFError, OSError):  # the worker died: SIGABRT in a parser, OOM kill
-                    w = self._replace(w)
-                    feed(w)
+                    restart(w)
                     yield key, crash_result("file-unreadable", "读取时解析程序异常终止")
                     continue
-                w.job = None
+                w.queue.popleft()
+                if w.queue:
+                    w.queue[0][2] = time.monotonic()
                 feed(w)  # before yielding: the worker parses while the caller records
+                for other in self.workers:  # a held large job may go to an idle worker
+                    if not other.queue:
+                        feed(other)
                 yield got_key, result
             now = time.monotonic()
-            for conn, w in list(busy.items()):
-                if w.job and now - w.job[1] > timeout:
-                    busy.pop(conn)
-                    key = w.job[0]
-                    w = self._replace(w)
-                    feed(w)
+            for w in list(self.workers):
+                if w.queue and w.queue[0][2] is not None and now - w.queue[0][2] > timeout:
+                    key = w.queue[0][0]
+                    restart(w)
                     yield key, crash_result("file-too-large", f"读取超过 {timeout:g} 秒")
+            for w in self.workers:
+                if not w.queue and (held or retry):
+                    feed(w)
 
     def _replace(self, w: _Worker) -> _Worker:
         w.kill()

@@ -224,3 +224,12 @@ def test_refused_members_and_oversized_files_each_keep_their_issue(tmp_path, goo
         ("two.zip!b.xlsx", "file-too-large")]
     archived = {p.read_bytes() for p in (db.parent / "archive").rglob("*") if p.is_file()}
     assert archived == {z.getvalue(), good + b"\0" * 5000}  # streamed, byte for byte
+
+
+def test_jobs_queued_behind_a_crash_are_sent_again():
+    limits = dict(guard.limits_from(None), worker_timeout_s=5.0)
+    with guard.WorkerPool(_by_name, 1, limits) as pool:
+        got = dict(pool.imap([("abort", b"", limits), ("a", b"", limits), ("b", b"x" * 100000,
+                                                                          limits)]))
+    assert got[0]["findings"][0][0] == "file-unreadable"
+    assert got[1]["workbook"] == {"name": "a"} and got[2]["workbook"] == {"name": "b"}

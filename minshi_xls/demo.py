@@ -29,6 +29,8 @@ SEED = 2024
 PERIODS = ("2024-05", "2024-06")
 SILENT = "市体育局"  # sends nothing in June (it reported in May: its figures carry forward)
 LATE = ("市交通局", "市水利局", "灌云县")  # June returns after the deadline
+RESENDER = "团市委"  # sends a first draft with an error in June, then the corrected file
+DRAFTS = "初稿"  # subfolder of returns/<period>/ holding that first draft
 MARKER = ".minshi_demo"
 PLAN_HEADERS = [c.header for c in C.LEAD_COLUMNS if c.kind == C.PLAN]
 PLAN_SHAPE = (0.15, 0.45, 0.75, 1.0)
@@ -249,6 +251,21 @@ def _fill(template: Path, out: Path, period: str, unit: str, sim: Simulation, ma
     wb.save(out)
 
 
+def _draft(final: Path, out: Path, period: str, unit: str) -> Planted:
+    """The unit's first version: "约" before its first figure (not a number); superseded later."""
+    wb = openpyxl.load_workbook(final)
+    ws = wb[C.SHEET_LEAD]
+    cols = _header_map(ws)
+    header = C.column(C.LEAD_COLUMNS, "cumulative").header
+    cell = ws.cell(C.FIRST_DATA_ROW, cols[header])
+    cell.value = f"约{cell.value:g}"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    wb.save(out)
+    ind_id = ws.cell(C.FIRST_DATA_ROW, cols["指标编号"]).value
+    return Planted(period, unit, "not-a-number", ind_id, C.SHEET_LEAD, cell.coordinate,
+                   cell.value)
+
+
 # --- the cycle ---------------------------------------------------------------------------------------
 
 def _prepare(folder: Path) -> None:
@@ -313,6 +330,11 @@ def run_demo(folder, progress: Progress = None) -> DemoResult:
                                else -timedelta(days=4, hours=n % 48))
             os.utime(dst, (when.timestamp(), when.timestamp()))
             returns[period].append(dst)
+            if june and unit == RESENDER:  # a first draft, sent a day before the corrected file
+                draft = rdir / DRAFTS / src.name
+                planted.append(_draft(dst, draft, period, unit))
+                earlier = (when - timedelta(days=1)).timestamp()
+                os.utime(draft, (earlier, earlier))
         step(f"{period} 模拟报送")
         collect.collect_paths([rdir], period, db_path, master=master, config=config)
         step(f"{period} 收取")

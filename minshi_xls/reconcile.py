@@ -550,19 +550,19 @@ def _cell_key(cell: Optional[str]) -> Tuple[int, str]:
     return (int(digits) if digits else 0, f"{len(letters):02d}{letters}")
 
 
-OPEN, SUPERSEDED, EXPLAINED = "待处理", "已替代", "已说明"
-STATE_ORDER = {OPEN: 0, EXPLAINED: 1, SUPERSEDED: 2}  # within a unit: what to fix comes first
+OPEN, SUPERSEDED, EXPLAINED, NOTED = "待处理", "已替代", "已说明", "备查"
+STATE_ORDER = {OPEN: 0, EXPLAINED: 1, NOTED: 2, SUPERSEDED: 3}  # within a unit: fix first
 _EXPLAINED_MARK = rules.EXPLAINED.split("{")[0]  # collect appends it when 备注 explains a warning
 
 
 def _state(r: sqlite3.Row) -> str:
-    """An issue is open unless its file was replaced by a newer one, or the unit explained the
-    warning in 备注（说明）."""
+    """An issue is open unless its file was replaced by a newer one, the unit explained the
+    warning in 备注（说明）, or it is information only (a duplicate, a superseded version)."""
     if r["return_status"] in ("superseded", "duplicate"):
         return SUPERSEDED
     if r["severity"] == issues_mod.WARNING and _EXPLAINED_MARK in (r["message"] or ""):
         return EXPLAINED
-    return OPEN
+    return NOTED if r["severity"] == issues_mod.INFO else OPEN
 
 
 def _all_issues(con, master: Master, period: str, made: List[Issue]) -> List[dict]:
@@ -577,7 +577,8 @@ def _all_issues(con, master: Master, period: str, made: List[Issue]) -> List[dic
                 message=r["message"], source="collect", state=_state(r)) for r in rows]
     out += [dict(code=i.code, severity=i.severity, unit=i.unit, file=i.file, sheet=i.sheet,
                  cell=i.cell, indicator_id=i.indicator_id, value=i.value, message=i.message,
-                 source="reconcile", state=OPEN) for i in made]
+                 source="reconcile", state=NOTED if i.severity == issues_mod.INFO else OPEN)
+            for i in made]
     for d in out:
         d["open"] = d["state"] == OPEN
     order = _unit_order(master)

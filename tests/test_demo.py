@@ -260,3 +260,17 @@ def test_demo_never_overwrites_someone_elses_folder(tmp_path):
     r = CliRunner().invoke(cli, ["demo", str(tmp_path)])
     assert r.exit_code == 2 and "不是空的" in r.output
     assert (tmp_path / "mine.xlsx").read_bytes() == b"a clerk's own file"
+
+
+def test_a_corrected_file_replaces_the_first_draft(run, book):
+    draft = run[0] / "returns" / JUNE / demo.DRAFTS / f"{JUNE}_{demo.RESENDER}_民生实事填报表.xlsx"
+    ws = openpyxl.load_workbook(draft)["牵头任务"]
+    bad = [c for row in ws.iter_rows(min_row=5) for c in row
+           if isinstance(c.value, str) and c.value.startswith("约")]
+    assert len(bad) == 1
+    issues = table(book["校验问题"])
+    found = [r for r in issues if (r["单位"], r["单元格"], r["问题代码"]) ==
+             (demo.RESENDER, bad[0].coordinate, "not-a-number")]
+    assert len(found) == 1 and found[0]["状态"] == "已替代" and found[0]["填写值"] == bad[0].value
+    returns = {r["单位"]: r for r in table(book["报送情况"])}
+    assert returns[demo.RESENDER]["版本数"] == 2 and returns[demo.RESENDER]["错误"] == 0

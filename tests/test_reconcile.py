@@ -381,3 +381,28 @@ def test_issues_replaced_or_explained_are_not_open(master, book, tmp_path):
     states = {ws.cell(r, 6).value: ws.cell(r, 12).value for r in range(4, ws.max_row + 1)
               if ws.cell(r, 1).value == "市人社局"}
     assert states == {"missing-text": "待处理", "exceeds-target": "已说明", "not-a-number": "已替代"}
+
+
+def test_county_sheet_shows_figures_allocations_and_the_difference(master, book, tmp_path):
+    import copy
+    from minshi_xls.model import Allocation
+    m = copy.deepcopy(master)
+    m.allocations = [Allocation("省-14#1", "东海县", 1), Allocation("省-14#1", "赣榆区", 1),
+                     Allocation("省-14#1", "海州区", 1)]
+    book.add("市卫健委", "2024-06", [("省-14#1", {"本月累计完成": 2})])
+    book.add("东海县", "2024-06", [("省-14#1", {"本单位累计完成": 1})], sheet="配合任务")
+    book.add("海州区", "2024-06", [("省-14#1", {"本单位累计完成": 0.5})], sheet="配合任务")
+    res = run(m, book, "2024-06", tmp_path)
+    ws = openpyxl.load_workbook(res.workbook)["县区分解"]
+    heads = [c.value for c in ws[3]]
+    assert heads[:4] == ["指标编号", "指标", "牵头单位", "牵头单位累计"]
+    assert heads[-2:] == ["县区合计", "差额"] and "东海县" in heads and "云台山景区" in heads
+    r = next(c.row for c in ws["A"] if c.value == "省-14#1")
+    got = {h: ws.cell(r, i + 1).value for i, h in enumerate(heads)}
+    assert (got["牵头单位累计"], got["东海县"], got["海州区"], got["赣榆区"]) == (2, 1, 0.5, "未报")
+    assert got["灌云县"] is None  # does not share this task
+    assert (got["县区合计"], got["差额"]) == (1.5, -0.5)
+    alloc = {h: ws.cell(r + 1, i + 1).value for i, h in enumerate(heads)}
+    assert alloc["指标"] == "（分配目标）" and alloc["东海县"] == 1 and alloc["县区合计"] == 3
+    # 赣榆区 has not reported: a partial sum is not a mismatch.
+    assert not [i for i in res.reconciliation.issues if i.code == "county-sum-mismatch"]

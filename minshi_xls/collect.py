@@ -66,6 +66,14 @@ def safe_name(name: str) -> str:
     return base[:120] or "unnamed"
 
 
+def wanted(name: str, head: bytes = b"") -> bool:
+    """Whether an archive member or attachment can be a return: a spreadsheet, archive or
+    message by its name, or (attachments) a workbook by its first bytes whatever its name."""
+    if name.lower().endswith(SPREADSHEET_EXT + (".zip", ".eml")):
+        return True
+    return bool(head) and guard.sniff(head) in ("ole", "zip")
+
+
 def _iso_mtime(path: Path) -> str:
     return datetime.fromtimestamp(path.stat().st_mtime, timezone.utc).isoformat(timespec="seconds")
 
@@ -94,7 +102,7 @@ def _from_zip(data: bytes, source: str, base: Incoming, limits: dict,
         if info.is_dir():
             continue
         name = safe_name(_zip_name(info))
-        if name.startswith("~$"):
+        if name.startswith("~$") or not wanted(name):
             continue
         where = f"{source}!{name}"
         when = base.received_at
@@ -157,6 +165,8 @@ def _from_eml(data: bytes, source: str, base: Incoming, limits: dict,
         name = safe_name(filename)
         where = f"{source}!{name}"
         body = part.get_payload(decode=True) or b""
+        if not wanted(name, body[:8]):
+            continue  # a signature image, a PDF of the notice: not a return
         item = Incoming(name, body, where, sender, message_id, mail_date, mail_date)
         if len(body) > limits["max_file_bytes"]:
             yield Refused(name, data, where, sender, message_id, mail_date, mail_date,

@@ -233,3 +233,20 @@ def test_jobs_queued_behind_a_crash_are_sent_again():
                                                                           limits)]))
     assert got[0]["findings"][0][0] == "file-unreadable"
     assert got[1]["workbook"] == {"name": "a"} and got[2]["workbook"] == {"name": "b"}
+
+
+def test_only_spreadsheets_are_taken_from_mails_and_archives(tmp_path, good):
+    msg = email.message.EmailMessage()
+    msg["From"] = "wjw@example.cn"
+    msg.set_content("见附件")
+    msg.add_attachment(b"\x89PNG....", maintype="image", subtype="png", filename="image001.png")
+    msg.add_attachment(good, maintype="application", subtype="octet-stream", filename="六月报表")
+    z = io.BytesIO()
+    with zipfile.ZipFile(z, "w") as zf:
+        zf.writestr("说明.txt", "请查收")
+        zf.writestr("报表/2024-06_市卫健委_民生实事填报表.xlsx", good)
+        zf.writestr("inner.eml", bytes(msg))
+    (tmp_path / "all.zip").write_bytes(z.getvalue())
+    got = [(i.name, i.source_path.split("!", 1)[1]) for i in collect.expand_paths([tmp_path])]
+    assert got == [("2024-06_市卫健委_民生实事填报表.xlsx", "2024-06_市卫健委_民生实事填报表.xlsx"),
+                   ("六月报表", "inner.eml!六月报表")]

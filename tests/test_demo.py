@@ -274,3 +274,23 @@ def test_a_corrected_file_replaces_the_first_draft(run, book):
     assert len(found) == 1 and found[0]["状态"] == "已替代" and found[0]["填写值"] == bad[0].value
     returns = {r["单位"]: r for r in table(book["报送情况"])}
     assert returns[demo.RESENDER]["版本数"] == 2 and returns[demo.RESENDER]["错误"] == 0
+
+
+def test_headline_counts_are_the_tasks_of_the_level_sheets(book):
+    worst_first = ["未报送", "未启动", "滞后", "序时推进", "超序时", "已完成"]
+    heads = [c.value for c in book["汇总"][5]]
+    for r, sheet in ((6, "省民生实事"), (7, "市民生实事")):
+        headline = dict(zip(heads, [c.value for c in book["汇总"][r]]))
+        tasks = {}
+        for row in table(book[sheet]):
+            if row.get("指标编号"):
+                tasks.setdefault(row["任务编号"], []).append(row["状态"])
+        assert headline["任务总数"] == len(tasks)
+        local = {t: min(ss, key=worst_first.index) for t, ss in tasks.items()
+                 if all(s in worst_first for s in ss)}
+        assert headline["我市承担"] == len(local)
+        for status in worst_first:
+            assert headline[status] == sum(s == status for s in local.values()), (sheet, status)
+        rates = [min(row["完成率"], 1) for row in table(book[sheet])
+                 if row.get("指标编号") and row["完成率"] is not None]
+        assert headline["平均完成率"] == pytest.approx(sum(rates) / len(rates))

@@ -187,6 +187,12 @@ def _expand_bytes(item: Incoming, limits: dict, depth: int) -> Iterator[Incoming
         yield item
 
 
+def expand_bytes(item: Incoming, config: Optional[dict] = None) -> Iterator[Incoming]:
+    """An arrived file's returns: the file itself, or its members/attachments when it is a .zip
+    or an .eml (what fetch calls for each mail attachment)."""
+    return _expand_bytes(item, guard.limits_from(config), 0)
+
+
 def expand_paths(paths: Iterable, config: Optional[dict] = None) -> Iterator[Incoming]:
     """Every arrived file under ``paths``: files, folders (recursive), .zip members, .eml
     attachments. Files other than spreadsheets, archives and messages in folders are skipped;

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Callable, Dict, List, Optional
 
 import xlsxwriter
+import xlsxwriter.exceptions
 
 from minshi_xls import MinshiError, issues as issues_mod, settings, xlsx_style
 from minshi_xls.model import LEVELS, QUALIFIER_LABELS
@@ -505,7 +506,10 @@ def write(rec: Reconciliation, path, generated_at: Optional[datetime] = None,
     a reader never sees half a file and a failure leaves the previous version intact.
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise MinshiError(f"无法创建输出文件夹 {path.parent}（{e}）。") from e
     _check_not_open(path)
     stamp_dt = generated_at or datetime.now().replace(microsecond=0)
     stamp = stamp_dt.strftime("%Y-%m-%d %H:%M")
@@ -535,6 +539,9 @@ def write(rec: Reconciliation, path, generated_at: Optional[datetime] = None,
                      "各单位报送并被接受的全部数据（长表，便于数据透视）；“是否采用”标出汇总表采用的牵头单位累计数。",
                      DETAIL_COLUMNS, details, autofilter=True, fit_rows=False)
         wb.close()
+    except (OSError, xlsxwriter.exceptions.FileCreateError) as e:
+        tmp.unlink(missing_ok=True)
+        raise MinshiError(f"无法在 {path.parent} 中写入汇总表（{e}）。请检查该文件夹是否可写。") from e
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise

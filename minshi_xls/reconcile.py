@@ -622,29 +622,31 @@ def workbook_name(period: str) -> str:
 def reconcile(master: Master, period: str, db_path, out_dir=None, config: Optional[dict] = None,
               now: Optional[datetime] = None,
               progress: Optional[Callable[[int, int, str], None]] = None) -> ReconcileResult:
-    """Reconcile ``period``: store history and issues, write the workbook and its 明细 CSV.
+    """Reconcile ``period``: write the workbook and its 明细 CSV, then store history and issues.
 
-    ``progress(done, total, step)`` is called after each of the three steps.
+    The ledger is written last, so a workbook that cannot be written (a locked file, a folder
+    that cannot be made) leaves the ledger as it was. ``progress(done, total, step)`` is called
+    after each of the three steps.
     """
     from minshi_xls import consolidated
 
     out = Path(out_dir) if out_dir else Path(settings.DEFAULT_OUTPUT) / period
+    stamp = (now or datetime.now()).replace(microsecond=0)
+    wb = out / workbook_name(period)
+    office = (config or settings.DEFAULTS).get("office", {}).get("name") or None
     con = _connect(db_path)
     try:
         rec = compute(master, period, con, config)
         if progress:
             progress(1, 3, "读取台账")
+        csv_path = consolidated.write(rec, wb, generated_at=stamp, office=office)
+        if progress:
+            progress(2, 3, "生成汇总表")
         store(con, rec)
         if progress:
-            progress(2, 3, "写入台账")
+            progress(3, 3, "写入台账")
     finally:
         con.close()
-    stamp = (now or datetime.now()).replace(microsecond=0)
-    wb = out / workbook_name(period)
-    office = (config or settings.DEFAULTS).get("office", {}).get("name") or None
-    csv_path = consolidated.write(rec, wb, generated_at=stamp, office=office)
-    if progress:
-        progress(3, 3, "生成汇总表")
     return ReconcileResult(workbook=wb, csv=csv_path, reconciliation=rec,
                            generated_at=stamp.isoformat(sep=" "))
 

@@ -406,3 +406,15 @@ def test_county_sheet_shows_figures_allocations_and_the_difference(master, book,
     assert alloc["指标"] == "（分配目标）" and alloc["东海县"] == 1 and alloc["县区合计"] == 3
     # 赣榆区 has not reported: a partial sum is not a mismatch.
     assert not [i for i in res.reconciliation.issues if i.code == "county-sum-mismatch"]
+
+
+def test_an_output_folder_that_cannot_be_made_is_a_clear_error(master, book, tmp_path):
+    blocker = tmp_path / "output" / "2024-06"
+    blocker.parent.mkdir(parents=True, exist_ok=True)
+    blocker.write_text("a file where the folder should be", encoding="utf-8")
+    book.add("市人社局", "2024-06", [("省-9#1", {"本月累计完成": 1750})])
+    with pytest.raises(MinshiError, match="无法创建输出文件夹"):
+        run(master, book, "2024-06", tmp_path)
+    con = ledger.connect(book.path)  # nothing half-done in the ledger either
+    assert con.execute("SELECT COUNT(*) FROM reconciled").fetchone()[0] == 0
+    assert con.execute("SELECT COUNT(*) FROM issues WHERE source='reconcile'").fetchone()[0] == 0

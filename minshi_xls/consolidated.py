@@ -170,10 +170,10 @@ class _Formats:
             f.update(num_format="0.0", align="right")
         elif kind == STATUS:
             f.update(align="center", text_wrap=True, bold=status in settings.STATUS_COLORS)
-            if status in settings.STATUS_COLORS:
-                f["bg_color"] = settings.STATUS_COLORS[status]
         else:
             f["text_wrap"] = True
+        if status in settings.STATUS_COLORS:  # a status cell, or a count/flag of that status
+            f["bg_color"] = settings.STATUS_COLORS[status]
         if carried:
             f.update(italic=True, font_color="7F7F7F")
         if grey:

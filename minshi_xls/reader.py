@@ -137,14 +137,23 @@ def _read_meta(rows: List[list]) -> Tuple[dict, List[tuple]]:
     return meta, table
 
 
-def read_workbook(data: bytes, fmt: str, parts: Optional[Dict[str, bytes]] = None) -> dict:
+class SheetTooLarge(Exception):
+    """A sheet's data reaches beyond the limits (.xls/.ods, whose cells the guard cannot see)."""
+
+
+def read_workbook(data: bytes, fmt: str, parts: Optional[Dict[str, bytes]] = None,
+                  limits: Optional[dict] = None) -> dict:
     """Everything the rules need from one workbook, as plain data."""
+    lim = limits or guard.limits_from(None)
     wb = pc.CalamineWorkbook.from_filelike(io.BytesIO(data))
     out: dict = {"sheets": list(wb.sheet_names), "meta": None, "meta_rows": [], "labels": {},
                  "tables": [], "formula_cells": {}}
     hidden = {m.name for m in wb.sheets_metadata if m.visible != pc.SheetVisibleEnum.Visible}
     for name in wb.sheet_names:
         sheet = wb.get_sheet_by_name(name)
+        end = sheet.end
+        if end and (end[0] + 1 > lim["max_rows"] or end[1] + 1 > lim["max_cols"]):
+            raise SheetTooLarge(f"工作表“{name}”数据区域达 {end[0] + 1} 行 × {end[1] + 1} 列")
         rows = sheet.to_python(skip_empty_area=False)
         if name == C.SHEET_META or (name in hidden and rows and rows[0] and
                                     rows[0][0] == C.META_KEYS[0]):
@@ -240,7 +249,9 @@ def read_guarded(name: str, data: bytes, limits: Optional[dict] = None) -> dict:
     if ins.fatal:
         return result
     try:
-        result["workbook"] = read_workbook(data, ins.format, ins.parts)
+        result["workbook"] = read_workbook(data, ins.format, ins.parts, limits)
+    except SheetTooLarge as e:
+        result["findings"].append(("file-too-large", str(e)))
     except pc.PasswordError:
         result["findings"].append(("file-encrypted", ""))
     except (pc.CalamineError, pc.XmlError, pc.ZipError, zipfile.BadZipFile, ValueError,

@@ -250,3 +250,14 @@ def test_only_spreadsheets_are_taken_from_mails_and_archives(tmp_path, good):
     got = [(i.name, i.source_path.split("!", 1)[1]) for i in collect.expand_paths([tmp_path])]
     assert got == [("2024-06_市卫健委_民生实事填报表.xlsx", "2024-06_市卫健委_民生实事填报表.xlsx"),
                    ("六月报表", "inner.eml!六月报表")]
+
+
+def test_an_xls_reaching_beyond_the_limits_is_too_large(tmp_path):
+    from test_collect_support import soffice_convert
+    wb = openpyxl.Workbook()
+    wb.active["A1"] = "x"
+    wb.active["IV6000"] = "y"  # within .xls bounds, beyond max_rows: the guard cannot see it
+    wb.save(tmp_path / "far.xlsx")
+    xls = soffice_convert(tmp_path / "far.xlsx", "xls", tmp_path / "conv")
+    out = reader.read_guarded(xls.name, xls.read_bytes())
+    assert out["format"] == "xls" and out["findings"][0][0] == "file-too-large"

@@ -134,7 +134,7 @@ def period_label(year: int, month: int) -> str:
     return f"{year}年1月" if month == 1 else f"{year}年1-{month}月"
 
 
-# --- formats ---------------------------------------------------------------------------------------
+# --- formats -------------------------------------------------------------------------------------
 
 class _Formats:
     """The workbook's formats on top of the shared :class:`xlsx_style.Styles` (same fonts, header
@@ -238,7 +238,7 @@ def _text_height(text: str, width_chars: float, line_pt: float = 15.0) -> float:
     return lines * line_pt + 6
 
 
-# --- sheets ----------------------------------------------------------------------------------------
+# --- sheets --------------------------------------------------------------------------------------
 
 def _summary_sheet(wb, fmt: _Formats, rec: Reconciliation, paragraph: List[str], stamp: str,
                    office: str) -> None:
@@ -479,7 +479,7 @@ def _csv_text(rows: List[dict]) -> str:
     return "\ufeff" + buf.getvalue()
 
 
-# --- writing ---------------------------------------------------------------------------------------
+# --- writing -------------------------------------------------------------------------------------
 
 def _check_not_open(path: Path) -> None:
     """Refuse to replace a workbook that LibreOffice/WPS/Excel holds open (their lock files)."""

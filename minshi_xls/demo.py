@@ -95,7 +95,7 @@ class DemoResult:
         return lines
 
 
-# --- the simulated units ---------------------------------------------------------------------------
+# --- the simulated units -------------------------------------------------------------------------
 
 class Simulation:
     """What each indicator really achieved by month n: a seeded pace per indicator."""
@@ -171,7 +171,7 @@ def _texts(rng: random.Random, status: str, name: str) -> Dict[str, str]:
             "下步计划": rng.choice(["加快推进，确保按期完成。", "加强调度，倒排工期。", "做好验收准备。"])}
 
 
-# --- filling a workbook as a unit would ------------------------------------------------------------
+# --- filling a workbook as a unit would ----------------------------------------------------------
 
 def _header_map(ws) -> Dict[str, int]:
     return {str(c.value).strip(): c.column for c in ws[C.HEADER_ROW] if c.value}
@@ -266,7 +266,7 @@ def _draft(final: Path, out: Path, period: str, unit: str) -> Planted:
                    cell.value)
 
 
-# --- the cycle ---------------------------------------------------------------------------------------
+# --- the cycle -----------------------------------------------------------------------------------
 
 def _prepare(folder: Path) -> None:
     """A fresh folder, or one an earlier demo made (recreated); never someone's own files."""

@@ -593,7 +593,7 @@ def _all_issues(con, master: Master, period: str, made: List[Issue]) -> List[dic
 # --- storing and writing -------------------------------------------------------------------------
 
 def store(con: sqlite3.Connection, rec: Reconciliation) -> None:
-    """Replace the period's reconciled figures and reconcile issues (a rerun replaces, never adds)."""
+    """Replace the period's reconciled figures and reconcile issues (a rerun never adds)."""
     with ledger.transaction(con):
         con.execute("DELETE FROM issues WHERE source = 'reconcile' AND period = ?", (rec.period,))
         con.executemany(

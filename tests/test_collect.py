@@ -398,3 +398,13 @@ def test_sender_and_unit_cell_checked_against_the_registry(tmp_path):
     assert {r.unit for r in res.rows if r.file == "b.xlsx"} == {"市民政局"}  # _meta wins
     msg = [i.message for i in res.issues if i.code == "wrong-unit" and i.file == "b.xlsx"][0]
     assert "市教育局" in msg and "市民政局" in msg
+
+
+def test_same_receipt_time_newer_by_name_and_received_option(tmp_path):
+    a = fill(template(tmp_path, "市卫健委"), tmp_path / "in" / "卫健委_0703_a.xlsx", share=0.3)
+    b = fill(template(tmp_path, "市卫健委"), tmp_path / "in" / "卫健委_0703_b.xlsx", share=0.4)
+    res = run([tmp_path / "in"], tmp_path / "l.sqlite", received="2024-07-03T09:00")
+    assert {r.file: r.status for r in res.rows} == {a.name: "superseded", b.name: "accepted"}
+    assert {r.received for r in res.rows} == {"2024-07-03T09:00"}
+    con = sqlite3.connect(tmp_path / "l.sqlite")
+    assert {r[0] for r in con.execute("SELECT received_at FROM receipts")} == {"2024-07-03T09:00"}

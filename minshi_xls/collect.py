@@ -20,6 +20,7 @@ import io
 import os
 import shutil
 import sqlite3
+import time
 import unicodedata
 import zipfile
 from dataclasses import dataclass, field
@@ -39,8 +40,10 @@ from minshi_xls.rules import identity
 SPREADSHEET_EXT = (".xlsx", ".xlsm", ".xls", ".et", ".ods", ".xltx", ".ett")
 UNIDENTIFIED = "_unidentified"
 #: Files per ledger transaction: each batch is all-or-nothing; small enough that a kill loses
-#: little work, large enough that commits do not dominate a 1,000-file run.
+#: little work, large enough that commits do not dominate a 1,000-file run. A batch is also
+#: committed after BATCH_SECONDS, so a second run at the same time never waits long.
 BATCH = 25
+BATCH_SECONDS = 0.25
 MAX_NESTING = 3
 ANNOTATED_SUFFIX = "_问题标注"
 
@@ -693,26 +696,34 @@ def ingest(items: Iterable[Incoming], period: str, db_path=settings.DEFAULT_DB,
     result = CollectResult(period, db_path=str(db_path))
     led = _Ledger(db_path, period)
     job = _Job(master, config, period, led.previous_all(), str(led.root))
-    batch = done = 0
+    done = 0
+    batch: List[Evaluation] = []
+    started = 0.0
+
+    def commit():
+        """End the batch; then write its annotated copies (outside the ledger's lock)."""
+        led.con.execute("COMMIT")
+        for ev in batch:
+            if annotate_dir and ev.readable and any(i.severity != I.INFO for i in ev.issues):
+                _annotate(ev, Path(annotate_dir), period)
+        batch.clear()
+
     try:
-        led.con.execute("BEGIN IMMEDIATE")
         for ev in _evaluated(items, job, workers):
-            item = ev.item
+            if not batch:
+                led.con.execute("BEGIN IMMEDIATE")
+                started = time.monotonic()
             row, issues = led.record(ev)
             result.rows.append(row)
             result.issues.extend(issues)
-            if annotate_dir and ev.readable and any(
-                    i.severity != I.INFO for i in ev.issues):
-                _annotate(ev, Path(annotate_dir), period)
-            batch += 1
-            if batch >= BATCH:
-                led.con.execute("COMMIT")
-                led.con.execute("BEGIN IMMEDIATE")
-                batch = 0
+            batch.append(ev)
+            if len(batch) >= BATCH or time.monotonic() - started > BATCH_SECONDS:
+                commit()
             done += 1
             if progress:
-                progress(done, len(items), item.name)
-        led.con.execute("COMMIT")
+                progress(done, len(items), ev.item.name)
+        if batch:
+            commit()
         _refresh(led.con, result.rows)
     except BaseException:
         if led.con.in_transaction:

@@ -245,6 +245,7 @@ class Evaluation:
     archive_created: bool = False
     labels: dict = field(default_factory=dict)
     readable: bool = False  # the workbook could be opened (an annotated copy can be made)
+    annotated: Optional[str] = None  # path of the annotated copy written for it
 
     def slim(self) -> "Evaluation":
         """What travels back from a worker: not the bytes (the parent has them) nor the parsed
@@ -611,6 +612,10 @@ class _Job:
     run_period: Optional[str]
     previous: Dict[str, Dict[str, float]]
     archive_root: Optional[str] = None  # None: validate only (check)
+    #: annotated copies: "collect" (into annotate_dir, named by unit), "check" (next to the
+    #: file, or into annotate_dir), "" (none)
+    annotate_mode: str = ""
+    annotate_dir: Optional[str] = None
 
 
 _NO_WORKBOOK = {"format": "unknown", "findings": [], "workbook": None}
@@ -637,12 +642,37 @@ def _finish(job: _Job, item: Incoming, result: dict) -> Evaluation:
 
 
 def _work(job: _Job, item: Incoming) -> Evaluation:
-    """The whole per-file job, in a guarded worker: read, validate, archive."""
+    """The whole per-file job, in a guarded worker: read, validate, archive, annotate (openpyxl
+    opens the unit's file here too, under the same limits)."""
     if isinstance(item, Refused):
         result = _NO_WORKBOOK
     else:
         result = reader.read_guarded(item.name, item.data, guard.limits_from(job.config))
-    return _finish(job, item, result).slim()
+    ev = _finish(job, item, result)
+    if job.annotate_mode and ev.workbook is not None and any(
+            i.severity != I.INFO for i in ev.issues):
+        try:
+            ev.annotated = str(_annotate(job, ev))
+        except Exception:  # noqa: BLE001 - a copy we could not make must not lose the return
+            ev.annotated = None
+    return ev.slim()
+
+
+def _annotate(job: _Job, ev: Evaluation) -> Path:
+    """Write the annotated copy; collect names it ``[<unit>_]<name>_问题标注.xlsx`` in its
+    folder (what remind attaches), check puts ``<name>_问题标注.xlsx`` next to the file."""
+    from minshi_xls import annotate
+    stem = PurePosixPath(ev.item.name).stem
+    if job.annotate_mode == "collect":
+        unit = safe_name(ev.identity.unit) if ev.identity.unit else UNIDENTIFIED
+        prefix = "" if unit in stem else f"{unit}_"
+        dest = Path(job.annotate_dir) / f"{prefix}{stem}{ANNOTATED_SUFFIX}.xlsx"
+    else:
+        src = Path(ev.item.source_path)
+        folder = Path(job.annotate_dir) if job.annotate_dir else (
+            src.parent if src.is_file() else Path("."))
+        dest = folder / f"{stem}{ANNOTATED_SUFFIX}.xlsx"
+    return annotate.write_annotated(ev.item.data, ev.format, ev.issues, dest)
 
 
 def _evaluated(items: List[Incoming], job: _Job,
@@ -695,19 +725,10 @@ def ingest(items: Iterable[Incoming], period: str, db_path=settings.DEFAULT_DB,
     items = _order(items, received)
     result = CollectResult(period, db_path=str(db_path))
     led = _Ledger(db_path, period)
-    job = _Job(master, config, period, led.previous_all(), str(led.root))
-    done = 0
-    batch: List[Evaluation] = []
+    job = _Job(master, config, period, led.previous_all(), str(led.root),
+               "collect" if annotate_dir else "", str(annotate_dir) if annotate_dir else None)
+    done = batch = 0
     started = 0.0
-
-    def commit():
-        """End the batch; then write its annotated copies (outside the ledger's lock)."""
-        led.con.execute("COMMIT")
-        for ev in batch:
-            if annotate_dir and ev.readable and any(i.severity != I.INFO for i in ev.issues):
-                _annotate(ev, Path(annotate_dir), period)
-        batch.clear()
-
     try:
         for ev in _evaluated(items, job, workers):
             if not batch:
@@ -716,14 +737,15 @@ def ingest(items: Iterable[Incoming], period: str, db_path=settings.DEFAULT_DB,
             row, issues = led.record(ev)
             result.rows.append(row)
             result.issues.extend(issues)
-            batch.append(ev)
-            if len(batch) >= BATCH or time.monotonic() - started > BATCH_SECONDS:
-                commit()
+            batch += 1
+            if batch >= BATCH or time.monotonic() - started > BATCH_SECONDS:
+                led.con.execute("COMMIT")
+                batch = 0
             done += 1
             if progress:
                 progress(done, len(items), ev.item.name)
         if batch:
-            commit()
+            led.con.execute("COMMIT")
         _refresh(led.con, result.rows)
     except BaseException:
         if led.con.in_transaction:
@@ -746,15 +768,6 @@ def _refresh(con: sqlite3.Connection, rows: List[SummaryRow]) -> None:
             r.status = status[0]
             if r.status != "accepted":
                 r.accepted_rows = 0
-
-
-def _annotate(ev: Evaluation, folder: Path, period: Optional[str]) -> Optional[Path]:
-    from minshi_xls import annotate
-    unit = safe_name(ev.identity.unit) if ev.identity.unit else UNIDENTIFIED
-    stem = PurePosixPath(ev.item.name).stem
-    prefix = "" if unit in stem else f"{unit}_"
-    dest = folder / f"{prefix}{stem}{ANNOTATED_SUFFIX}.xlsx"
-    return annotate.write_annotated(ev.item.data, ev.format, ev.issues, dest)
 
 
 def collect_paths(paths: Sequence, period: str, db_path=settings.DEFAULT_DB,
@@ -812,21 +825,17 @@ def check_files(paths: Sequence, master: Optional[Master] = None, annotate: bool
     config = config or settings.load_config()
     items = _order(expand_paths(paths, config), None)
     report = I.Report(stats={"files": 0, "returns": [], "annotated": []})
-    for ev in _evaluated(items, _Job(master, config, period, {}), None):
+    job = _Job(master, config, period, {}, None, "check" if annotate else "",
+               str(annotate_dir) if annotate_dir else None)
+    for ev in _evaluated(items, job, None):
         item = ev.item
         report.extend(ev.issues)
         report.stats["files"] += 1
         report.stats["returns"].append({"file": item.source_path, "unit": ev.identity.unit,
                                         "period": ev.identity.period, "status": ev.status,
                                         "accepted_rows": ev.accepted_rows})
-        if annotate and ev.readable and any(i.severity != I.INFO for i in ev.issues):
-            src = Path(item.source_path)
-            folder = Path(annotate_dir) if annotate_dir else (
-                src.parent if src.is_file() else Path("."))
-            from minshi_xls import annotate as A
-            report.stats["annotated"].append(str(A.write_annotated(
-                item.data, ev.format, ev.issues,
-                folder / f"{PurePosixPath(item.name).stem}{ANNOTATED_SUFFIX}.xlsx")))
+        if ev.annotated:
+            report.stats["annotated"].append(ev.annotated)
     return report
 
 

@@ -128,3 +128,16 @@ def test_identity_fallback_and_late():
     ident.deadline = "2024-07-05"
     assert identity.late(ident, "2024-07-05T23:00:00+08:00") is None
     assert identity.late(ident, "2024-07-05T16:30:00+00:00")  # 00:30 on the 6th in China
+
+
+def test_county_share_is_the_target_on_the_co_sheet():
+    co_cols = {c.key: chr(65 + i) for i, c in enumerate(C.CO_COLUMNS)}
+    ind = master().indicator("省-1#1")  # 6 家 city-wide
+    cells = {k: ("", f"{co_cols[k]}7") for k in co_cols}
+    cells.update(indicator_id=("省-1#1", "B7"), unit_target=(1, "F7"), cumulative=(12, "H7"),
+                 unit=(ind.unit, "G7"))
+    wb = {"tables": [{"sheet": C.SHEET_CO, "kind": "co", "rows": [
+        {"row": 7, "id": "省-1#1", "cells": cells}]}], "meta_rows": [], "formula_cells": {}}
+    c = R.Context(wb, unit="东海县", period="2024-06", master=master(), config={})
+    assert found(targets.exceeds_target(c)) == [(C.SHEET_CO, "H7", "exceeds-target")]
+    assert found(values.check(c)) == []  # a county's share is a number it types

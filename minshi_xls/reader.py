@@ -182,6 +182,8 @@ def read_workbook(data: bytes, fmt: str, parts: Optional[Dict[str, bytes]] = Non
                               "rows": table_rows})
     if fmt in ("xlsx", "xlsm"):
         out["formula_cells"] = _formula_cells(data, out["tables"], parts)
+    elif fmt == "ods":
+        out["formula_cells"] = _ods_formula_cells(data, out["tables"], parts)
     return out
 
 
@@ -190,10 +192,8 @@ _REL = re.compile(rb'<Relationship\b[^>]*?\bId="([^"]*)"[^>]*?\bTarget="([^"]*)"
 _REL2 = re.compile(rb'<Relationship\b[^>]*?\bTarget="([^"]*)"[^>]*?\bId="([^"]*)"')
 
 
-def _formula_cells(data: bytes, tables: List[dict],
-                   parts: Optional[Dict[str, bytes]] = None) -> Dict[str, List[str]]:
-    """Input cells that read empty but hold a formula or an error (xlsx only): calamine cannot
-    tell them from empty cells. Only sheets with such empty input cells are looked at."""
+def _empty_inputs(tables: List[dict]) -> Dict[str, set]:
+    """sheet -> A1 refs of the number input cells that read empty."""
     number_keys = {c.key for c in C.LEAD_COLUMNS + C.CO_COLUMNS
                    if c.number and c.kind in (C.INPUT, C.PLAN)}
     wanted: Dict[str, set] = {}
@@ -202,6 +202,47 @@ def _formula_cells(data: bytes, tables: List[dict],
             for key, (v, ref) in row["cells"].items():
                 if key in number_keys and v in ("", None):
                     wanted.setdefault(t["sheet"], set()).add(ref)
+    return wanted
+
+
+_ODS = {"table": "urn:oasis:names:tc:opendocument:xmlns:table:1.0"}
+
+
+def _ods_formula_cells(data: bytes, tables: List[dict],
+                       parts: Optional[Dict[str, bytes]] = None) -> Dict[str, List[str]]:
+    """The same for .ods: empty input cells whose content.xml cell carries a formula (an error
+    result or no cached value). Rows and columns are counted with their repeat attributes."""
+    wanted = _empty_inputs(tables)
+    if not wanted:
+        return {}
+    from defusedxml import ElementTree as DET
+    xml = (parts or {}).get("content.xml") or zipfile.ZipFile(io.BytesIO(data)).read("content.xml")
+    t = "{%s}" % _ODS["table"]
+    out: Dict[str, List[str]] = {}
+    for table in DET.fromstring(xml).iter(t + "table"):
+        name = table.get(t + "name")
+        if name not in wanted:
+            continue
+        hits, r = [], 0
+        for row in table.iter(t + "table-row"):
+            c = 0
+            for cell in row:
+                if cell.tag not in (t + "table-cell", t + "covered-table-cell"):
+                    continue
+                span = int(cell.get(t + "number-columns-repeated", "1"))
+                if cell.get(t + "formula") is not None and a1(r, c) in wanted[name]:
+                    hits.append(a1(r, c))
+                c += min(span, 16384)
+            r += min(int(row.get(t + "number-rows-repeated", "1")), 1 << 20)
+        out[name] = hits
+    return out
+
+
+def _formula_cells(data: bytes, tables: List[dict],
+                   parts: Optional[Dict[str, bytes]] = None) -> Dict[str, List[str]]:
+    """Input cells that read empty but hold a formula or an error (xlsx only): calamine cannot
+    tell them from empty cells. Only sheets with such empty input cells are looked at."""
+    wanted = _empty_inputs(tables)
     if not wanted:
         return {}
     parts = parts or {}

@@ -408,3 +408,16 @@ def test_same_receipt_time_newer_by_name_and_received_option(tmp_path):
     assert {r.received for r in res.rows} == {"2024-07-03T09:00"}
     con = sqlite3.connect(tmp_path / "l.sqlite")
     assert {r[0] for r in con.execute("SELECT received_at FROM receipts")} == {"2024-07-03T09:00"}
+
+
+def test_error_value_in_an_ods_return_is_formula_no_value(tmp_path):
+    from test_collect_support import soffice_convert
+
+    def edit(wb):
+        ws = wb[C.SHEET_LEAD]
+        ws[ref(ws, "本月累计完成", "省-12#1")] = "=1/0"  # LibreOffice stores #DIV/0!
+    out = fill(template(tmp_path, "市卫健委"), tmp_path / "r.xlsx", edit=edit)
+    ods = soffice_convert(out, "ods", tmp_path / "conv")
+    ws = openpyxl.load_workbook(out)[C.SHEET_LEAD]
+    res = run([ods], tmp_path / "l.sqlite")
+    assert located(res) == {(C.SHEET_LEAD, ref(ws, "本月累计完成", "省-12#1"), "formula-no-value")}

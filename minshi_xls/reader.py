@@ -9,7 +9,7 @@ what it reports is what the file holds, at the cell where it is.
 python-calamine does the reading (20-40x faster than openpyxl). Its traps, all handled here:
 ``to_python()`` skips leading empty rows/columns unless ``skip_empty_area=False`` (positions
 would shift); it reads '' for error cells and drops formulas with no cached value, so an input
-cell that reads empty is looked up in the sheet XML (xlsx) to tell formula-no-value from empty;
+cell that reads empty is looked up in the sheet XML (xlsx, ods) to tell formula-no-value from empty;
 the format is taken from the bytes, not the file name.
 """
 from __future__ import annotations

@@ -421,3 +421,13 @@ def test_error_value_in_an_ods_return_is_formula_no_value(tmp_path):
     ws = openpyxl.load_workbook(out)[C.SHEET_LEAD]
     res = run([ods], tmp_path / "l.sqlite")
     assert located(res) == {(C.SHEET_LEAD, ref(ws, "本月累计完成", "省-12#1"), "formula-no-value")}
+
+
+def test_master_corrected_after_sending_does_not_reject_unchanged_returns(tmp_path):
+    import copy
+    out = fill(template(tmp_path, "市卫健委"), tmp_path / "r.xlsx")
+    m = copy.deepcopy(master())
+    m.task("省-1").text = "新增6家普惠托育机构（更正）"  # the office fixes a text mid-month
+    res = collect.collect_paths([out], PERIOD, tmp_path / "l.sqlite", master=m, config={},
+                                received=ON_TIME)
+    assert res.issues == [] and res.rows[0].status == "accepted"

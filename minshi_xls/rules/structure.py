@@ -89,23 +89,26 @@ _LOCKED_KEYS = {(kind, plan): tuple(c.key for c in C.locked_columns(cols)) + (
 
 
 def template_modified(ctx) -> Iterator[Issue]:
-    """Locked cells against the master; without it, the row's ``_meta`` fingerprint."""
+    """Locked cells changed by the unit. A row whose locked content still has the ``_meta``
+    fingerprint is as it was sent, whatever the master says now (an office correcting a task
+    text mid-month must not reject every return); otherwise the master locates the changed
+    cells, and without it the row is reported at its 指标编号."""
     meta = ctx.meta_rows()
     for row in ctx.rows():
         cols = COLUMNS[row.kind]
         plan_locked = not ctx.plan_is_input(row) if row.kind == LEAD else False
         keys = _LOCKED_KEYS[row.kind, plan_locked]
-        expected = _expected(ctx, row, keys)
-        if expected is not None:
-            for key in keys:
-                if row.ref(key) and not _same(row.value(key), expected[key]):
-                    yield ctx.issue("template-modified", row, key,
-                                    expected=N.raw_text(expected[key][0]) or "（空）")
-            continue
         m = meta.get(row.id)
-        if m is None or not m[3]:
+        fingerprint = m[3] if m is not None and len(m) > 3 else ""
+        if fingerprint and C.row_fingerprint(
+                cols, {k: row.value(k) for k in keys}, plan_locked) == fingerprint:
             continue
-        read = {k: row.value(k) for k in keys}
-        if C.row_fingerprint(cols, read, plan_locked) != m[3]:
+        expected = _expected(ctx, row, keys)
+        changed = [k for k in keys if expected is not None and row.ref(k)
+                   and not _same(row.value(k), expected[k])]
+        for key in changed:
+            yield ctx.issue("template-modified", row, key,
+                            expected=N.raw_text(expected[key][0]) or "（空）")
+        if not changed and fingerprint and (expected is None or ctx.master is None):
             yield ctx.issue("template-modified", row, "indicator_id",
                             expected="下发时的内容", value=f"第 {row.row} 行的锁定内容")

@@ -258,10 +258,23 @@ def dimension(xml: bytes) -> Optional[Tuple[int, int]]:
 
 # --- the worker pool --------------------------------------------------------------------------
 
+def _address_space() -> int:
+    """Bytes of address space this process already has (a forked worker inherits the parent's,
+    files included): the limit is set on top of it, so it bounds what one file may cost."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("VmSize:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0
+
+
 def _set_limits(memory_mb: float) -> None:
     try:
         import resource
-        cap = int(memory_mb * (1 << 20))
+        cap = _address_space() + int(memory_mb * (1 << 20))
         soft, hard = resource.getrlimit(resource.RLIMIT_AS)
         if hard != resource.RLIM_INFINITY:
             cap = min(cap, hard)

@@ -179,8 +179,20 @@ def _ok(name, data, limits):
     return {"format": "xlsx", "findings": [], "workbook": {"name": name}}
 
 
+def _hog(name, data, limits):
+    return {"blob": bytearray(3 << 30)}  # 3 GB: over the worker's memory limit
+
+
 def _by_name(name, data, limits):
-    return {"abort": _abort, "sleep": _sleep}.get(name, _ok)(name, data, limits)
+    return {"abort": _abort, "sleep": _sleep, "hog": _hog}.get(name, _ok)(name, data, limits)
+
+
+def test_memory_limit_makes_a_runaway_file_too_large():
+    limits = dict(guard.limits_from(None), worker_memory_mb=512)
+    with guard.WorkerPool(_by_name, 1, limits) as pool:
+        got = dict(pool.imap([("hog", b"", limits), ("a", b"", limits)]))
+    assert got[0]["findings"][0][0] == "file-too-large"
+    assert got[1]["workbook"] == {"name": "a"}
 
 
 def test_worker_crash_and_runaway_become_file_issues_and_other_files_go_on():

@@ -550,7 +550,8 @@ class _Ledger:
             other_name = PurePosixPath(other["source_path"].replace("\\", "/")).name
             theirs = (_sortable(other["received_at"]), other_name)
             if theirs < mine:
-                loser_id, loser_file, winner = other["id"], other["file_id"], (name, item.received_at)
+                loser_id, loser_file = other["id"], other["file_id"]
+                winner = (name, item.received_at)
                 loser_path = other["source_path"]
             else:
                 loser_id, loser_file, winner = return_id, None, (other_name, other["received_at"])

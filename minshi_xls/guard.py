@@ -40,7 +40,6 @@ _READ_CHUNK = 1 << 20
 #: 50x); the ratio limit applies above it.
 _RATIO_MIN_BYTES = 1 << 20
 
-_DIMENSION = re.compile(rb'<dimension\s+ref="([A-Z]+)([0-9]+)(?::([A-Z]+)([0-9]+))?"')
 
 
 def limits_from(config: Optional[dict]) -> dict:
@@ -91,8 +90,8 @@ def inspect(data: bytes, limits: Optional[dict] = None) -> Inspection:
     """Pre-open checks; cheap (no sheet is parsed) and safe (nothing is decompressed unbounded)."""
     lim = limits or limits_from(None)
     if len(data) > lim["max_file_bytes"]:
-        return Inspection("unknown", [("file-too-large",
-                                       f"文件 {len(data) // 1024} KB，上限 {lim['max_file_bytes'] // 1024} KB")])
+        detail = f"文件 {len(data) // 1024} KB，上限 {lim['max_file_bytes'] // 1024} KB"
+        return Inspection("unknown", [("file-too-large", detail)])
     kind = sniff(data)
     if kind == "ole":
         if _ENC_INFO in data:  # OOXML with an open password is an OLE container
@@ -245,15 +244,6 @@ def _value_extent(xml: bytes, limits: Optional[dict] = None) -> Tuple[int, int]:
         max_row = max(max_row, int(digits))
         max_col = max(max_col, col_number(letters))
     return max_row, max_col
-
-
-def dimension(xml: bytes) -> Optional[Tuple[int, int]]:
-    """The declared (rows, cols) of a sheet's <dimension>, for diagnostics."""
-    m = _DIMENSION.search(xml)
-    if not m:
-        return None
-    c, r = (m.group(3), m.group(4)) if m.group(3) else (m.group(1), m.group(2))
-    return int(r), col_number(c)
 
 
 # --- the worker pool --------------------------------------------------------------------------

@@ -134,8 +134,9 @@ def test_each_mistake_at_its_cell_and_good_cells_still_accepted(tmp_path):
     assert neg["raw"] == "-2" and neg["number"] is None
     # every issue is in issues_v with the file's sha
     con = sqlite3.connect(db)
+    sha = hashlib.sha256(out.read_bytes()).hexdigest()
     assert con.execute("SELECT COUNT(*) FROM issues_v WHERE file_sha256 = ?",
-                       (hashlib.sha256(out.read_bytes()).hexdigest(),)).fetchone()[0] == len(res.issues)
+                       (sha,)).fetchone()[0] == len(res.issues)
 
 
 def test_template_modified_rejects_the_file_at_the_changed_cell(tmp_path):
@@ -370,7 +371,8 @@ def test_cli_collect_and_check_exit_codes_and_json(tmp_path, monkeypatch):
     assert r.exit_code == 2
     r = CliRunner().invoke(cli, ["check", str(good), "--json", "c.json", "--master", "none.xlsx"])
     assert r.exit_code == 0, r.output
-    assert json.loads((tmp_path / "c.json").read_text(encoding="utf-8"))["files"][0]["unit"] == "市卫健委"
+    checked = json.loads((tmp_path / "c.json").read_text(encoding="utf-8"))
+    assert checked["files"][0]["unit"] == "市卫健委"
     assert sqlite3.connect(tmp_path / "output" / "minshi.sqlite").execute(
         "SELECT COUNT(*) FROM returns").fetchone()[0] == 2
 

@@ -15,7 +15,7 @@ import openpyxl
 import pytest
 from click.testing import CliRunner
 
-from minshi_xls import collect, ledger
+from minshi_xls import collect, ledger, templates
 from minshi_xls import columns as C
 from minshi_xls.cli import cli
 from minshi_xls.model import Incoming
@@ -172,11 +172,10 @@ def test_rows_moved_inserted_deleted_sheet_renamed_columns_added(tmp_path):
     out = fill(template(tmp_path, "市卫健委"), tmp_path / "r.xlsx", edit=edit)
     ws = openpyxl.load_workbook(out)["牵头任务（卫健委）"]
     hdr, ids = cells(ws)
-    last = [i for _, i in master().rows() if i.id not in ids and any(
-        i.id == x.id for _, x in __import__("minshi_xls.templates", fromlist=["x"]).rows_for(
-            master(), "市卫健委").lead)]
+    sent = [ind.id for _, ind in templates.rows_for(master(), "市卫健委").lead]
+    deleted = [i for i in sent if i not in ids]
     res = run([out], tmp_path / "l.sqlite")
-    assert {(i.code, i.indicator_id) for i in res.issues} == {("missing-row", last[0].id)}
+    assert {(i.code, i.indicator_id) for i in res.issues} == {("missing-row", deleted[0])}
     got = {(v["indicator_id"], v["sheet"], v["cell"]): v["number"]
            for v in values(tmp_path / "l.sqlite", field="本月累计完成")}
     want = {(i, "牵头任务（卫健委）", ws.cell(r, hdr["本月累计完成"]).coordinate):
@@ -355,9 +354,11 @@ def test_annotated_copy_marks_cells_and_lists_issues_with_links(tmp_path):
 def test_cli_collect_and_check_exit_codes_and_json(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     good = fill(template(tmp_path, "市卫健委"), tmp_path / "in" / "good.xlsx")
-    bad = fill(template(tmp_path, "市教育局"), tmp_path / "bad" / "bad.xlsx", edit=lambda wb: (
-        wb[C.SHEET_LEAD].__setitem__(ref(wb[C.SHEET_LEAD], "本月累计完成",
-                                         cells(wb[C.SHEET_LEAD])[1].__iter__().__next__()), "三")))
+    def chinese_numeral(wb):
+        ws = wb[C.SHEET_LEAD]
+        first = next(iter(cells(ws)[1]))
+        ws[ref(ws, "本月累计完成", first)] = "三"
+    bad = fill(template(tmp_path, "市教育局"), tmp_path / "bad" / "bad.xlsx", edit=chinese_numeral)
     r = CliRunner().invoke(cli, ["collect", str(tmp_path / "in"), "--period", PERIOD,
                                  "--received", ON_TIME, "--master", "none.xlsx"])
     assert r.exit_code == 0, r.output
@@ -383,8 +384,9 @@ def test_sender_and_unit_cell_checked_against_the_registry(tmp_path):
     m.registry.get("市卫健委").email = "wjw@lyg.gov.cn"
     m.registry.get("市教育局").email = "jyj@lyg.gov.cn; jyj2@lyg.gov.cn"
     ok = fill(template(tmp_path, "市卫健委"), tmp_path / "a.xlsx")
-    relabelled = fill(template(tmp_path, "市民政局"), tmp_path / "b.xlsx",
-                      edit=lambda wb: wb[C.SHEET_LEAD].__setitem__("B2", "市教育局"))
+    def relabel(wb):
+        wb[C.SHEET_LEAD]["B2"] = "市教育局"
+    relabelled = fill(template(tmp_path, "市民政局"), tmp_path / "b.xlsx", edit=relabel)
     items = [Incoming("a.xlsx", ok.read_bytes(), "imap:<1@x>/a.xlsx", sender="王 <JYJ2@lyg.gov.cn>",
                       message_id="<1@x>", received_at=ON_TIME),
              Incoming("c.xlsx", fill(template(tmp_path, "市卫健委"), tmp_path / "c.xlsx",

@@ -191,8 +191,9 @@ def test_meta_lost_identified_by_unit_cell_else_unidentified(tmp_path):
     ws.title = "Sheet1"
     for row in src[C.SHEET_LEAD].iter_rows(values_only=True):
         ws.append([v if not (isinstance(v, str) and v.startswith("=")) else None for v in row])
-    new.save(tmp_path / "in" / "卫健委报表.xlsx") if (tmp_path / "in").mkdir() is None else None
-    ws["B2"] = None
+    (tmp_path / "in").mkdir()
+    new.save(tmp_path / "in" / "卫健委报表.xlsx")
+    ws["B2"] = None  # and one where the 填报单位 is gone too
     new.save(tmp_path / "in" / "无名.xlsx")
     res = run([tmp_path / "in"], tmp_path / "l.sqlite")
     by_file = {r.file: r for r in res.rows}

@@ -722,7 +722,7 @@ def ingest(items: Iterable[Incoming], period: str, db_path=settings.DEFAULT_DB,
     settings.period_parts(period)
     if received and identity.parse_time(received) is None:
         raise MinshiError(f"接收时间“{received}”格式不对，应写成 ISO 格式，例如 2024-07-03T10:00。")
-    config = config or settings.load_config()
+    config = settings.load_config() if config is None else config
     items = _order(items, received)
     result = CollectResult(period, db_path=str(db_path))
     led = _Ledger(db_path, period)
@@ -776,7 +776,7 @@ def collect_paths(paths: Sequence, period: str, db_path=settings.DEFAULT_DB,
                   progress: Optional[Callable[..., None]] = None,
                   received: Optional[str] = None, annotate_dir=None) -> CollectResult:
     """:func:`expand_paths` then :func:`ingest`."""
-    config = config or settings.load_config()
+    config = settings.load_config() if config is None else config
     settings.period_parts(period)
     items = list(expand_paths(paths, config))
     return ingest(items, period, db_path, master, config, progress, received, annotate_dir)
@@ -823,7 +823,7 @@ def check_files(paths: Sequence, master: Optional[Master] = None, annotate: bool
 
     With ``annotate`` an annotated copy ``<name>_问题标注.xlsx`` is written next to each file
     with issues (or into ``annotate_dir``); ``report.stats["annotated"]`` lists them."""
-    config = config or settings.load_config()
+    config = settings.load_config() if config is None else config
     items = _order(expand_paths(paths, config), None)
     report = I.Report(stats={"files": 0, "returns": [], "annotated": []})
     job = _Job(master, config, period, {}, None, "check" if annotate else "",

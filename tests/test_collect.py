@@ -168,6 +168,9 @@ def test_rows_moved_inserted_deleted_sheet_renamed_columns_added(tmp_path):
             x, y = ws.cell(ids[a], c), ws.cell(ids[b], c)
             x.value, y.value = y.value, x.value
         ws.delete_rows(ids[list(ids)[-1]])  # the last row deleted
+        extra = ws.max_row + 3  # a row of their own, with an id they made up
+        ws.cell(extra, hdr["指标编号"]).value = "省-1#9"
+        ws.cell(extra, hdr["本月累计完成"]).value = 4
         ws.title = "牵头任务（卫健委）"
     out = fill(template(tmp_path, "市卫健委"), tmp_path / "r.xlsx", edit=edit)
     ws = openpyxl.load_workbook(out)["牵头任务（卫健委）"]
@@ -175,11 +178,14 @@ def test_rows_moved_inserted_deleted_sheet_renamed_columns_added(tmp_path):
     sent = [ind.id for _, ind in templates.rows_for(master(), "市卫健委").lead]
     deleted = [i for i in sent if i not in ids]
     res = run([out], tmp_path / "l.sqlite")
-    assert {(i.code, i.indicator_id) for i in res.issues} == {("missing-row", deleted[0])}
+    made_up = ws.cell(ids["省-1#9"], hdr["指标编号"]).coordinate
+    assert {(i.code, i.indicator_id, i.cell) for i in res.issues} == {
+        ("missing-row", deleted[0], None), ("unknown-row", "省-1#9", made_up)}
     got = {(v["indicator_id"], v["sheet"], v["cell"]): v["number"]
            for v in values(tmp_path / "l.sqlite", field="本月累计完成")}
     want = {(i, "牵头任务（卫健委）", ws.cell(r, hdr["本月累计完成"]).coordinate):
             ws.cell(r, hdr["本月累计完成"]).value for i, r in ids.items()}
+    want[next(k for k in want if k[0] == "省-1#9")] = None  # stored, not accepted
     assert got == want
 
 

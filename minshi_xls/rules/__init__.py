@@ -206,11 +206,20 @@ def _rules():
             plan.not_monotonic]
 
 
+def _row_of(cell: Optional[str]) -> str:
+    return "".join(ch for ch in cell or "" if ch.isdigit())
+
+
 def run(ctx: Context) -> List[I.Issue]:
     """All row and cell rules on one identified return, with 备注 explanations applied."""
     out: List[I.Issue] = []
     for rule in _rules():
         out.extend(rule(ctx))
+    # A row that is not the unit's (unknown-row) gets that one issue, not the rules' noise.
+    unknown = {(i.sheet, _row_of(i.cell)) for i in out if i.code == "unknown-row"}
+    if unknown:
+        out = [i for i in out if i.code == "unknown-row" or not i.cell
+               or (i.sheet, _row_of(i.cell)) not in unknown]
     notes = {(r.sheet, r.id): r.text("note") for r in ctx.rows()}
     for i in out:
         note = notes.get((i.sheet, i.indicator_id))

@@ -794,13 +794,19 @@ def load_master(path, required: bool) -> Optional[Master]:
     return got[0] if isinstance(got, tuple) else got
 
 
+def _named(master_path) -> bool:
+    """A master named on purpose must exist; the default one may be absent (a bureau running
+    ``check`` has none)."""
+    return bool(master_path) and Path(master_path) != Path(settings.DEFAULT_MASTER)
+
+
 def run(paths: Sequence, period: str, db_path=settings.DEFAULT_DB, master_path=None,
         config_path=None, received: Optional[str] = None, json_path=None,
         progress: Optional[Callable[..., None]] = None, annotate: bool = True) -> CollectResult:
     """``minshi collect``: annotated copies of returns with problems go to
     ``<db folder>/annotated/<period>/``; ``json_path`` gets the issue records."""
     config = settings.load_config(config_path)
-    master = load_master(master_path, required=False)
+    master = load_master(master_path, required=_named(master_path))
     annotate_dir = Path(db_path).resolve().parent / "annotated" / period if annotate else None
     result = collect_paths(paths, period, db_path, master, config, progress, received,
                            annotate_dir)
@@ -844,7 +850,7 @@ def check(paths: Sequence, master_path=None, annotate: bool = False, json_path=N
           config_path=None) -> I.Report:
     """``minshi check``: the master is used when it exists (else ``_meta`` fingerprints)."""
     config = settings.load_config(config_path)
-    master = load_master(master_path, required=False)
+    master = load_master(master_path, required=_named(master_path))
     report = check_files(paths, master, annotate, config)
     report.stats["master_used"] = master is not None
     if json_path:

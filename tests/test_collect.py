@@ -367,18 +367,21 @@ def test_cli_collect_and_check_exit_codes_and_json(tmp_path, monkeypatch):
         ws[ref(ws, "本月累计完成", first)] = "三"
     bad = fill(template(tmp_path, "市教育局"), tmp_path / "bad" / "bad.xlsx", edit=chinese_numeral)
     r = CliRunner().invoke(cli, ["collect", str(tmp_path / "in"), "--period", PERIOD,
-                                 "--received", ON_TIME, "--master", "none.xlsx"])
+                                 "--received", ON_TIME])  # no output/master.xlsx here
     assert r.exit_code == 0, r.output
     assert "市卫健委" in r.output and "已接收" in r.output
     r = CliRunner().invoke(cli, ["collect", str(bad), "--period", PERIOD, "--received", ON_TIME,
-                                 "--json", "o.json", "--master", "none.xlsx"])
+                                 "--json", "o.json"])
     assert r.exit_code == 1 and "not-a-number" in r.output
     data = json.loads((tmp_path / "o.json").read_text(encoding="utf-8"))
     assert [i["code"] for i in data["issues"]] == ["not-a-number"]
     r = CliRunner().invoke(cli, ["collect", str(good), "--period", "2024-13"])
     assert r.exit_code == 2
-    r = CliRunner().invoke(cli, ["check", str(good), "--json", "c.json", "--master", "none.xlsx"])
+    r = CliRunner().invoke(cli, ["check", str(good), "--json", "c.json"])
     assert r.exit_code == 0, r.output
+    assert "未找到总表" in r.output
+    r = CliRunner().invoke(cli, ["check", str(good), "--master", "none.xlsx"])
+    assert r.exit_code == 2 and "找不到总表" in r.output
     checked = json.loads((tmp_path / "c.json").read_text(encoding="utf-8"))
     assert checked["files"][0]["unit"] == "市卫健委"
     assert sqlite3.connect(tmp_path / "output" / "minshi.sqlite").execute(

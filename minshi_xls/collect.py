@@ -34,6 +34,7 @@ from minshi_xls import guard, ledger, reader, settings
 from minshi_xls import issues as I
 from minshi_xls import numbers as N
 from minshi_xls import rules as R
+from minshi_xls.master import load_master
 from minshi_xls.model import Incoming, Master
 from minshi_xls.rules import identity
 
@@ -190,10 +191,11 @@ def _expand_bytes(item: Incoming, limits: dict, depth: int) -> Iterator[Incoming
         yield item
 
 
-def expand_bytes(item: Incoming, config: Optional[dict] = None) -> Iterator[Incoming]:
+def expand_bytes(item: Incoming, config: Optional[dict] = None,
+                 limits: Optional[dict] = None) -> Iterator[Incoming]:
     """An arrived file's returns: the file itself, or its members/attachments when it is a .zip
     or an .eml (what fetch calls for each mail attachment)."""
-    return _expand_bytes(item, guard.limits_from(config), 0)
+    return _expand_bytes(item, limits or guard.limits_from(config), 0)
 
 
 def expand_paths(paths: Iterable, config: Optional[dict] = None) -> Iterator[Incoming]:
@@ -659,16 +661,28 @@ def _work(job: _Job, item: Incoming) -> Evaluation:
     return ev.slim()
 
 
+def annotated_dir(db_path, period: str) -> Path:
+    """Where collect writes annotated copies of returns with problems (remind attaches them)."""
+    return Path(db_path).resolve().parent / "annotated" / period
+
+
+def annotated_path(folder, unit: Optional[str], file_name: str) -> Path:
+    """``[<unit>_]<name>_问题标注.xlsx``: the one naming rule, used by collect to write the copy
+    and by remind to find it."""
+    stem = PurePosixPath(file_name).stem
+    unit = safe_name(unit) if unit else UNIDENTIFIED
+    prefix = "" if unit in stem else f"{unit}_"
+    return Path(folder) / f"{prefix}{stem}{ANNOTATED_SUFFIX}.xlsx"
+
+
 def _annotate(job: _Job, ev: Evaluation) -> Path:
     """Write the annotated copy; collect names it ``[<unit>_]<name>_问题标注.xlsx`` in its
     folder (what remind attaches), check puts ``<name>_问题标注.xlsx`` next to the file."""
     from minshi_xls import annotate
-    stem = PurePosixPath(ev.item.name).stem
     if job.annotate_mode == "collect":
-        unit = safe_name(ev.identity.unit) if ev.identity.unit else UNIDENTIFIED
-        prefix = "" if unit in stem else f"{unit}_"
-        dest = Path(job.annotate_dir) / f"{prefix}{stem}{ANNOTATED_SUFFIX}.xlsx"
+        dest = annotated_path(job.annotate_dir, ev.identity.unit, ev.item.name)
     else:
+        stem = PurePosixPath(ev.item.name).stem
         src = Path(ev.item.source_path)
         folder = Path(job.annotate_dir) if job.annotate_dir else (
             src.parent if src.is_file() else Path("."))
@@ -782,18 +796,6 @@ def collect_paths(paths: Sequence, period: str, db_path=settings.DEFAULT_DB,
     return ingest(items, period, db_path, master, config, progress, received, annotate_dir)
 
 
-def load_master(path, required: bool) -> Optional[Master]:
-    """The master list at ``path``; None when it is absent and not required (returns are then
-    checked against their own ``_meta`` fingerprints)."""
-    if not path or not Path(path).is_file():
-        if required:
-            raise MinshiError(f"找不到总表 {path}。请先运行 minshi import 导入通知生成总表。")
-        return None
-    from minshi_xls.master import read_master
-    got = read_master(path)
-    return got[0] if isinstance(got, tuple) else got
-
-
 def _named(master_path) -> bool:
     """A master named on purpose must exist; the default one may be absent (a bureau running
     ``check`` has none)."""
@@ -807,7 +809,7 @@ def run(paths: Sequence, period: str, db_path=settings.DEFAULT_DB, master_path=N
     ``<db folder>/annotated/<period>/``; ``json_path`` gets the issue records."""
     config = settings.load_config(config_path)
     master = load_master(master_path, required=_named(master_path))
-    annotate_dir = Path(db_path).resolve().parent / "annotated" / period if annotate else None
+    annotate_dir = annotated_dir(db_path, period) if annotate else None
     result = collect_paths(paths, period, db_path, master, config, progress, received,
                            annotate_dir)
     result.master_used = master is not None

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import io
 import multiprocessing
+import faulthandler
 import os
 import pickle
 import re
@@ -280,6 +281,7 @@ def _worker_main(conn, fn, memory_mb):
     # A Rust abort prints its message on fd 2; the parent reports the file instead.
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, 2)
+    faulthandler.disable()  # an inherited handler would still dump the crash to the terminal
     while True:
         try:
             job = conn.recv()

@@ -148,12 +148,6 @@ def _cn_date(d: date) -> str:
     return chinese_date(d)
 
 
-def unit_addresses(unit: Unit) -> List[str]:
-    """A unit's registered addresses (the registry may hold several, separated by ; , or space)."""
-    from minshi_xls.rules.identity import _emails
-    return _emails(unit.email)
-
-
 def _config(config) -> dict:
     """A loaded config dict, or ``minshi.toml`` / the given path loaded (for the CLI)."""
     return config if isinstance(config, dict) else settings.load_config(config)
@@ -163,7 +157,7 @@ def _master(master) -> Master:
     """A Master object, or read from a path (so the CLI calls one library function)."""
     if isinstance(master, Master):
         return master
-    from minshi_xls.collect import load_master
+    from minshi_xls.master import load_master
     return load_master(master, required=True)
 
 
@@ -250,7 +244,7 @@ def build_message(unit: Unit, period: str, attachment: Optional[Path],
     msg["Subject"] = Header(subject, "utf-8")
     sender_name, sender = _sender(config)
     msg["From"] = formataddr((sender_name, sender), charset="utf-8")
-    addrs = unit_addresses(unit)
+    addrs = unit.addresses
     msg["To"] = ", ".join([formataddr((unit.name or unit.short, addrs[0]), charset="utf-8")]
                           + addrs[1:]) if addrs else ""
     msg["Date"] = formatdate(localtime=True)
@@ -581,7 +575,7 @@ def send(master, period: str, templates_dir, db_path, config=None,
     done_before = set() if dry_run else _already_sent(db_path, period, transport)
     jobs: List[Tuple[Delivery, Optional[_Job]]] = []
     for u in units:
-        addrs = unit_addresses(u)
+        addrs = u.addresses
         d = Delivery(u.short, ", ".join(addrs))
         path = template_path(templates_dir, period, u.short)
         if not addrs:
@@ -692,20 +686,13 @@ def remind_body(unit: Unit, period: str, state: UnitState, config: Optional[dict
     return "\n".join(lines) + "\n"
 
 
-def annotated_dir(db_path, period: str) -> Path:
-    """Where collect writes annotated copies of returns with problems (``collect.run``)."""
-    return Path(db_path).resolve().parent / "annotated" / period
-
-
 def reminder_attachment(db_path, period: str, unit: str, templates_dir,
                         state: Optional[UnitState] = None) -> Tuple[Optional[Path], bool]:
     """(file, annotated): the annotated copy of the unit's current return when collect made
     one, so the unit fixes the cells marked in its own file; else the template."""
     if state is not None and state.file_name:
-        from minshi_xls.collect import ANNOTATED_SUFFIX
-        stem = Path(state.file_name).stem  # collect names the copy after the file as received
-        prefix = "" if unit in stem else f"{unit}_"
-        p = annotated_dir(db_path, period) / f"{prefix}{stem}{ANNOTATED_SUFFIX}.xlsx"
+        from minshi_xls.collect import annotated_dir, annotated_path
+        p = annotated_path(annotated_dir(db_path, period), unit, state.file_name)
         if p.is_file():
             return p, True
     return template_path(templates_dir, period, unit), False
@@ -732,7 +719,7 @@ def remind(master, period: str, db_path, config=None, templates_dir=None,
         st = states[u.short]
         if not st.needs_reminder:
             continue
-        addrs = unit_addresses(u)
+        addrs = u.addresses
         d = Delivery(u.short, ", ".join(addrs))
         path, annotated = reminder_attachment(db_path, period, u.short, templates_dir, st)
         if not addrs:
@@ -1038,7 +1025,7 @@ def fetch(master, period: str, db_path, config=None, since=None,
     if items:
         from minshi_xls import collect
         result.collect = collect.ingest(items, period, db_path, master=master, config=config,
-                                        annotate_dir=annotated_dir(db_path, period),
+                                        annotate_dir=collect.annotated_dir(db_path, period),
                                         **(collect_options or {}))
     con = ledger.connect(db_path)
     try:
@@ -1076,8 +1063,8 @@ def _incoming(name: str, data: bytes, message_id: str, sender: str, mail_date: O
         yield collect.Refused(name, data, source, sender, message_id, mail_date, mail_date,
                               ("file-too-large", f"附件 {len(data) // 1024} KB"))
         return
-    yield from collect._expand_bytes(Incoming(name, data, source, sender, message_id, mail_date,
-                                              mail_date), limits, 0)
+    yield from collect.expand_bytes(Incoming(name, data, source, sender, message_id, mail_date,
+                                             mail_date), limits=limits)
 
 
 HEADER_BATCH = 200  # messages per header FETCH: one round trip each, not one per message
@@ -1158,7 +1145,7 @@ def _fetch_one(imap: _Imap, uid: str, answer: Tuple[bytes, bytes], pat: re.Patte
 def _check_sender(con, master: Master, period: str, f: _Fetched) -> List[issues.Issue]:
     """unexpected-sender for the files of a message that collect could not assign to a unit
     when no unit registered the sender (collect itself checks the identified ones)."""
-    everyone = {a for u in master.registry.units for a in unit_addresses(u)}
+    everyone = {a for u in master.registry.units for a in u.addresses}
     if not f.items or not everyone or f.sender in everyone:
         return []
     rows = con.execute(

@@ -615,3 +615,13 @@ def import_notice(notice=None, out=settings.DEFAULT_MASTER, json_path=None, unit
         _write_json(master, jp)
     return ImportResult(master=master, issues=found, out=out, json_path=jp, backup=backup,
                         seconds=time.perf_counter() - t0, carried=carried)
+
+
+def load_master(path, required: bool) -> Optional[Master]:
+    """The master list at ``path``; None when it is absent and not required (returns are then
+    checked against their own ``_meta`` fingerprints)."""
+    if not path or not Path(path).is_file():
+        if required:
+            raise MinshiError(f"找不到总表 {path}。请先运行 minshi import 导入通知生成总表。")
+        return None
+    return read_master(path)

@@ -5,6 +5,7 @@ notice writes it ("市卫健委", "东海县", "市开发区"); the registry map
 """
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass, field
 from typing import Dict, Iterable, List, Optional
 
@@ -108,6 +109,12 @@ class Unit:
     @property
     def is_territorial(self) -> bool:
         return self.kind in TERRITORIAL_KINDS
+
+    @property
+    def addresses(self) -> List[str]:
+        """Registered addresses, lower-cased (the registry cell may hold several, separated by
+        ; , or spaces), so sender checks and mail recipients agree."""
+        return [e.strip().lower() for e in re.split(r"[;,，；\s]+", self.email or "") if "@" in e]
 
 
 @dataclass

@@ -123,8 +123,8 @@ def previous_values(db_path, period: str, unit: str) -> Dict[str, float]:
         if ret:
             for ind_id, number in con.execute(
                     "SELECT indicator_id, number FROM cell_values WHERE return_id = ? "
-                    "AND accepted = 1 AND sheet = ? AND field = ? AND number IS NOT NULL "
-                    "ORDER BY id", (ret[0], C.SHEET_LEAD, field_name)):
+                    "AND accepted = 1 AND field = ? AND number IS NOT NULL "  # by field, not
+                    "ORDER BY id", (ret[0], field_name)):  # sheet: units rename sheets
                 if ind_id:
                     out[ind_id] = number
         for ind_id, number in con.execute(
@@ -701,7 +701,7 @@ def generate(master_path, period: str, out_dir=None, deadline=None, db=None,
              config_path=None, progress: Progress = None) -> TemplatesSummary:
     """``minshi templates``: read the master list, then :func:`write_templates` into
     ``out_dir`` (default ``templates/<period>/``)."""
-    from minshi_xls.collect import load_master
+    from minshi_xls.master import load_master
     config = settings.load_config(config_path)
     settings.period_parts(period)
     master = load_master(master_path, required=True)

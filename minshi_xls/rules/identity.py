@@ -143,22 +143,18 @@ def wrong_unit(ident: Identity, wb: dict, name: str, source_path: str, sender: O
             break
     if sender:
         addr = _address(sender)
-        owners = [u.short for u in master.registry.units if addr in _emails(u.email)]
+        owners = [u.short for u in master.registry.units if addr in u.addresses]
         if owners and ident.unit not in owners:
             yield "wrong-unit", {"detail": "发件邮箱", "found": owners[0]}
         elif not owners:
             me = registry_get(master, ident.unit)
-            if me and _emails(me.email):
+            if me and me.addresses:
                 yield "unexpected-sender", {"found": addr}
 
 
 def _address(sender: str) -> str:
     m = re.search(r"<([^>]+)>", sender)
     return (m.group(1) if m else sender).strip().lower()
-
-
-def _emails(text: str) -> List[str]:
-    return [e.strip().lower() for e in re.split(r"[;,，；\s]+", text or "") if "@" in e]
 
 
 def parse_time(text: Optional[str]) -> Optional[datetime]:

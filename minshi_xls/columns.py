@@ -7,6 +7,7 @@ bump ``settings.FORMAT_VERSION``.
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass
 from typing import Dict, Iterable, List, Optional, Sequence
 
@@ -107,8 +108,11 @@ def title(year: int, month: int) -> str:
 
 
 def file_name(period: str, unit_short: str) -> str:
-    """``2024-06_市卫健委_民生实事填报表.xlsx``."""
-    return f"{period}_{unit_short}_民生实事填报表.xlsx"
+    """``2024-06_市卫健委_民生实事填报表.xlsx``; characters no file system accepts (a hand-edited
+    short name like "市A/B局") become "_": the reader identifies returns by ``_meta``, not by name,
+    and every stage (templates, send, remind, demo) finds the file through this one rule."""
+    safe = re.sub(r'[\\/:*?"<>|\x00-\x1f]', "_", unit_short).strip(" .") or "_"
+    return f"{period}_{safe}_民生实事填报表.xlsx"
 
 
 def _norm(v) -> str:

@@ -7,7 +7,6 @@ while the unit types, so most mistakes are fixed before the file is sent.
 """
 from __future__ import annotations
 
-import re
 import sqlite3
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -610,12 +609,6 @@ def write_workbook(master: Master, unit: str, period: str, path, deadline=None,
 DISTRIBUTION_HEADERS = ("单位", "类别", "文件", "邮箱", "行数", "截止日期")
 
 
-def safe_file_name(period: str, unit: str) -> str:
-    """:func:`columns.file_name`, with characters no file system accepts (a hand-edited short
-    name like "市A/B局") replaced: the reader identifies returns by ``_meta``, not by name."""
-    return C.file_name(period, re.sub(r'[\\/:*?"<>|\x00-\x1f]', "_", unit).strip(" .") or "_")
-
-
 def distribution_name(period: str) -> str:
     return f"分发清单_{period}.xlsx"
 
@@ -688,7 +681,7 @@ def write_templates(master: Master, period: str, out_dir, deadline=None,
     entries = []
     for i, unit in enumerate(units, start=1):
         prev = previous_values(db, period, unit) if db else {}
-        entries.append(write_workbook(master, unit, period, out / safe_file_name(period, unit),
+        entries.append(write_workbook(master, unit, period, out / C.file_name(period, unit),
                                       dl, config, prev, include_co_bureaus=include))
         if progress:
             progress(i, len(units), unit)

@@ -159,7 +159,9 @@ def print_setup(ws, *, header_row: Optional[int] = None, last_col: Optional[int]
         ws.repeat_rows(header_row)
     if last_col is not None and last_row is not None:
         ws.print_area(0, 0, last_row, last_col)
-    left = f"&L&8{footer}" if footer else ""
+    # `&"-,Regular"` closes the size code, so a footer starting with a digit ("2024年…") is not
+    # read as font size 82024; a literal & in it is doubled.
+    left = f'&L&8&"-,Regular"{footer.replace("&", "&&")}' if footer else ""
     ws.set_footer(f"{left}&C&8第 &P 页，共 &N 页")
 
 

@@ -452,3 +452,17 @@ def test_password_from_config_protects_every_sheet(master, tmp_path):
     wb = openpyxl.load_workbook(templates.write_workbook(
         master, "东海县", PERIOD, tmp_path / "n.xlsx", config=settings.DEFAULTS).path)
     assert wb[C.SHEET_CO].protection.sheet and not wb[C.SHEET_CO].protection.password
+
+
+def test_footer_text_starting_with_a_digit_or_holding_an_ampersand_prints_as_written(tmp_path):
+    """xlsxwriter footer codes: "&8" followed by "2024" would be font size 82024."""
+    import xlsxwriter
+    from minshi_xls import xlsx_style
+    path = tmp_path / "f.xlsx"
+    wb = xlsxwriter.Workbook(str(path))
+    ws = wb.add_worksheet("S")
+    xlsx_style.print_setup(ws, footer="2024年6月 A&B")
+    wb.close()
+    import openpyxl
+    left = openpyxl.load_workbook(path).active.oddFooter.left
+    assert left.size == 8 and left.text == "2024年6月 A&&B"  # && is how a literal & is stored

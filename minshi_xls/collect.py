@@ -523,9 +523,9 @@ class _Ledger:
                 [(return_id, *v) for v in ev.values])
         competes = status in ("accepted", "rejected") and unit and \
             not any(i.code == "wrong-period" for i in issues)
-        if competes:
-            issues.extend(self._supersede(return_id, unit, item, name))
         self._store_issues(issues, return_id, file_id)
+        if competes:  # each superseded issue is stored (once) against the return that lost
+            issues.extend(self._supersede(return_id, file_id, unit, item, name))
         cur = self.con.execute("SELECT status FROM returns WHERE id = ?", (return_id,)).fetchone()
         errors = sum(i.severity == I.ERROR for i in issues)
         warnings = sum(i.severity == I.WARNING for i in issues)
@@ -538,8 +538,11 @@ class _Ledger:
         return tuple(N.raw_text(labels[k][0]) if k in labels else None
                      for k in ("reporter", "phone", "date"))
 
-    def _supersede(self, return_id: int, unit: str, item: Incoming, name: str) -> List[I.Issue]:
-        """Newer (received later; ties by name) wins; the older return becomes superseded."""
+    def _supersede(self, return_id: int, file_id: int, unit: str, item: Incoming,
+                   name: str) -> List[I.Issue]:
+        """Newer (received later; ties by name) wins; the older return becomes superseded. Its
+        ``superseded`` issue is stored against the older return and file (whichever of the two
+        that is) and returned to be shown in this run."""
         rows = self.con.execute(
             "SELECT r.id, r.received_at, rc.source_path, r.file_id FROM returns r JOIN receipts rc "
             "ON rc.id = r.receipt_id WHERE r.unit = ? AND r.period = ? AND r.id != ? AND "
@@ -556,13 +559,13 @@ class _Ledger:
                 winner = (name, item.received_at)
                 loser_path = other["source_path"]
             else:
-                loser_id, loser_file, winner = return_id, None, (other_name, other["received_at"])
+                loser_id, loser_file = return_id, file_id
+                winner = (other_name, other["received_at"])
                 loser_path = item.source_path
             self.con.execute("UPDATE returns SET status = 'superseded' WHERE id = ?", (loser_id,))
             issue = I.make("superseded", unit=unit, period=self.period, file=loser_path,
                            detail=f"{winner[0]}，{winner[1]}")
-            if loser_file is not None:  # stored against the older return, shown in this run
-                self._store_issues([issue], loser_id, loser_file)
+            self._store_issues([issue], loser_id, loser_file)
             out.append(issue)
         return out
 

@@ -445,3 +445,25 @@ def test_master_corrected_after_sending_does_not_reject_unchanged_returns(tmp_pa
     res = collect.collect_paths([out], PERIOD, tmp_path / "l.sqlite", master=m, config={},
                                 received=ON_TIME)
     assert res.issues == [] and res.rows[0].status == "accepted"
+
+
+@pytest.mark.parametrize("runs", ["one run", "older collected last"])
+def test_superseded_recorded_once_against_the_older_file(tmp_path, runs):
+    old = fill(template(tmp_path, "市卫健委"), tmp_path / "in" / "v1.xlsx", share=0.5)
+    new = fill(template(tmp_path, "市卫健委"), tmp_path / "in" / "v2.xlsx", share=0.6)
+    items = [Incoming(p.name, p.read_bytes(), str(p), received_at=t)
+             for p, t in [(old, "2024-07-01T09:00"), (new, "2024-07-02T09:00")]]
+    db = tmp_path / "l.sqlite"
+    if runs == "one run":
+        res = collect.ingest(items, PERIOD, db, master(), {})
+        shown = [i for i in res.issues if i.code == "superseded"]
+    else:  # the newer one is recorded first; the older one arrives in a later run and loses
+        collect.ingest(items[1:], PERIOD, db, master(), {})
+        res = collect.ingest(items[:1], PERIOD, db, master(), {})
+        shown = [i for i in res.issues if i.code == "superseded"]
+    assert [i.file for i in shown] == [str(old)]
+    con = sqlite3.connect(db)
+    rows = con.execute("SELECT file_path, file_sha256 FROM issues_v "
+                       "WHERE code = 'superseded'").fetchall()
+    assert rows == [(str(old), hashlib.sha256(old.read_bytes()).hexdigest())]
+    assert {r.file: r.status for r in res.rows}.get("v1.xlsx") == "superseded"

@@ -269,18 +269,37 @@ def _formula_cells(data: bytes, tables: List[dict],
             xml = read(part)
         except KeyError:
             continue
-        hits = []
-        for ref in sorted(wanted[sheet]):
-            # a few empty input cells per return: find each one rather than parse the sheet
-            pos = xml.find(b' r="%s"' % ref.encode())
-            start = xml.rfind(b"<", 0, pos)
-            end = xml.find(b">", pos)
-            if pos < 0 or xml[start:start + 2] != b"<c" or xml[end - 1:end] == b"/":
-                continue
-            if xml[end + 1:end + 3] == b"<f" or b't="e"' in xml[start:end]:
-                hits.append(ref)
-        out[sheet] = hits
+        out[sheet] = _formula_or_error_refs(xml, wanted[sheet])
     return out
+
+
+def _a1_key(ref: str) -> Tuple[int, int]:
+    """Document order of a cell: (row, column)."""
+    letters = ref.rstrip("0123456789")
+    return int(ref[len(letters):] or 0), guard.col_number(letters)
+
+
+def _formula_or_error_refs(xml: bytes, refs: set) -> List[str]:
+    """Those of ``refs`` whose cell in the sheet XML holds a formula or an error value. Cells
+    are written in row and column order, so each is searched from where the previous one was
+    found (one pass over the sheet, not one per cell: a unit leaving the plan columns blank
+    made a find per cell a third of the read); a cell out of order is searched before that."""
+    hits, pos = [], 0
+    for ref in sorted(refs, key=_a1_key):
+        needle = b' r="%s"' % ref.encode()
+        found = xml.find(needle, pos)
+        if found < 0:  # out of order, or absent (never more than one pass per cell)
+            found = xml.find(needle, 0, pos + len(needle))
+        if found < 0:
+            continue
+        pos = found
+        start = xml.rfind(b"<", 0, found)
+        end = xml.find(b">", found)
+        if xml[start:start + 2] != b"<c" or xml[end - 1:end] == b"/":
+            continue
+        if xml[end + 1:end + 3] == b"<f" or b't="e"' in xml[start:end]:
+            hits.append(ref)
+    return sorted(hits)
 
 
 def read_guarded(name: str, data: bytes, limits: Optional[dict] = None) -> dict:

@@ -467,3 +467,36 @@ def test_superseded_recorded_once_against_the_older_file(tmp_path, runs):
                        "WHERE code = 'superseded'").fetchall()
     assert rows == [(str(old), hashlib.sha256(old.read_bytes()).hexdigest())]
     assert {r.file: r.status for r in res.rows}.get("v1.xlsx") == "superseded"
+
+
+def test_error_values_and_formulas_in_xlsx_input_cells_are_formula_no_value(tmp_path):
+    """As Excel writes them: an error value with ``t`` before ``r``, a shared-formula child with
+    no cached value; a styled empty cell next to them stays a plain missing value."""
+    import io
+    import re
+    import zipfile
+
+    def edit(wb):
+        ws = wb[C.SHEET_LEAD]
+        for ind_id in ("省-1#1", "省-12#1", "省-21#1"):
+            ws[ref(ws, "本月累计完成", ind_id)] = 1  # placeholders rewritten below
+    out = fill(template(tmp_path, "市卫健委"), tmp_path / "r.xlsx", edit=edit)
+    ws = openpyxl.load_workbook(out)[C.SHEET_LEAD]
+    err, shared, blank = (ref(ws, "本月累计完成", i) for i in ("省-1#1", "省-12#1", "省-21#1"))
+    buf = io.BytesIO()
+    with zipfile.ZipFile(out) as zi, zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zo:
+        for info in zi.infolist():
+            body = zi.read(info)
+            if info.filename.startswith("xl/worksheets/") and f' r="{err}"'.encode() in body:
+                cell = lambda r: re.compile(rb'<c r="%s"[^>]*>.*?</c>' % r.encode())  # noqa: E731
+                body = cell(err).sub(b'<c t="e" r="%s" s="3"><v>#DIV/0!</v></c>' % err.encode(),
+                                     body, 1)
+                body = cell(shared).sub(b'<c r="%s"><f t="shared" si="7"/></c>' % shared.encode(),
+                                        body, 1)
+                body = cell(blank).sub(b'<c r="%s" s="3"/>' % blank.encode(), body, 1)
+            zo.writestr(info, body)
+    out.write_bytes(buf.getvalue())
+    res = run([out], tmp_path / "l.sqlite")
+    assert located(res, {"formula-no-value", "missing-value"}) == {
+        (C.SHEET_LEAD, err, "formula-no-value"), (C.SHEET_LEAD, shared, "formula-no-value"),
+        (C.SHEET_LEAD, blank, "missing-value")}

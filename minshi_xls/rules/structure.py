@@ -88,6 +88,22 @@ _LOCKED_KEYS = {(kind, plan): tuple(c.key for c in C.locked_columns(cols)) + (
     for kind, cols in COLUMNS.items() for plan in (False, True)}
 
 
+def _fingerprint(ctx, row, cols, keys, plan_locked: bool) -> str:
+    """:func:`columns.row_fingerprint` of the row's locked cells, memoised per run by their
+    values: every version a unit sends repeats the same locked rows. A bool is never looked
+    up (True == 1 as a key, but "True" != "1" in the fingerprint)."""
+    cells = row.cells
+    values = tuple(cells[k][0] if k in cells else None for k in keys)
+    if any(type(v) is bool for v in values):
+        return C.row_fingerprint(cols, dict(zip(keys, values)), plan_locked)
+    memo = ctx.memo.setdefault("fingerprints", {})
+    key = (row.kind, plan_locked, values)
+    got = memo.get(key)
+    if got is None:
+        got = memo[key] = C.row_fingerprint(cols, dict(zip(keys, values)), plan_locked)
+    return got
+
+
 def template_modified(ctx) -> Iterator[Issue]:
     """Locked cells changed by the unit. A row whose locked content still has the ``_meta``
     fingerprint is as it was sent, whatever the master says now (an office correcting a task
@@ -100,8 +116,7 @@ def template_modified(ctx) -> Iterator[Issue]:
         keys = _LOCKED_KEYS[row.kind, plan_locked]
         m = meta.get(row.id)
         fingerprint = m[3] if m is not None and len(m) > 3 else ""
-        if fingerprint and C.row_fingerprint(
-                cols, {k: row.value(k) for k in keys}, plan_locked) == fingerprint:
+        if fingerprint and _fingerprint(ctx, row, cols, keys, plan_locked) == fingerprint:
             continue
         expected = _expected(ctx, row, keys)
         changed = [k for k in keys if expected is not None and row.ref(k)

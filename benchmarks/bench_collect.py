@@ -11,6 +11,7 @@ sends ~24 versions (the ledger's supersede path is exercised, not its duplicate 
     collect: minshi_xls.collect.collect_paths (guard + worker pool + rules + ledger + archive)
 
     python3 benchmarks/bench_collect.py [--n 1000] [--pandas-sample 100] [--workers 2] [--repeat 3]
+                                        [--breakdown 200]
 """
 from __future__ import annotations
 
@@ -97,10 +98,63 @@ def cpu() -> float:
 def calamine_only(paths):
     t, c = time.perf_counter(), cpu()
     for p in paths:
-        wb = pc.CalamineWorkbook.from_filelike(io.BytesIO(p.read_bytes()))
-        for name in wb.sheet_names:
-            wb.get_sheet_by_name(name).to_python(skip_empty_area=False)
+        calamine_only_one(p.read_bytes())
     return time.perf_counter() - t, cpu() - c
+
+
+def breakdown(paths, master, folder: Path) -> dict:
+    """CPU ms per return of each stage of collect, in this one process (no pool, no
+    contention between the two workers): where the time beyond the calamine floor goes."""
+    from minshi_xls import guard, reader
+    items = collect._order(list(collect.expand_paths(paths)), None)
+    lim = guard.limits_from({})
+    job = collect._Job(master, {}, "2024-06", {}, str(folder), "", None)
+    led = collect._Ledger(folder / "minshi.sqlite", "2024-06")
+    collect.R.forget()
+    out = {}
+
+    def stage(name, fn, args):
+        t = time.process_time()
+        got = [fn(*a) for a in args]
+        out[name] = (time.process_time() - t) * 1000 / len(items)
+        return got
+    stage("calamine floor", lambda it: calamine_only_one(it.data), [(it,) for it in items])
+    ins = stage("guard (zip, sizes, DOCTYPE, value extent)",
+                lambda it: guard.inspect(it.data, lim), [(it,) for it in items])
+    res = stage("read (calamine + tables + formula lookups)",
+                lambda it, i: {"format": i.format, "findings": i.findings,
+                               "workbook": reader.read_workbook(it.data, i.format, i.parts, lim)},
+                list(zip(items, ins)))
+    evs = stage("rules and values", lambda it, r: collect.evaluate(
+        it, r, master, {}, "2024-06", lambda u, p: {}), list(zip(items, res)))
+    stage("hash, archive, slim", lambda it, ev: _archive_slim(job, it, ev),
+          list(zip(items, evs)))
+    for ev, it in zip(evs, items):
+        ev.item = it
+
+    def record(k, ev):
+        if k % collect.BATCH == 0:
+            led.con.execute("BEGIN IMMEDIATE")
+        led.record(ev)
+        if k % collect.BATCH == collect.BATCH - 1 or k == len(evs) - 1:
+            led.con.execute("COMMIT")
+    stage(f"ledger (transactions of {collect.BATCH} returns)", record, list(enumerate(evs)))
+    led.con.close()
+    return out
+
+
+def _archive_slim(job, item, ev):
+    ev.sha256 = collect.hashlib.sha256(item.data).hexdigest()
+    ev.size = len(item.data)
+    ev.archive_path, ev.archive_created = collect.write_archive(
+        Path(job.archive_root), job.run_period, ev)
+    return ev
+
+
+def calamine_only_one(data: bytes) -> None:
+    wb = pc.CalamineWorkbook.from_filelike(io.BytesIO(data))
+    for name in wb.sheet_names:
+        wb.get_sheet_by_name(name).to_python(skip_empty_area=False)
 
 
 def pandas_loop(paths) -> float:
@@ -117,6 +171,8 @@ def main():
     ap.add_argument("--pandas-sample", type=int, default=100)
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--repeat", type=int, default=3, help="best of this many runs (noisy hosts)")
+    ap.add_argument("--breakdown", type=int, default=200,
+                    help="time each stage in one process on this many returns (0: skip)")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
@@ -125,19 +181,21 @@ def main():
         size = sum(p.stat().st_size for p in paths)
         print(f"corpus: {len(paths)} returns, {size / len(paths) / 1024:.1f} KB each "
               f"(made in {time.perf_counter() - t:.1f} s)")
-        floor, floor_cpu = min(calamine_only(paths) for _ in range(args.repeat))
-        sample = paths[:args.pandas_sample]
-        pd_time = pandas_loop(sample) * len(paths) / len(sample)
         master = load_bundled()
-        runs = []
-        for n in range(args.repeat):
+        floors, runs = [], []
+        for n in range(args.repeat):  # interleaved: a neighbour's load hits both alike
+            floors.append(calamine_only(paths))
             db = tmp / f"out{n}" / "minshi.sqlite"  # a fresh ledger each time
             t, c = time.perf_counter(), cpu()
             items = list(collect.expand_paths([tmp / "returns"]))
             res = collect.ingest(items, "2024-06", db, master, {}, workers=args.workers,
                                  received=None)
             runs.append((time.perf_counter() - t, cpu() - c))
+        floor, floor_cpu = min(floors)
         took, took_cpu = min(runs)
+        pairs = sorted(r[0] / f[0] for r, f in zip(runs, floors))
+        sample = paths[:args.pandas_sample]
+        pd_time = pandas_loop(sample) * len(paths) / len(sample)
         statuses = {}
         for r in res.rows:
             statuses[r.status] = statuses.get(r.status, 0) + 1
@@ -148,10 +206,18 @@ def main():
         print(f"(a) calamine:    {floor:7.2f} s  {len(paths) / floor:7.1f} returns/s  "
               f"CPU {floor_cpu:6.2f} s")
         print(f"    collect/(a): wall {took / floor:.2f}x, CPU {took_cpu / floor_cpu:.2f}x "
-              f"(wall reaches CPU/{args.workers} only on otherwise idle cores)")
+              f"(wall reaches CPU/{args.workers} only on otherwise idle cores); "
+              f"per interleaved pair {pairs[0]:.2f}x-{pairs[-1]:.2f}x")
         print(f"(b) pandas loop: {pd_time:7.2f} s  {len(paths) / pd_time:7.1f} returns/s  "
               f"(b)/collect = {pd_time / took:.1f}x faster "
               f"(timed on {len(sample)} files, scaled)")
+        if args.breakdown:
+            runs = [breakdown(paths[:args.breakdown], master, tmp / f"bd{n}")
+                    for n in range(args.repeat)]
+            print(f"where the CPU goes, ms per return (one process, {args.breakdown} returns, "
+                  f"best of {args.repeat}):")
+            for name in runs[0]:
+                print(f"    {name:44s} {min(r[name] for r in runs):5.2f}")
 
 
 if __name__ == "__main__":

@@ -15,6 +15,7 @@ the format is taken from the bytes, not the file name.
 from __future__ import annotations
 
 import datetime as _dt
+import functools
 import html
 import io
 import re
@@ -39,7 +40,13 @@ def norm_text(v) -> str:
     """Header/label comparison key: NFKC (full-width brackets, colons) without any whitespace."""
     if v is None:
         return ""
-    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", str(v)))
+    return _norm_str(str(v))
+
+
+@functools.lru_cache(maxsize=4096)
+def _norm_str(text: str) -> str:
+    """Cached: the same headers and labels come back in every return of a run."""
+    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", text))
 
 
 def a1(row0: int, col0: int) -> str:

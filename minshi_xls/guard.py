@@ -17,10 +17,8 @@ import os
 import pickle
 import re
 import signal
-import struct
 import time
 import zipfile
-import zlib
 from collections import deque
 from dataclasses import dataclass, field
 from multiprocessing.connection import wait as _wait
@@ -140,7 +138,7 @@ def _inspect_zip(data: bytes, lim: dict) -> Inspection:
             continue
         full = i.filename.startswith("xl/worksheets/") or i.filename in _FULL_PARTS
         try:
-            body = _read_member(z, i, data) if full else _read_prolog(z, i, data)
+            body = _read_member(z, i) if full else _read_prolog(z, i)
         except _TooLarge as e:
             ins.findings.append(("file-too-large", str(e)))
             return ins
@@ -175,60 +173,24 @@ _PROLOG_BYTES = 4096
 _ROOT_START = re.compile(rb"<[A-Za-z_]")
 
 
-def _read_prolog(z: zipfile.ZipFile, info: zipfile.ZipInfo,
-                 data: bytes = b"") -> bytes:
+def _read_prolog(z: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes:
     """The member's start up to its root element. A prolog longer than 4 KB is refused: no
     office suite writes one, and a DOCTYPE hidden behind it would otherwise go unseen."""
-    head = _raw(data, info, _PROLOG_BYTES) if data else None
-    if head is None:
-        with z.open(info) as f:
-            head = f.read(_PROLOG_BYTES)
+    with z.open(info) as f:
+        head = f.read(_PROLOG_BYTES)
     m = _ROOT_START.search(head)
     if m is None and len(head) >= _PROLOG_BYTES:
         return b"<!DOCTYPE (prolog too long)"
     return head[:m.start()] if m else head
 
 
-def _read_member(z: zipfile.ZipFile, info: zipfile.ZipInfo,
-                 data: bytes = b"") -> bytes:
+def _read_member(z: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes:
     """Decompress a member, never past its declared size (a lying header is a bomb)."""
-    body = _raw(data, info, info.file_size + 1) if data else None
-    if body is None:
-        with z.open(info) as f:
-            body = f.read(info.file_size + 1)
+    with z.open(info) as f:
+        body = f.read(info.file_size + 1)
     if len(body) > info.file_size:
         raise _TooLarge(f"{info.filename} 实际大小超过声明的 {info.file_size} 字节")
-    if data and (len(body) < info.file_size or zlib.crc32(body) != info.CRC):
-        raise zipfile.BadZipFile(f"Bad CRC-32 or truncated member {info.filename!r}")
     return body
-
-
-def _raw(data: bytes, info: zipfile.ZipInfo, limit: int) -> Optional[bytes]:
-    """Up to ``limit`` bytes of a plain member (stored or deflated, not encrypted, local header
-    as the directory says) straight from the file's bytes with zlib: zipfile's per-member
-    machinery cost a third of the guard on a 15 KB return. None: let zipfile read (and judge)
-    anything else."""
-    if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED) or \
-            info.flag_bits & 0x1:
-        return None
-    o = info.header_offset
-    if data[o:o + 4] != ZIP_MAGIC or len(data) < o + 30:
-        return None
-    n, m = struct.unpack_from("<HH", data, o + 26)
-    enc = "utf-8" if info.flag_bits & 0x800 else "cp437"
-    try:
-        if data[o + 30:o + 30 + n] != info.orig_filename.encode(enc):
-            return None
-    except UnicodeEncodeError:
-        return None
-    start = o + 30 + n + m
-    comp = data[start:start + info.compress_size]
-    if info.compress_type == zipfile.ZIP_STORED:
-        return comp[:limit]
-    try:
-        return zlib.decompressobj(-15).decompress(comp, limit)
-    except zlib.error as e:
-        raise zipfile.BadZipFile(f"{info.filename}: {e}") from None
 
 
 def _candidates(limits: dict) -> "re.Pattern[bytes]":

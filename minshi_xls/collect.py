@@ -23,6 +23,7 @@ import sqlite3
 import time
 import unicodedata
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path, PurePosixPath
@@ -126,7 +127,8 @@ def _from_zip(data: bytes, source: str, base: Incoming, limits: dict,
                 body = f.read(info.file_size + 1)
             if len(body) > info.file_size:
                 raise ValueError("declared size exceeded")
-        except (zipfile.BadZipFile, OSError, ValueError, RuntimeError, EOFError) as e:
+        except (zipfile.BadZipFile, zlib.error, OSError, ValueError, RuntimeError,
+                EOFError) as e:
             code = "file-too-large" if "declared" in str(e) else "file-unreadable"
             yield Refused(name, data, where, base.sender, base.message_id, base.mail_date, when,
                           (code, f"压缩包成员 {name} 无法解压"))

@@ -19,6 +19,7 @@ import re
 import signal
 import time
 import zipfile
+import zlib
 from collections import deque
 from dataclasses import dataclass, field
 from multiprocessing.connection import wait as _wait
@@ -108,7 +109,7 @@ def _inspect_zip(data: bytes, lim: dict) -> Inspection:
     try:
         z = zipfile.ZipFile(io.BytesIO(data))
         infos = z.infolist()
-    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as e:
+    except (zipfile.BadZipFile, zlib.error, OSError, ValueError, EOFError) as e:
         return Inspection("unknown", [("file-unreadable", f"压缩包损坏：{e}")])
     names = {i.filename: i for i in infos}
     mime = names.get("mimetype")
@@ -142,7 +143,7 @@ def _inspect_zip(data: bytes, lim: dict) -> Inspection:
         except _TooLarge as e:
             ins.findings.append(("file-too-large", str(e)))
             return ins
-        except (zipfile.BadZipFile, OSError, ValueError, EOFError, RuntimeError) as e:
+        except (zipfile.BadZipFile, zlib.error, OSError, ValueError, EOFError, RuntimeError) as e:
             # zlib errors, CRC mismatch, truncation, a member that is itself encrypted
             ins.findings.append(("file-unreadable", f"{i.filename} 损坏：{e}"))
             return ins

@@ -273,3 +273,58 @@ def test_an_xls_reaching_beyond_the_limits_is_too_large(tmp_path):
     xls = soffice_convert(tmp_path / "far.xlsx", "xls", tmp_path / "conv")
     out = reader.read_guarded(xls.name, xls.read_bytes())
     assert out["format"] == "xls" and out["findings"][0][0] == "file-too-large"
+
+
+def _patch_member(data: bytes, name: str, **fields) -> bytes:
+    """Rewrite fields of one member's local and central headers (what a hostile or damaged
+    file declares): ``size`` (uncompressed) and/or ``crc``."""
+    out = bytearray(data)
+    raw = name.encode()
+    for sig, base, size_at, crc_at in ((b"PK\x03\x04", 30, 22, 14), (b"PK\x01\x02", 46, 24, 16)):
+        pos = out.find(sig)
+        while pos >= 0:
+            if out[pos + base:pos + base + len(raw)] == raw:
+                if "size" in fields:
+                    out[pos + size_at:pos + size_at + 4] = fields["size"].to_bytes(4, "little")
+                if "crc" in fields:
+                    out[pos + crc_at:pos + crc_at + 4] = fields["crc"].to_bytes(4, "little")
+            pos = out.find(sig, pos + 1)
+    return bytes(out)
+
+
+def test_lying_sizes_and_bad_checksums_are_refused_before_parsing(good):
+    part = sheet_part(good)
+    info = zipfile.ZipFile(io.BytesIO(good)).getinfo(part)
+    lying = _patch_member(good, part, size=info.file_size // 2)
+    # zipfile stops at the declared size and the CRC then fails: refused, never parsed
+    assert [c for c, _ in guard.inspect(lying).findings] == ["file-unreadable"]
+    bad_crc = _patch_member(good, part, crc=info.CRC ^ 1)
+    assert [code for code, _ in guard.inspect(bad_crc).findings] == ["file-unreadable"]
+    damaged = bytearray(good)  # a flipped byte in the compressed sheet
+    damaged[info.header_offset + 30 + len(part) + info.compress_size // 2] ^= 0xFF
+    assert [c for c, _ in guard.inspect(bytes(damaged)).findings] == ["file-unreadable"]
+    assert guard.inspect(good).findings == []
+
+
+def test_a_damaged_member_inside_a_sent_zip_is_refused_and_its_neighbours_still_come_through(
+        good, tmp_path):
+    """zlib raises its own error (not BadZipFile) on damaged deflate data: it must become the
+    member's issue, not stop collect while it unpacks the archive."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        # sheet-like XML, damaged where zlib itself fails ("invalid distance too far back")
+        z.writestr("a_市卫健委.xlsx", "".join(
+            f'<c r="A{i}"><v>{hashlib.sha256(str(i).encode()).hexdigest()[:6]}</v></c>'
+            for i in range(5000)).encode())
+        z.writestr("b_东海县.xlsx", good)
+    data = bytearray(buf.getvalue())
+    info = zipfile.ZipFile(io.BytesIO(bytes(data))).getinfo("a_市卫健委.xlsx")
+    start = info.header_offset + 30 + len(info.filename.encode()) + len(info.extra)
+    data[start + info.compress_size // 7] ^= 0xFF
+    sent = tmp_path / "returns.zip"
+    sent.write_bytes(bytes(data))
+    got = list(collect.expand_paths([sent]))
+    refused = [i for i in got if isinstance(i, collect.Refused)]
+    fine = [i for i in got if not isinstance(i, collect.Refused)]
+    assert [r.finding[0] for r in refused] == ["file-unreadable"]
+    assert [i.data for i in fine] == [good]

@@ -444,17 +444,11 @@ class _Ledger:
         """unit -> indicator_id -> cumulative of its accepted return of the month before
         (what cumulative-decreased compares with), read once per run."""
         prev = settings.previous_period(self.period)
-        out: Dict[str, Dict[str, float]] = {}
-        if prev:
-            fields = (C.column(C.LEAD_COLUMNS, "cumulative").header,
-                      C.column(C.CO_COLUMNS, "cumulative").header)
-            for unit, ind, num in self.con.execute(
-                    "SELECT r.unit, v.indicator_id, v.number FROM cell_values v JOIN returns r "
-                    "ON r.id = v.return_id WHERE r.period = ? AND r.status = 'accepted' AND "
-                    "v.accepted = 1 AND v.number IS NOT NULL AND v.field IN (?, ?) "
-                    "ORDER BY r.received_at, r.id", (prev, *fields)):
-                out.setdefault(unit, {})[ind] = num
-        return out
+        if not prev:
+            return {}
+        return ledger.accepted_numbers(self.con, prev, (
+            C.column(C.LEAD_COLUMNS, "cumulative").header,
+            C.column(C.CO_COLUMNS, "cumulative").header))
 
     def already(self, sha: str, item: Incoming) -> Optional[sqlite3.Row]:
         return self.con.execute(

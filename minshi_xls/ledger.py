@@ -9,7 +9,7 @@ from __future__ import annotations
 import sqlite3
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
+from typing import Dict, Iterator, Optional, Sequence
 
 SCHEMA_VERSION = 1
 
@@ -143,6 +143,28 @@ def transaction(con: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
         raise
     else:
         con.execute("COMMIT")
+
+
+def accepted_numbers(con: sqlite3.Connection, period: str, fields: Sequence[str],
+                     unit: Optional[str] = None) -> Dict[str, Dict[str, float]]:
+    """unit -> indicator_id -> number of ``fields`` (header texts) in each unit's latest
+    accepted return of ``period``: the one reading of "what a unit reported for a month" that
+    cumulative-decreased (collect) and the 上月累计 pre-fill (templates) share. Matched by
+    field, never by sheet: units rename sheets."""
+    marks = ",".join("?" * len(fields))
+    where, args = ("AND r.unit = ?", [unit]) if unit else ("", [])
+    out: Dict[str, Dict[str, float]] = {}
+    for u, ind, num in con.execute(
+            "SELECT r.unit, v.indicator_id, v.number FROM cell_values v JOIN returns r "
+            "ON r.id = v.return_id WHERE r.period = ? AND r.status = 'accepted' "
+            f"AND v.accepted = 1 AND v.number IS NOT NULL AND v.field IN ({marks}) {where} "
+            "AND r.id = (SELECT r2.id FROM returns r2 WHERE r2.unit = r.unit AND "
+            "r2.period = r.period AND r2.status = 'accepted' "
+            "ORDER BY r2.received_at DESC, r2.id DESC LIMIT 1) ORDER BY v.id",
+            [period, *fields, *args]):
+        if ind:
+            out.setdefault(u, {})[ind] = num
+    return out
 
 
 def archive_dir(db_path) -> Path:

@@ -33,6 +33,7 @@ from typing import Callable, Dict, Iterable, Iterator, List, Optional, Sequence,
 
 from minshi_xls import MinshiError, columns, guard, issues, ledger, settings
 from minshi_xls.model import Incoming, Master, Unit
+from minshi_xls.templates import chinese_date
 
 #: progress(done, total, label): the CLI draws a bar from it.
 Progress = Callable[[int, int, str], None]
@@ -141,11 +142,6 @@ def workbook_deadline(path: Optional[Path], period: str, config: Optional[dict] 
         except Exception:  # noqa: BLE001 - an unreadable or older template: the config's date
             pass
     return deadline(period, config)
-
-
-def _cn_date(d: date) -> str:
-    from minshi_xls.templates import chinese_date
-    return chinese_date(d)
 
 
 def _config(config) -> dict:
@@ -263,7 +259,7 @@ def build_message(unit: Unit, period: str, attachment: Optional[Path],
 def send_body(unit: Unit, period: str, config: Optional[dict] = None,
               due_date: Optional[date] = None) -> str:
     label = period_label(period)
-    due = _cn_date(due_date or deadline(period, config))
+    due = chinese_date(due_date or deadline(period, config))
     office = _section(config, "office")
     contact = _contact_line(config)
     lines = [
@@ -281,7 +277,7 @@ def send_body(unit: Unit, period: str, config: Optional[dict] = None,
     ]
     if contact:
         lines.append(f"    5. 如有疑问请联系：{contact}。")
-    lines += ["", f"{office.get('name') or ''}", _cn_date(date.today())]
+    lines += ["", f"{office.get('name') or ''}", chinese_date(date.today())]
     return "\n".join(lines) + "\n"
 
 
@@ -660,12 +656,12 @@ def remind_body(unit: Unit, period: str, state: UnitState, config: Optional[dict
     """The reminder text: what is missing, or exactly which cells to fix."""
     label, today = period_label(period), today or date.today()
     due_date = due_date or deadline(period, config)
-    due = _cn_date(due_date)
+    due = chinese_date(due_date)
     office = _section(config, "office")
     lines = [f"{unit.name or unit.short}：", ""]
     if state.status is None:
         when = f"请于{due}前" if today <= due_date else f"报送截止日期（{due}）已过，请尽快"
-        lines.append(f"    截至{_cn_date(today)}，尚未收到你单位{label}民生实事推进情况填报表。"
+        lines.append(f"    截至{chinese_date(today)}，尚未收到你单位{label}民生实事推进情况填报表。"
                      f"{when}填写附件中的填报表，并直接回复本邮件报送。")
     else:
         got = (state.received_at or "")[:16].replace("T", " ")
@@ -682,7 +678,7 @@ def remind_body(unit: Unit, period: str, state: UnitState, config: Optional[dict
     contact = _contact_line(config)
     if contact:
         lines += ["", f"    如有疑问请联系：{contact}。"]
-    lines += ["", f"{office.get('name') or ''}", _cn_date(today)]
+    lines += ["", f"{office.get('name') or ''}", chinese_date(today)]
     return "\n".join(lines) + "\n"
 
 

@@ -16,7 +16,7 @@ from typing import Callable, Dict, List, Optional, Sequence, Tuple, Union
 import xlsxwriter
 from xlsxwriter.utility import xl_cell_to_rowcol, xl_rowcol_to_cell
 
-from minshi_xls import MinshiError, columns as C, settings
+from minshi_xls import MinshiError, columns as C, ledger, settings
 from minshi_xls.model import UNIT_KINDS, Indicator, Master, Task
 from minshi_xls.xlsx_style import (HINT_ERROR, HINT_WARNING, Styles, close_workbook, print_setup,
                                    row_height, set_widths, write_header, write_title)
@@ -109,23 +109,13 @@ def previous_values(db_path, period: str, unit: str) -> Dict[str, float]:
     prev = settings.previous_period(period)
     if prev is None or db_path is None or not Path(db_path).is_file():
         return {}
-    field_name = C.column(C.LEAD_COLUMNS, "cumulative").header
-    out: Dict[str, float] = {}
     try:
         con = sqlite3.connect(f"file:{Path(db_path).resolve()}?mode=ro", uri=True, timeout=30)
     except sqlite3.Error:
         return {}
     try:
-        ret = con.execute(
-            "SELECT id FROM returns WHERE unit = ? AND period = ? AND status = 'accepted' "
-            "ORDER BY received_at DESC, id DESC LIMIT 1", (unit, prev)).fetchone()
-        if ret:
-            for ind_id, number in con.execute(
-                    "SELECT indicator_id, number FROM cell_values WHERE return_id = ? "
-                    "AND accepted = 1 AND field = ? AND number IS NOT NULL "  # by field, not
-                    "ORDER BY id", (ret[0], field_name)):  # sheet: units rename sheets
-                if ind_id:
-                    out[ind_id] = number
+        field_name = C.column(C.LEAD_COLUMNS, "cumulative").header
+        out = ledger.accepted_numbers(con, prev, (field_name,), unit).get(unit, {})
         for ind_id, number in con.execute(
                 "SELECT indicator_id, cumulative FROM reconciled WHERE period = ? "
                 "AND cumulative IS NOT NULL", (prev,)):

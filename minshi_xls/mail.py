@@ -610,15 +610,11 @@ class UnitState:
 
 def unit_states(con, period: str, units: Iterable[str]) -> Dict[str, UnitState]:
     """Each unit's current return (newest accepted, else newest rejected) and its issues_v rows."""
+    from minshi_xls.reconcile import current_returns
     states = {u: UnitState(u) for u in units}
-    rows = con.execute(
-        "SELECT r.unit, r.status, r.received_at, f.sha256, rc.source_path FROM returns r"
-        " JOIN files f ON f.id = r.file_id JOIN receipts rc ON rc.id = r.receipt_id"
-        " WHERE r.period = ? AND r.unit IS NOT NULL AND r.status IN ('accepted', 'rejected')"
-        " ORDER BY r.received_at, r.id", (period,))
-    for r in rows:
-        st = states.get(r["unit"])
-        if st is None or (st.status == "accepted" and r["status"] == "rejected"):
+    for unit, r in current_returns(con, period).items():
+        st = states.get(unit)
+        if st is None:
             continue
         st.status, st.received_at, st.file_sha256 = r["status"], r["received_at"], r["sha256"]
         st.file_name = re.split(r"[\\/!]", r["source_path"] or "")[-1]

@@ -249,7 +249,7 @@ def _returns(con: sqlite3.Connection, period: str) -> Dict[str, List[sqlite3.Row
     """Identified returns of the period per unit, oldest first."""
     rows = con.execute(
         "SELECT r.id, r.unit, r.file_id, r.received_at, r.late, r.status, r.accepted_rows,"
-        " rc.source_path, f.archive_path FROM returns r"
+        " rc.source_path, f.archive_path, f.sha256 FROM returns r"
         " JOIN receipts rc ON rc.id = r.receipt_id JOIN files f ON f.id = r.file_id"
         " WHERE r.period = ? AND r.unit IS NOT NULL ORDER BY r.unit, r.received_at, r.id",
         (period,)).fetchall()
@@ -266,6 +266,17 @@ def _current(versions: List[sqlite3.Row]) -> Optional[sqlite3.Row]:
         if cands:
             return cands[-1]
     return None
+
+
+def current_returns(con: sqlite3.Connection, period: str) -> Dict[str, sqlite3.Row]:
+    """unit -> the return that counts for ``period`` (reconcile shows it; remind writes about
+    it), by the one rule of :func:`_current`."""
+    out = {}
+    for unit, versions in _returns(con, period).items():
+        cur = _current(versions)
+        if cur is not None:
+            out[unit] = cur
+    return out
 
 
 def _values(con: sqlite3.Connection, return_ids: List[int]) -> List[Value]:

@@ -33,7 +33,8 @@ FONT = "宋体"
 TITLE_FONT = "黑体"
 
 DEFAULTS: Dict[str, Any] = {
-    "office": {"name": "市民生实事办公室", "contact": "", "phone": "", "email": ""},
+    "office": {"name": "市民生实事办公室", "contact": "", "phone": "", "email": "",
+               "timezone": "Asia/Shanghai"},  # every time a clerk reads is shown in this zone
     "templates": {"include_co_bureaus": False, "password": "", "deadline_day": 5},
     "rules": {
         "exceeds_target_multiple": 10.0,  # exceeds-target: over this multiple of the target

@@ -13,13 +13,14 @@ import sys
 import click
 
 from minshi_xls import MinshiError, __version__
-from minshi_xls import settings
+from minshi_xls import clihelp, settings
+from minshi_xls.clihelp import ChineseGroup
 
 MASTER_OPTION = click.option("--master", default=settings.DEFAULT_MASTER, show_default=True,
                              type=click.Path(dir_okay=False), help="总表（master.xlsx）路径")
 DB_OPTION = click.option("--db", default=settings.DEFAULT_DB, show_default=True,
                          type=click.Path(dir_okay=False), help="台账数据库（SQLite）路径")
-PERIOD_OPTION = click.option("--period", required=True, help="填报月份，如 2024-06")
+PERIOD_OPTION = click.option("--period", required=True, metavar="YYYY-MM", help="填报月份，如 2024-06")
 CONFIG_OPTION = click.option("--config", "config_path", default=None,
                              type=click.Path(dir_okay=False),
                              help="配置文件（默认当前目录下的 minshi.toml）")
@@ -36,20 +37,11 @@ def fatal_as_exit2(fn):
     return wrapper
 
 
-class _Exit2Group(click.Group):
-    def main(self, *args, **kwargs):
-        # ClickException exits 1 by default; our contract says usage/fatal problems are 2.
-        click.ClickException.exit_code = 2
-        return super().main(*args, **kwargs)
-
-
-@click.group(cls=_Exit2Group, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, prog_name="minshi")
+@click.group("minshi", cls=ChineseGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="minshi", help=clihelp.VERSION_OPTION,
+                      message="%(prog)s %(version)s")
 def cli():
-    """民生实事月度填报：导入通知 → 生成填报表 → 发送 → 收取 → 校验 → 汇总。
-
-    The monthly reporting cycle of a city's livelihood projects (民生实事).
-    """
+    """民生实事月度填报：导入通知 → 生成填报表 → 发送 → 收取 → 校验 → 汇总。"""
 
 
 def main():  # console-script entry point
@@ -60,14 +52,12 @@ def main():  # console-script entry point
 
 def echo_issues(found) -> None:
     """One line per issue: [错误] 任务!G5 单位未登记：message (the notice's line number as 第N行)."""
-    from minshi_xls.issues import SEVERITY_LABELS
     for i in found:
-        where = f"{i.sheet}!{i.cell}" if i.sheet else (f"第{i.cell}行" if i.cell else "")
-        click.echo(f"[{SEVERITY_LABELS.get(i.severity, i.severity)}] {where} {i.title}：{i.message}")
+        click.echo(i.line())
 
 
 @cli.command("import")
-@click.argument("notice", required=False, type=click.Path(dir_okay=False))
+@click.argument("notice", required=False, metavar="[通知文件]", type=click.Path(dir_okay=False))
 @click.option("-o", "--out", default=settings.DEFAULT_MASTER, show_default=True,
               type=click.Path(dir_okay=False), help="输出的总表（.xlsx）")
 @click.option("--json", "json_path", default=None, type=click.Path(dir_okay=False),
@@ -79,7 +69,7 @@ def echo_issues(found) -> None:
 def import_cmd(notice, out, json_path, units, force):
     """导入民生实事通知（.txt/.docx/.pdf），生成可人工修改的总表。
 
-    NOTICE 默认为内置的 2024 年连云港通知。总表已存在时不覆盖，除非加 --force。
+    通知文件默认为内置的 2024 年连云港通知。总表已存在时不覆盖，除非加 --force。
     """
     from minshi_xls.master import import_notice
     result = import_notice(notice, out, json_path=json_path, units=units, force=force)
@@ -94,13 +84,13 @@ def master_group():
 
 
 @master_group.command("check")
-@click.argument("file", required=False, default=settings.DEFAULT_MASTER,
+@click.argument("file", required=False, default=settings.DEFAULT_MASTER, metavar="[总表]",
                 type=click.Path(dir_okay=False))
 @fatal_as_exit2
 def master_check_cmd(file):
     """检查人工修改后的总表：编号重复、单位未登记、目标不是数字、缺少牵头单位等。
 
-    FILE 默认为 output/master.xlsx；有错误时退出码为 1。
+    总表默认为 output/master.xlsx；有错误时退出码为 1。
     """
     from minshi_xls.master import check_master, check_summary
     report = check_master(file)
@@ -130,19 +120,19 @@ def progress_bar(label: str):
 
 
 @cli.command("templates")
-@click.argument("master", required=False, default=settings.DEFAULT_MASTER,
+@click.argument("master", required=False, default=settings.DEFAULT_MASTER, metavar="[总表]",
                 type=click.Path(dir_okay=False))
 @PERIOD_OPTION
 @click.option("-o", "--out", "out_dir", default=None, type=click.Path(file_okay=False),
               help="输出文件夹（默认 templates/<月份>/）")
-@click.option("--deadline", default=None, help="报送截止日期 YYYY-MM-DD（默认次月配置的 deadline_day 日）")
+@click.option("--deadline", default=None, metavar="YYYY-MM-DD", help="报送截止日期 YYYY-MM-DD（默认次月配置的 deadline_day 日）")
 @DB_OPTION
 @CONFIG_OPTION
 @fatal_as_exit2
 def templates_cmd(master, period, out_dir, deadline, db, config_path):
     """生成各单位本月的填报表（每单位一份）和分发清单。
 
-    MASTER 为总表路径（默认 output/master.xlsx）；台账中有上月审核数时自动预填“上月累计”。
+    总表默认为 output/master.xlsx；台账中有上月审核数时自动预填“上月累计”。
     """
     from minshi_xls import templates
     with progress_bar("生成填报表") as progress:
@@ -165,7 +155,8 @@ JSON_OPTION = click.option("--json", "json_path", default=None, type=click.Path(
 
 
 @cli.command("collect")
-@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True))
+@click.argument("paths", nargs=-1, required=True, metavar="文件或文件夹...",
+                type=click.Path(exists=True))
 @PERIOD_OPTION
 @DB_OPTION
 @MASTER_OPTION
@@ -189,7 +180,7 @@ def collect_cmd(paths, period, db, master, received, json_path, config_path):
 
 
 @cli.command("check")
-@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True))
+@click.argument("files", nargs=-1, required=True, metavar="文件...", type=click.Path(exists=True))
 @click.option("--annotate", is_flag=True, help="在原文件旁生成问题标注副本（<文件名>_问题标注.xlsx）")
 @JSON_OPTION
 @MASTER_OPTION
@@ -257,13 +248,13 @@ def status_cmd(period, master, db, config_path):
 
 
 @cli.command("demo")
-@click.argument("folder", required=False, default="minshi_demo",
+@click.argument("folder", required=False, default="minshi_demo", metavar="[文件夹]",
                 type=click.Path(file_okay=False))
 @fatal_as_exit2
 def demo_cmd(folder):
     """在一个新文件夹中用内置的2024年通知完整演示一遍：导入 → 填报表 → 模拟报送 → 收取 → 汇总 → 通报。
 
-    FOLDER 默认为当前目录下的 minshi_demo/。
+    文件夹默认为当前目录下的 minshi_demo/。
     """
     from minshi_xls import demo
     with progress_bar("演示") as progress:
@@ -310,7 +301,7 @@ def send_cmd(period, templates_dir, outbox, dry_run, resend, master, db, config_
 
 @cli.command("fetch")
 @PERIOD_OPTION
-@click.option("--since", default=None, help="只检索此日期（YYYY-MM-DD）以来的邮件，默认本月1日")
+@click.option("--since", default=None, metavar="YYYY-MM-DD", help="只检索此日期（YYYY-MM-DD）以来的邮件，默认本月1日")
 @MASTER_OPTION
 @DB_OPTION
 @CONFIG_OPTION

@@ -410,11 +410,8 @@ def _local(iso: str) -> str:
 
 
 def issue_line(i: I.Issue) -> str:
-    """``[错误] 市卫健委 牵头任务!L6 not-a-number：message``."""
-    where = f"{i.sheet}!{i.cell}" if i.sheet and i.cell else (i.sheet or PurePosixPath(
-        str(i.file or "").replace("\\", "/")).name)
-    return (f"[{I.SEVERITY_LABELS.get(i.severity, i.severity)}] {i.unit or '未识别'} {where} "
-            f"{i.code}：{i.message}")
+    """``[错误] 市卫健委 牵头任务!L6 不是数字：message`` (a return of no known unit: 未识别)."""
+    return i.line(unknown_unit="未识别")
 
 
 def _table(head: Sequence[str], body: Sequence[Sequence[str]]) -> List[str]:

@@ -135,6 +135,23 @@ class Issue:
     def title(self) -> str:
         return TYPES[self.code].title if self.code in TYPES else self.code
 
+    @property
+    def where(self) -> str:
+        """Sheet!cell, else the sheet, the notice's line (第N行) or the file's name."""
+        if self.sheet:
+            return f"{self.sheet}!{self.cell}" if self.cell else self.sheet
+        if self.cell:
+            return f"第{self.cell}行"
+        return str(self.file or "").replace("\\", "/").rsplit("/", 1)[-1]
+
+    def line(self, unknown_unit: Optional[str] = None) -> str:
+        """``[错误] 市卫健委 牵头任务!L6 不是数字：“本月累计”应填写数字……``: the one way an issue
+        is printed for a clerk. The code is for JSON, SQL and the 问题代码 column, never the
+        sentence."""
+        parts = [f"[{SEVERITY_LABELS.get(self.severity, self.severity)}]", self.unit or unknown_unit,
+                 self.where]
+        return " ".join(p for p in parts if p) + f" {self.title}：{self.message}"
+
     def to_dict(self) -> dict:
         return asdict(self)
 

@@ -372,7 +372,7 @@ def test_cli_collect_and_check_exit_codes_and_json(tmp_path, monkeypatch):
     assert "市卫健委" in r.output and "已接收" in r.output
     r = CliRunner().invoke(cli, ["collect", str(bad), "--period", PERIOD, "--received", ON_TIME,
                                  "--json", "o.json"])
-    assert r.exit_code == 1 and "not-a-number" in r.output
+    assert r.exit_code == 1 and "不是数字：" in r.output and "not-a-number" not in r.output
     data = json.loads((tmp_path / "o.json").read_text(encoding="utf-8"))
     assert [i["code"] for i in data["issues"]] == ["not-a-number"]
     r = CliRunner().invoke(cli, ["collect", str(good), "--period", "2024-13"])

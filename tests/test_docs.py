@@ -39,6 +39,10 @@ def test_command_has_help_and_is_documented(path, cmd):
     assert cmd.help and re.search(r"[\u4e00-\u9fff]", cmd.help), "help must be in Chinese"
     result = CliRunner().invoke(cli, [*path, "--help"])
     assert result.exit_code == 0, result.output
+    assert result.output.startswith(f"用法：minshi {' '.join(path)} [选项]")
+    english = re.findall(r"Usage|Options|Show this|default:|required|\b(?:TEXT|FILE|DIRECTORY)\b",
+                         result.output)
+    assert not english, f"click's English left in the help page: {english}"
     assert f"minshi {' '.join(path)}" in DOCS, f"README/docs do not show `minshi {' '.join(path)}`"
     for param in cmd.params:
         if isinstance(param, click.Option) and param.help is None and not param.hidden:
@@ -57,3 +61,30 @@ def test_quick_start_and_ci_run_the_same_tests():
 def test_usage_error_exits_2():
     result = CliRunner().invoke(cli, ["templates", "--period", "2024-13"])
     assert result.exit_code == 2
+
+
+@pytest.mark.parametrize("args,expected", [
+    (["templates"], "错误：缺少选项 --period。"),
+    (["collect", "--period", "2024-06"], "错误：缺少参数 文件或文件夹..."),
+    (["colect"], "错误：没有命令 colect。是不是要用 collect？"),
+    (["collect", "x.xlsx", "--perod", "2024-06"], "错误：没有选项 --perod。是不是要用 --period？"),
+    (["collect", "no_such.xlsx", "--period", "2024-06"], "的值无效：找不到 no_such.xlsx。"),
+    (["fetch", "--period"], "错误：选项 --period 后面需要一个值。"),
+    (["master", "check", "a.xlsx", "b.xlsx"], "错误：多余的参数：b.xlsx。"),
+])
+def test_usage_errors_are_chinese(args, expected, tmp_path, monkeypatch):
+    """click's own usage errors (``Usage:``, ``Missing option``, ``No such command``) in Chinese,
+    with the command's usage line and where to find help; exit code 2."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "x.xlsx").write_bytes(b"")
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 2, result.output
+    assert expected in result.output
+    assert "用法：minshi" in result.output and "查看帮助：minshi" in result.output
+    assert not re.search(r"Usage|Error|Missing|No such|Try '", result.output), result.output
+
+
+def test_fatal_error_is_chinese(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(cli, ["status", "--period", "2024-06"])
+    assert result.exit_code == 2 and result.output.startswith("错误：")

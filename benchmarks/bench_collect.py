@@ -75,7 +75,7 @@ def variant(data: bytes, i: int) -> bytes:
 
 def make_corpus(n: int, folder: Path) -> list:
     master = load_bundled()
-    units = templates.units_to_report(master)
+    units = master.reporting_units()
     base = {u: filled(master, u, folder) for u in units}
     paths = []
     for i in range(n):

@@ -6,7 +6,7 @@ reconciled: the ledger read (current returns, their values, the period's issues)
 issues stored, the consolidated workbook and its 明细 CSV written.
 
     floor:     python-calamine reading every sheet of the 1,000 files (one process, no checks)
-    reconcile: minshi_xls.reconcile.reconcile (best of --repeat runs), and compute() alone
+    reconcile: minshi_xls.report.reconcile (best of --repeat runs), and compute() alone
 
     python3 benchmarks/bench_reconcile.py [--n 1000] [--repeat 3]
 """
@@ -19,7 +19,7 @@ from pathlib import Path
 
 from bench_collect import calamine_only, make_corpus  # same folder: the corpus is shared
 
-from minshi_xls import collect, ledger, reconcile
+from minshi_xls import collect, ledger, reconcile, report
 from minshi_xls.notice import load_bundled
 
 PERIOD = "2024-06"
@@ -56,8 +56,8 @@ def main():
         compute = best(lambda: reconcile.compute(master, PERIOD, con, None), args.repeat)
         con.close()
         out = tmp / "out" / PERIOD
-        full = best(lambda: reconcile.reconcile(master, PERIOD, db, out), args.repeat)
-        res = reconcile.reconcile(master, PERIOD, db, out)
+        full = best(lambda: report.reconcile(master, PERIOD, db, out), args.repeat)
+        res = report.reconcile(master, PERIOD, db, out)
         rec = res.reconciliation
         print(f"ledger: {n_returns} returns, {n_values} values (collected in {took_collect:.1f} s);"
               f" {rec.received}/{len(rec.expected)} units current, {len(rec.values)} values used")

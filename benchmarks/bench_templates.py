@@ -64,7 +64,7 @@ def main():
     ap.add_argument("--repeat", type=int, default=3)
     args = ap.parse_args()
     master = load_bundled()
-    units = templates.units_to_report(master)
+    units = master.reporting_units()
     n_rows = sum(templates.rows_for(master, u).count for u in units)
     period = "2024-06"
     with tempfile.TemporaryDirectory() as tmp:

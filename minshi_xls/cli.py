@@ -212,9 +212,9 @@ def reconcile_cmd(period, out_dir, master, db, config_path):
 
     有问题也照常生成（问题列在“校验问题”表）；无法生成时退出码为 2。
     """
-    from minshi_xls import reconcile
+    from minshi_xls import report
     with progress_bar("汇总") as progress:
-        result = reconcile.run(master, period, db, out_dir, config_path, progress)
+        result = report.run(master, period, db, out_dir, config_path, progress)
     for line in result.summary_lines():
         click.echo(line)
 
@@ -228,8 +228,8 @@ def reconcile_cmd(period, out_dir, master, db, config_path):
 @fatal_as_exit2
 def summary_cmd(period, out_dir, master, db, config_path):
     """输出本月通报文字，并保存为 output/<月份>/通报_<月份>.txt。"""
-    from minshi_xls import summary
-    text, path = summary.run(master, period, db, out_dir, config_path)
+    from minshi_xls import report
+    text, path = report.run_summary(master, period, db, out_dir, config_path)
     click.echo(text)
     click.echo(f"\n已保存：{path}")
 

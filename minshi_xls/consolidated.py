@@ -498,18 +498,34 @@ def _replace(tmp: Path, path: Path) -> None:
                           "请关闭该文件后重新运行。") from e
 
 
+def workbook_name(period: str) -> str:
+    """``2024年1-6月民生实事进展汇总表.xlsx``."""
+    y, m = settings.period_parts(period)
+    return f"{period_label(y, m)}民生实事进展汇总表.xlsx"
+
+
+def csv_path(workbook: Path) -> Path:
+    """The 明细 CSV next to the workbook: ``<workbook>_明细.csv``."""
+    workbook = Path(workbook)
+    return workbook.with_name(f"{workbook.stem}_明细.csv")
+
+
+def _mkdir(folder: Path) -> None:
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise MinshiError(f"无法创建输出文件夹 {folder}（{e}）。") from e
+
+
 def write(rec: Reconciliation, path, generated_at: Optional[datetime] = None,
           office: Optional[str] = None) -> Path:
-    """Write the workbook at ``path`` (and its 明细 CSV next to it); returns the CSV's path.
+    """Write the workbook at ``path``; returns it.
 
-    Both files are written to a temporary name in the same folder, then renamed into place, so
-    a reader never sees half a file and a failure leaves the previous version intact.
+    It is written to a temporary name in the same folder, then renamed into place, so a reader
+    never sees half a file and a failure leaves the previous version intact.
     """
     path = Path(path)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as e:
-        raise MinshiError(f"无法创建输出文件夹 {path.parent}（{e}）。") from e
+    _mkdir(path.parent)
     _check_not_open(path)
     stamp_dt = generated_at or datetime.now().replace(microsecond=0)
     stamp = stamp_dt.strftime("%Y-%m-%d %H:%M")
@@ -546,9 +562,14 @@ def write(rec: Reconciliation, path, generated_at: Optional[datetime] = None,
         tmp.unlink(missing_ok=True)
         raise
     _replace(tmp, path)
+    return path
 
-    csv_path = path.with_name(f"{path.stem}_明细.csv")
-    ctmp = csv_path.with_name(f".{csv_path.stem}.{os.getpid()}.tmp.csv")
-    ctmp.write_text(_csv_text(details), encoding="utf-8", newline="")
-    _replace(ctmp, csv_path)
-    return csv_path
+
+def write_csv(rec: Reconciliation, path) -> Path:
+    """Write 明细 as CSV at ``path`` (temporary name, then renamed into place); returns it."""
+    path = Path(path)
+    _mkdir(path.parent)
+    tmp = path.with_name(f".{path.stem}.{os.getpid()}.tmp.csv")
+    tmp.write_text(_csv_text(detail_rows(rec)), encoding="utf-8", newline="")
+    _replace(tmp, path)
+    return path

@@ -82,11 +82,7 @@ class DemoResult:
         rec = self.reconciliation
         lines = [f"演示完成（{self.seconds:.1f} 秒），文件夹：{self.folder}",
                  f"进展汇总表：{self.workbook}", f"通报：{self.summary_path}", ""]
-        for h in rec.headlines:
-            counts = "、".join(f"{s}{h.task_status[s]}项" for s in h.task_status if h.task_status[s])
-            rate = "—" if h.completion is None else f"{h.completion * 100:.1f}%"
-            lines.append(f"{h.level}民生实事 {h.tasks} 项（我市承担 {h.local_tasks} 项）：{counts}；"
-                         f"平均完成率 {rate}")
+        lines += rec.headline_lines()
         oi = rec.open_issues
         lines.append(f"报送：{rec.received}/{len(rec.expected)} 个单位；待处理问题：错误 {oi['error']} 个，"
                      f"警告 {oi['warning']} 个")
@@ -282,7 +278,7 @@ def run_demo(folder, progress: Progress = None) -> DemoResult:
     """Run the whole cycle in ``folder``; returns where the workbook is and what was planted."""
     import time
 
-    from minshi_xls import collect, master as master_mod, notice, reconcile, summary, templates
+    from minshi_xls import collect, master as master_mod, notice, report, summary, templates
 
     t0 = time.perf_counter()
     folder = Path(folder)
@@ -319,7 +315,7 @@ def run_demo(folder, progress: Progress = None) -> DemoResult:
         deadline = datetime.combine(info.deadline, datetime.min.time()) + timedelta(hours=17)
         rdir = folder / "returns" / period
         returns[period] = []
-        for n, unit in enumerate(templates.units_to_report(master)):
+        for n, unit in enumerate(master.reporting_units()):
             if june and unit == SILENT:
                 continue
             src = tdir / C.file_name(period, unit)
@@ -338,7 +334,7 @@ def run_demo(folder, progress: Progress = None) -> DemoResult:
         step(f"{period} 模拟报送")
         collect.collect_paths([rdir], period, db_path, master=master, config=config)
         step(f"{period} 收取")
-        result = reconcile.reconcile(master, period, db_path, out / period, config)
+        result = report.reconcile(master, period, db_path, out / period, config)
         step(f"{period} 汇总")
     text, spath = summary.write_summary(result.reconciliation, out / PERIODS[-1])
     step("通报")

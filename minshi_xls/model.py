@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import asdict, dataclass, field
-from typing import Dict, Iterable, List, Optional
+from typing import Dict, Iterable, List, Optional, Tuple
 
 LEVELS = ("省", "市")
 SCOPES = ("local", "province", "not_applicable")
@@ -207,6 +207,43 @@ class Master:
         """Local tasks ``unit`` shares but does not lead (through a group or by name)."""
         return [t for t in self.local_tasks()
                 if unit in t.responsible_units and unit not in t.lead_units]
+
+    # --- who must report what: one rule for templates, the reader, reconcile, mail, status ---
+    def is_territorial(self, unit: str) -> bool:
+        """A county or functional zone (its own figures are reported and summed)."""
+        u = self.registry.get(unit)
+        return bool(u and u.is_territorial)
+
+    def report_rows(self, unit: str, include_co_bureaus: bool = False
+                    ) -> Tuple[List[tuple], List[tuple]]:
+        """(lead rows, shared rows) ``unit`` reports: every row of the local tasks it leads, and
+        every row of those it shares when it is a county/functional zone, or a bureau with
+        ``include_co_bureaus``."""
+        lead = [(t, ind) for t in self.led_by(unit) for ind in t.report_rows()]
+        co: List[tuple] = []
+        if include_co_bureaus or self.is_territorial(unit):
+            co = [(t, ind) for t in self.shared_by(unit) for ind in t.report_rows()]
+        return lead, co
+
+    def reporting_units(self, include_co_bureaus: bool = False) -> List[str]:
+        """Short names of the units that must report (each gets a fill-in workbook): lead units
+        of local tasks and every county/functional zone sharing one (plus sharing bureaus with
+        ``include_co_bureaus``), ordered by registry kind (市直部门, 县区, 功能板块, others), then
+        registry order, then first appearance."""
+        seen: Dict[str, int] = {}
+        for t in self.local_tasks():
+            for u in t.lead_units:
+                seen.setdefault(u, len(seen))
+            for u in t.responsible_units:
+                if u not in t.lead_units and (include_co_bureaus or self.is_territorial(u)):
+                    seen.setdefault(u, len(seen))
+        order = {name: i for i, name in enumerate(self.registry.names())}
+
+        def key(u):
+            reg = self.registry.get(u)
+            kind = UNIT_KINDS.index(reg.kind) if reg and reg.kind in UNIT_KINDS else len(UNIT_KINDS)
+            return kind, order.get(reg.short if reg else u, len(order)), seen[u]
+        return sorted(seen, key=key)
 
 
 def as_dict(obj) -> dict:

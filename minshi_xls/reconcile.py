@@ -1,17 +1,18 @@
 """Reconcile a period: from the accepted values in the ledger to one figure per indicator.
 
 :func:`compute` only reads (so ``summary`` and ``status`` can use it without side effects);
-:func:`reconcile` also stores the period's reconciled figures and issues in the ledger (so month
-n+1 knows month n) and writes the consolidated workbook. Everything is ordered by the master and
-the registry, so the same ledger always gives the same result.
+:func:`store` keeps the period's reconciled figures and issues in the ledger (so month n+1 knows
+month n). Nothing here writes an output: the writers (:mod:`consolidated`, :mod:`bulletin`,
+:mod:`summary`) only write a :class:`Reconciliation`, and :mod:`report` (the command layer) calls
+both. Everything is ordered by the master and the registry, so the same ledger always gives the
+same result.
 """
 from __future__ import annotations
 
 import sqlite3
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
-from typing import Callable, Dict, List, Optional, Tuple
+from typing import Dict, List, Optional, Tuple
 
 from minshi_xls import MinshiError
 from minshi_xls import issues as issues_mod
@@ -190,26 +191,15 @@ class Reconciliation:
                 out[i["severity"]] += 1
         return out
 
-
-@dataclass
-class ReconcileResult:
-    workbook: Path
-    csv: Path
-    reconciliation: Reconciliation
-    generated_at: str
-
-    def summary_lines(self) -> List[str]:
-        rec = self.reconciliation
-        lines = [f"汇总表：{self.workbook}", f"明细 CSV：{self.csv}",
-                 f"报送：{rec.received}/{len(rec.expected)} 个单位"]
-        for h in rec.headlines:
+    def headline_lines(self) -> List[str]:
+        """One terminal line per level: tasks by status and the average 完成率."""
+        lines = []
+        for h in self.headlines:
             counts = "、".join(f"{s}{h.task_status.get(s, 0)}项" for s in TASK_STATUS_ORDER
                               if h.task_status.get(s))
             rate = "—" if h.completion is None else f"{h.completion * 100:.1f}%"
             lines.append(f"{h.level}民生实事 {h.tasks} 项（我市承担 {h.local_tasks} 项）：{counts}；"
                          f"平均完成率 {rate}")
-        oi = rec.open_issues
-        lines.append(f"待处理问题：错误 {oi['error']} 个，警告 {oi['warning']} 个")
         return lines
 
 
@@ -377,10 +367,8 @@ def cumulatives(con: sqlite3.Connection, master: Master, period: Optional[str],
 
 
 def expected_units(master: Master, config: Optional[dict] = None) -> List[str]:
-    """The units that must report (the ones that get a fill-in workbook)."""
-    from minshi_xls.templates import units_to_report
-    cfg = (config or settings.DEFAULTS).get("templates", {})
-    return list(units_to_report(master, bool(cfg.get("include_co_bureaus", False))))
+    """The units that must report (the model's rule; the ones that get a fill-in workbook)."""
+    return master.reporting_units(settings.include_co_bureaus(config))
 
 
 # --- the computation -----------------------------------------------------------------------------
@@ -623,46 +611,7 @@ def store(con: sqlite3.Connection, rec: Reconciliation) -> None:
              for r in rec.rows if r.local])
 
 
-def workbook_name(period: str) -> str:
-    """``2024年1-6月民生实事进展汇总表.xlsx``."""
-    y, m = settings.period_parts(period)
-    months = "1月" if m == 1 else f"1-{m}月"
-    return f"{y}年{months}民生实事进展汇总表.xlsx"
-
-
-def reconcile(master: Master, period: str, db_path, out_dir=None, config: Optional[dict] = None,
-              now: Optional[datetime] = None,
-              progress: Optional[Callable[[int, int, str], None]] = None) -> ReconcileResult:
-    """Reconcile ``period``: write the workbook and its 明细 CSV, then store history and issues.
-
-    The ledger is written last, so a workbook that cannot be written (a locked file, a folder
-    that cannot be made) leaves the ledger as it was. ``progress(done, total, step)`` is called
-    after each of the three steps.
-    """
-    from minshi_xls import consolidated
-
-    out = Path(out_dir) if out_dir else Path(settings.DEFAULT_OUTPUT) / period
-    stamp = (now or datetime.now()).replace(microsecond=0)
-    wb = out / workbook_name(period)
-    office = (config or settings.DEFAULTS).get("office", {}).get("name") or None
-    con = _connect(db_path)
-    try:
-        rec = compute(master, period, con, config)
-        if progress:
-            progress(1, 3, "读取台账")
-        csv_path = consolidated.write(rec, wb, generated_at=stamp, office=office)
-        if progress:
-            progress(2, 3, "生成汇总表")
-        store(con, rec)
-        if progress:
-            progress(3, 3, "写入台账")
-    finally:
-        con.close()
-    return ReconcileResult(workbook=wb, csv=csv_path, reconciliation=rec,
-                           generated_at=stamp.isoformat(sep=" "))
-
-
-def _connect(db_path) -> sqlite3.Connection:
+def connect(db_path) -> sqlite3.Connection:
     """The ledger, or a clear error when the file is not one (a copy gone wrong, another file)."""
     try:
         return ledger.connect(db_path)
@@ -680,17 +629,10 @@ def open_inputs(master_path, period: str, db_path, config_path=None) -> Tuple[Ma
     return read_master(master_path), config
 
 
-def run(master_path, period: str, db_path, out_dir=None, config_path=None,
-        progress=None) -> ReconcileResult:
-    """``minshi reconcile``: read the master and config, then :func:`reconcile`."""
-    master, config = open_inputs(master_path, period, db_path, config_path)
-    return reconcile(master, period, db_path, out_dir, config, progress=progress)
-
-
 def compute_period(master_path, period: str, db_path, config_path=None) -> Reconciliation:
     """The period computed read-only from paths (``status`` and ``summary`` write no history)."""
     master, config = open_inputs(master_path, period, db_path, config_path)
-    con = _connect(db_path)
+    con = connect(db_path)
     try:
         return compute(master, period, con, config)
     finally:

@@ -90,6 +90,11 @@ def load_config(path: Optional[os.PathLike] = None) -> Dict[str, Any]:
     return _merge(DEFAULTS, data)
 
 
+def include_co_bureaus(config: Optional[dict] = None) -> bool:
+    """``[templates] include_co_bureaus``: sharing bureaus report too (text only)."""
+    return bool(((config or DEFAULTS).get("templates") or {}).get("include_co_bureaus", False))
+
+
 def period_parts(period: str) -> tuple:
     """"2024-06" -> (2024, 6); a clear error for anything else."""
     try:

@@ -105,9 +105,3 @@ def write_summary(rec: Reconciliation, out_dir=None) -> Tuple[str, Path]:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text + "\n", encoding="utf-8")
     return text, path
-
-
-def run(master_path, period: str, db_path, out_dir=None, config_path=None) -> Tuple[str, Path]:
-    """``minshi summary``: compute the period read-only and save its 通报."""
-    from minshi_xls.reconcile import compute_period
-    return write_summary(compute_period(master_path, period, db_path, config_path), out_dir)

@@ -17,7 +17,7 @@ import xlsxwriter
 from xlsxwriter.utility import xl_cell_to_rowcol, xl_rowcol_to_cell
 
 from minshi_xls import MinshiError, columns as C, ledger, settings
-from minshi_xls.model import UNIT_KINDS, Indicator, Master, Task
+from minshi_xls.model import Indicator, Master, Task
 from minshi_xls.xlsx_style import (HINT_ERROR, HINT_WARNING, Styles, close_workbook, print_setup,
                                    row_height, set_widths, write_header, write_title)
 
@@ -58,43 +58,11 @@ class UnitRows:
         return out
 
 
-def is_territorial(master: Master, unit: str) -> bool:
-    u = master.registry.get(unit)
-    return bool(u and u.is_territorial)
-
-
 def rows_for(master: Master, unit: str, include_co_bureaus: bool = False) -> UnitRows:
-    """What ``unit`` reports: every row of the local tasks it leads (牵头任务), and every row of
-    those it shares (配合任务) when it is a county/functional zone, or a bureau with the switch on.
-    The reader uses the same function to know which rows to expect."""
-    territorial = is_territorial(master, unit)
-    out = UnitRows(unit=unit, co_numbers=territorial)
-    for t in master.led_by(unit):
-        out.lead.extend((t, ind) for ind in t.report_rows())
-    if territorial or include_co_bureaus:
-        for t in master.shared_by(unit):
-            out.co.extend((t, ind) for ind in t.report_rows())
-    return out
-
-
-def units_to_report(master: Master, include_co_bureaus: bool = False) -> List[str]:
-    """Short names of the units that get a workbook: lead units of local tasks and every
-    county/functional zone sharing one (plus sharing bureaus with the switch), ordered by
-    registry kind (市直部门, 县区, 功能板块, others) then registry order then first appearance."""
-    seen: Dict[str, int] = {}
-    for t in master.local_tasks():
-        for u in t.lead_units:
-            seen.setdefault(u, len(seen))
-        for u in t.responsible_units:
-            if u not in t.lead_units and (include_co_bureaus or is_territorial(master, u)):
-                seen.setdefault(u, len(seen))
-    order = {name: i for i, name in enumerate(master.registry.names())}
-
-    def key(u):
-        reg = master.registry.get(u)
-        kind = UNIT_KINDS.index(reg.kind) if reg and reg.kind in UNIT_KINDS else len(UNIT_KINDS)
-        return kind, order.get(reg.short if reg else u, len(order)), seen[u]
-    return sorted(seen, key=key)
+    """What ``unit`` reports, by sheet (the model's rule, :meth:`Master.report_rows`); the reader
+    uses the same function to know which rows to expect."""
+    lead, co = master.report_rows(unit, include_co_bureaus)
+    return UnitRows(unit=unit, lead=lead, co=co, co_numbers=master.is_territorial(unit))
 
 
 # --- previous period's figures --------------------------------------------------------------------
@@ -582,7 +550,7 @@ def write_workbook(master: Master, unit: str, period: str, path, deadline=None,
     config = config or settings.load_config()
     settings.period_parts(period)
     if include_co_bureaus is None:
-        include_co_bureaus = bool(config.get("templates", {}).get("include_co_bureaus", False))
+        include_co_bureaus = settings.include_co_bureaus(config)
     rows = rows_for(master, unit, include_co_bureaus)
     if not rows.count:
         raise MinshiError(f"单位“{unit}”在总表中没有需要填报的任务，不生成填报表。")
@@ -664,10 +632,10 @@ def write_templates(master: Master, period: str, out_dir, deadline=None,
     config = config or settings.load_config()
     settings.period_parts(period)
     dl = resolve_deadline(period, deadline, config)
-    include = bool(config.get("templates", {}).get("include_co_bureaus", False))
+    include = settings.include_co_bureaus(config)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    units = units_to_report(master, include)
+    units = master.reporting_units(include)
     entries = []
     for i, unit in enumerate(units, start=1):
         prev = previous_values(db, period, unit) if db else {}

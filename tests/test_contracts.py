@@ -54,3 +54,54 @@ def test_period_parsing():
     from minshi_xls import MinshiError
     with pytest.raises(MinshiError):
         settings.period_parts("2024-6")
+
+
+def _imports_of_package():
+    """module name -> the minshi_xls modules it imports anywhere in its source (also inside
+    functions: a lazy import is still a dependency)."""
+    import ast
+    from pathlib import Path
+
+    import minshi_xls
+    root = Path(minshi_xls.__file__).parent
+    graph = {}
+    for path in root.rglob("*.py"):
+        name = ".".join(path.relative_to(root).with_suffix("").parts).replace(".__init__", "")
+        deps = set()
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.module == "minshi_xls":
+                deps.update(a.name for a in node.names)
+            elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith("minshi_xls."):
+                deps.add(node.module.split(".", 1)[1].split(".")[0])
+            elif isinstance(node, ast.Import):
+                deps.update(a.name.split(".", 1)[1].split(".")[0] for a in node.names
+                            if a.name.startswith("minshi_xls."))
+        graph[name] = deps
+    return graph
+
+
+def test_the_computation_imports_no_writer():
+    """reconcile computes one result; the writers (workbook, 通报) only write it, and the
+    command layer (report) calls both: so no writer can be reached from reconcile."""
+    graph = _imports_of_package()
+    seen, todo = set(), ["reconcile"]
+    while todo:
+        for dep in graph.get(todo.pop(), ()):
+            if dep not in seen:
+                seen.add(dep)
+                todo.append(dep)
+    assert not seen & {"consolidated", "summary", "bulletin", "report", "templates", "reconcile"}
+
+
+def test_who_must_report_is_asked_of_the_model_not_of_the_template_writer():
+    graph = _imports_of_package()
+    for module in ("reconcile", "report"):
+        assert "templates" not in graph[module], module
+    from minshi_xls import reconcile, templates
+    from minshi_xls.notice import load_bundled
+    master = load_bundled()
+    units = master.reporting_units()
+    assert reconcile.expected_units(master) == units
+    assert not hasattr(templates, "units_to_report")
+    assert "东海县" in units and "市财政局" not in units  # a county shares; a bureau only helps
+    assert "市财政局" in master.reporting_units(include_co_bureaus=True)

@@ -11,7 +11,7 @@ import openpyxl
 import pytest
 from click.testing import CliRunner
 
-from minshi_xls import demo, reconcile
+from minshi_xls import demo, report
 from minshi_xls.cli import cli
 from minshi_xls.master import read_master
 from test_reconcile import paragraph_in
@@ -216,7 +216,7 @@ def test_summary_numbers_agree_with_the_workbook(run, book):
 
 def test_reconciling_again_gives_the_same_workbook(run, master, book, tmp_path):
     folder = run[0]
-    again = reconcile.reconcile(master, JUNE, folder / "output" / "minshi.sqlite", tmp_path)
+    again = report.reconcile(master, JUNE, folder / "output" / "minshi.sqlite", tmp_path)
     a = openpyxl.load_workbook(again.workbook)
     for ws in book.worksheets:
         for row_a, row_b in zip(ws.iter_rows(values_only=True), a[ws.title].iter_rows(

@@ -23,7 +23,7 @@ SUBJECT = "【民生实事月报】2024年6月 市卫健委 填报表"
 
 def with_emails(master):
     """Give every reporting unit an address (the bundled registry has none)."""
-    for i, short in enumerate(templates.units_to_report(master)):
+    for i, short in enumerate(master.reporting_units()):
         master.registry.get(short).email = f"unit{i:02d}@units.test"
     return master
 
@@ -105,7 +105,7 @@ def test_send_mails_each_unit_its_own_workbook_once(server, master, templates_di
     seen = []
     res = mail.send(master, PERIOD, templates_dir, db, config(server),
                     progress=lambda d, t, u: seen.append((d, t)))
-    units = templates.units_to_report(master)
+    units = master.reporting_units()
     assert res.transport == "smtp" and res.count("sent") == len(units) == 42
     assert seen[-1] == (42, 42)
     assert len(server.messages) == 42 and all(server.logins)
@@ -275,7 +275,7 @@ def test_remind_lists_the_errors_and_attaches_the_template_without_an_annotated_
     db = tmp_path / "l.sqlite"
     collect.collect_paths([bad, good], PERIOD, db, master, settings.DEFAULTS)  # no annotate_dir
     res = mail.remind(master, PERIOD, db, config(), templates_dir, outbox=tmp_path / "box")
-    units = templates.units_to_report(master)
+    units = master.reporting_units()
     assert [d.unit for d in res.deliveries] == [u for u in units if u != "市发改委"]
     msg = parse((tmp_path / "box" / "市卫健委_提醒.eml").read_bytes())
     assert msg["Subject"] == "【民生实事月报】2024年6月 市卫健委 填报提醒"

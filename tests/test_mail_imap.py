@@ -264,7 +264,7 @@ def test_fetch_never_changes_the_mailbox_and_never_fetches_twice(round_trip, mas
 def test_remind_writes_only_to_missing_units_and_units_in_error(round_trip, master, env, smtp):
     smtp.reset()
     res = mail.remind(master, PERIOD, round_trip["db"], round_trip["cfg"], round_trip["tdir"])
-    expected = [u for u in templates.units_to_report(master) if u not in REPLIED_CLEAN]
+    expected = [u for u in master.reporting_units() if u not in REPLIED_CLEAN]
     assert "东海县" in expected and "市医保局" in expected
     assert [d.unit for d in res.deliveries] == expected
     assert res.count("sent") == len(expected) == len(smtp.messages)

@@ -7,7 +7,7 @@ import openpyxl
 import pytest
 from click.testing import CliRunner
 
-from minshi_xls import MinshiError, consolidated, ledger, notice, reconcile, summary
+from minshi_xls import MinshiError, consolidated, ledger, notice, reconcile, report, summary
 from minshi_xls.cli import cli
 from minshi_xls.settings import NOT_REPORTED, STATUS_COLORS
 
@@ -67,7 +67,7 @@ def book(tmp_path):
 
 
 def run(master, book, period, tmp_path, **kw):
-    return reconcile.reconcile(master, period, book.path, tmp_path / "output" / period, **kw)
+    return report.reconcile(master, period, book.path, tmp_path / "output" / period, **kw)
 
 
 def row_of(rec, ind_id):
@@ -357,8 +357,8 @@ def test_a_file_that_is_not_a_ledger_is_a_clear_error(master, workdir):
 
 
 def test_workbook_names_follow_the_months_covered():
-    assert reconcile.workbook_name("2024-06") == "2024年1-6月民生实事进展汇总表.xlsx"
-    assert reconcile.workbook_name("2024-01") == "2024年1月民生实事进展汇总表.xlsx"
+    assert consolidated.workbook_name("2024-06") == "2024年1-6月民生实事进展汇总表.xlsx"
+    assert consolidated.workbook_name("2024-01") == "2024年1月民生实事进展汇总表.xlsx"
 
 
 def test_issues_replaced_or_explained_are_not_open(master, book, tmp_path):

@@ -263,8 +263,8 @@ def test_plan_cells_lock_once_the_master_has_a_plan(tmp_path):
 
 def test_co_bureaus_switch_gives_text_only_rows(master, tmp_path):
     exp = expected_rows(master, include_co_bureaus=True)
-    assert "市财政局" in templates.units_to_report(master, include_co_bureaus=True)
-    assert "市财政局" not in templates.units_to_report(master)
+    assert "市财政局" in master.reporting_units(include_co_bureaus=True)
+    assert "市财政局" not in master.reporting_units()
     config = {**settings.DEFAULTS, "templates": {**settings.DEFAULTS["templates"],
                                                  "include_co_bureaus": True}}
     info = templates.write_workbook(master, "市财政局", PERIOD, tmp_path / "c.xlsx", config=config)

@@ -127,10 +127,8 @@ def _master(master) -> Master:
 
 
 def _expected_units(master: Master, config: Optional[dict]) -> List[Unit]:
-    from minshi_xls.templates import units_to_report
     out = []
-    include = bool(_section(config, "templates").get("include_co_bureaus"))
-    for short in units_to_report(master, include):
+    for short in master.reporting_units(settings.include_co_bureaus(config)):
         out.append(master.registry.get(short) or Unit(short=short))
     return out
 

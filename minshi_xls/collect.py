@@ -208,10 +208,10 @@ def expand_paths(paths: Iterable, config: Optional[dict] = None) -> Iterator[Inc
     for p in paths:
         p = Path(p)
         if p.is_dir():
-            # Annotated copies we wrote (check --annotate) are not returns: skipped in folders.
+            # An annotated copy (*_问题标注.xlsx) is taken like any return: it is the unit's own
+            # workbook with its _meta, and the units send it back corrected.
             files = sorted(f for f in p.rglob("*") if f.is_file()
                            and not f.name.startswith(("~$", "."))
-                           and not f.stem.endswith(ANNOTATED_SUFFIX)
                            and f.suffix.lower() in SPREADSHEET_EXT + (".zip", ".eml"))
         elif p.is_file():
             files = [p]

@@ -304,3 +304,24 @@ def test_readme_documents_every_import_and_check_option():
                  "分配", "notice-unparsed", "duplicate-id", "unknown-unit", "bad-target",
                  "no-lead-unit"):
         assert word in section, word
+
+
+def test_check_finds_a_bad_unit_kind_and_a_plan_that_is_not_a_number(written, tmp_path):
+    """The two checks docs/import.md lists for the 单位 and the plan cells, each at its cell."""
+    wb = openpyxl.load_workbook(written[1])
+    ws = wb[SHEET_UNITS]
+    kind = f"{_col(UNIT_COLUMNS, 'kind')}{_find_row(ws, '市教育局')}"
+    ws[kind] = "市直单位"  # the registry's word is 市直部门
+    ws = wb[SHEET_INDICATORS]
+    q1 = f"{_col(INDICATOR_COLUMNS, 'plan_q1')}{_find_row(ws, '省-9#1')}"
+    ws[q1] = "约500"
+    bad = tmp_path / "bad.xlsx"
+    wb.save(bad)
+    report = check_master(bad)
+    assert sorted(map(tuple, report.flatten(("sheet", "cell", "code", "severity")))) == sorted([
+        (SHEET_UNITS, kind, "bad-unit-kind", "error"),
+        (SHEET_INDICATORS, q1, "not-a-number", "error")])
+    by_cell = {i.cell: i for i in report.issues}
+    assert "市直单位" in by_cell[kind].message and "市直部门、县区" in by_cell[kind].message
+    assert "约500" in by_cell[q1].message and by_cell[q1].indicator_id == "省-9#1"
+    assert not report.valid

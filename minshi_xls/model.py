@@ -12,8 +12,14 @@ from typing import Dict, Iterable, List, Optional, Tuple
 LEVELS = ("省", "市")
 SCOPES = ("local", "province", "not_applicable")
 SCOPE_LABELS = {"local": "本地实施", "province": "省本级实施", "not_applicable": "我市不承担相关任务"}
-QUALIFIERS = ("=", ">=", "~", ">")
-QUALIFIER_LABELS = {"=": "", ">=": "以上/不少于", "~": "左右", ">": "多/余"}
+#: "<=" is an upper bound (不超过, 控制在…以内): met while at or below it. "range" is a target
+#: written as X—Y: ``target`` holds the low end (what counts as met), ``target_high`` the high end.
+QUALIFIERS = ("=", ">=", "~", ">", "<=", "range")
+QUALIFIER_LABELS = {"=": "", ">=": "以上/不少于", "~": "左右", ">": "多/余", "<=": "以内/不超过",
+                    "range": "区间"}
+#: How a task whose notice names only 责任单位 (no 牵头单位) gets its lead: the first unit named
+#: (what most notices state: "列第一位者为牵头单位"), every unit named, or none (left to the office).
+LEAD_RULES = {"first": "第一个责任单位牵头", "all": "全部责任单位牵头", "none": "不指定（人工补录）"}
 UNIT_KINDS = ("市直部门", "县区", "功能板块", "企业/其他")
 TERRITORIAL_KINDS = ("县区", "功能板块")
 
@@ -34,6 +40,7 @@ class Indicator:
     qualifier: str = "="
     base_value: Optional[float] = None  # 22800.0
     base_unit: str = ""  # "名"
+    target_high: str = ""  # the high end of a "range" target ("3—5个": target "3", high "5")
     #: Quarterly cumulative plan (Q1..Q4) in the notice's unit; None until a lead unit supplies it.
     plan: List[Optional[float]] = field(default_factory=lambda: [None, None, None, None])
 
@@ -55,8 +62,11 @@ class Indicator:
 
     def to_json(self) -> dict:
         """The public JSON shape (plan is a master-workbook concern and is not part of it)."""
-        return {k: getattr(self, k) for k in
-                ("id", "name", "target", "unit", "qualifier", "base_value", "base_unit")}
+        d = {k: getattr(self, k) for k in
+             ("id", "name", "target", "unit", "qualifier", "base_value", "base_unit")}
+        if self.qualifier == "range":
+            d["target_high"] = self.target_high
+        return d
 
 
 @dataclass
@@ -138,7 +148,7 @@ class Registry:
 
     def expand(self, token: str) -> List[str]:
         """Short names a token stands for: a group's members, a unit's short name, or the token."""
-        if token in self.groups:
+        if self.groups.get(token):  # a group without members stays a name, never vanishes
             out: List[str] = []
             for member in self.groups[token]:
                 out.extend(self.expand(member))
@@ -168,6 +178,11 @@ class Master:
     registry: Registry = field(default_factory=Registry)
     allocations: List[Allocation] = field(default_factory=list)
     year: Optional[int] = None
+    #: The office's rule for tasks that name 责任单位 only (a key of LEAD_RULES).
+    lead_rule: str = "first"
+    #: Where the notice's lines went ({"前言": n, "标题": n, "任务": n, "未解析": n, "空行": n});
+    #: filled by the import, shown on the 说明 sheet, not part of the model's identity.
+    coverage: Dict[str, int] = field(default_factory=dict, compare=False)
 
     def to_json(self) -> dict:
         """The public JSON interface: keep stable."""

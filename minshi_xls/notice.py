@@ -153,6 +153,20 @@ def _docx_lines(doc) -> List[str]:
     return lines
 
 
+def to_simplified(text: str) -> str:
+    """Traditional characters (牽頭單位, 萬) made Simplified with OpenCC, so every rule below is
+    written once; a Simplified text is returned as it is (t2s would still touch a few rare
+    characters that are valid in both)."""
+    if not any(c in _TRADITIONAL_MARKS for c in text):
+        return text
+    import opencc
+    return opencc.OpenCC("t2s").convert(text)
+
+
+#: Characters that only Traditional texts use, among those every notice has (单位, 项目, 万...).
+_TRADITIONAL_MARKS = frozenset("單頭責實項區縣萬億務會設衛醫農發財廳園戶點築網辦幣與資開鎮鄉這個")
+
+
 def read_notice_lines(path) -> List[str]:
     """The notice's text as lines (line numbers in issues refer to these).
 
@@ -191,7 +205,7 @@ def read_notice_lines(path) -> List[str]:
         raise MinshiError(f"不支持的通知文件类型 {p.suffix}：请提供 .txt、.docx 或 .pdf 文件。")
     if not text.strip():
         raise MinshiError(f"通知文件 {p.name} 是空的。")
-    return text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    return to_simplified(text).replace("\r\n", "\n").replace("\r", "\n").split("\n")
 
 
 # --- line classification -----------------------------------------------------------------------
@@ -251,17 +265,25 @@ class _Block:
 # --- indicators ---------------------------------------------------------------------------------
 
 _MEASURES = ("平方公里", "平方米", "公里", "千米", "人次", "场次", "项次", "批次", "户次", "架次",
+             "个百分点", "个工作日", "分钟", "小时",
              "间", "家", "个", "所", "栋", "幢", "名", "人", "座", "处", "条", "支", "场", "台", "辆",
              "户", "套", "元", "张", "副", "片", "亩", "吨", "件", "次", "项", "床", "份",
-             "册", "批", "米", "km")
+             "册", "批", "米", "km", "艘", "只", "盏", "棵", "株", "例", "宗", "部", "块")
+_NUM = r"\d+(?:\.\d+)?"
 _IND_RE = re.compile(
-    r"(?P<pre>不少于|不低于|至少|超过|约)?"
-    r"(?<![\d.A-Za-z/])(?P<num>\d+(?:\.\d+)?)"
+    r"(?P<pre>不少于|不低于|至少|不超过|超过|控制在|低于|约)?"
+    r"(?<![\d.A-Za-z/])(?P<num>" + _NUM + r")"
     r"(?:(?P<pct>%)|(?P<mag>万|亿)?(?P<more>多|余)?(?P<unit>" + "|".join(_MEASURES) + r"))"
-    r"(?P<post>以上|左右|多|余)?")
+    r"(?P<post>以上|左右|以内|以下|多|余)?")
 _RANGE_CHARS = "—–~至到-"
-_PRE_QUALIFIER = {"不少于": ">=", "不低于": ">=", "至少": ">=", "超过": ">", "约": "~"}
-_POST_QUALIFIER = {"以上": ">=", "左右": "~", "多": ">", "余": ">"}
+#: "3—5个": the low end of a range, just before the range sign.
+_RANGE_LOW = re.compile(r"(?P<lo>" + _NUM + r")(?:万|亿)?(?:" + "|".join(_MEASURES) + r"|%)?"
+                        r"[" + re.escape(_RANGE_CHARS) + r"]$")
+#: A range in a clause with these words is a condition (a subsidy per person, an age band).
+_CONDITION_WORDS = ("给予", "补贴", "补助", "奖补", "奖励", "每", "岁")
+_PRE_QUALIFIER = {"不少于": ">=", "不低于": ">=", "至少": ">=", "超过": ">", "约": "~",
+                  "不超过": "<=", "控制在": "<=", "低于": "<="}
+_POST_QUALIFIER = {"以上": ">=", "左右": "~", "多": ">", "余": ">", "以内": "<=", "以下": "<="}
 _MAGNITUDE = {"万": Decimal(10000), "亿": Decimal(100000000)}
 _DELIMS = "，。；：！？"
 #: Verbs a target may be named by alone when it shares the noun of the one before it.
@@ -288,30 +310,44 @@ def _clean_name(s: str) -> str:
     return s.strip("、，及和与并").strip()
 
 
-def _is_range(text: str, m: re.Match) -> bool:
-    """"5万—200万元", "500—3000元", "0—14岁": a span of numbers is a condition, not a target."""
-    before = text[:m.start("num")].rstrip()
-    if before[-1:] and before[-1] in _RANGE_CHARS:
-        return True
-    after = text[m.end():]
-    return bool(re.match(rf"[{re.escape(_RANGE_CHARS)}]\d", after))
+def _range_low(text: str, m: re.Match) -> Optional[str]:
+    """The low end when ``m`` is the high end of "X—Y" (a digit right before the sign: "提高到
+    95%" is a target, not a range), else None."""
+    lo = _RANGE_LOW.search(text[:m.start("num")])
+    return lo.group("lo") if lo else None
+
+
+def _starts_range(text: str, m: re.Match) -> bool:
+    return bool(re.match(rf"[{re.escape(_RANGE_CHARS)}]\d", text[m.end():]))
 
 
 def extract_indicators(task_id: str, text: str) -> List[Indicator]:
     """Every quantitative target of a task sentence, in order of appearance.
 
     A number counts only with a measure word (个, 家, 万名, 亿元, %...), so years, "连续3年",
-    "0—14岁", ordinals written in Chinese (一期, 五级) and "4G/5G" are left out; ranges of
-    numbers are conditions, and the size of a single project ("8万吨…项目") is not a target.
+    "0—14岁", ordinals ("第3批", 一期, 五级) and "4G/5G" are left out; "X—Y" is one target with
+    both ends kept, unless the clause makes it a condition ("每月给予500—3000元"); the size of a
+    single project ("8万吨…项目") is not a target.
     """
-    matches = [m for m in _IND_RE.finditer(text) if not _is_range(text, m)]
+    matches = []
+    for m in _IND_RE.finditer(text):
+        if _starts_range(text, m) or text[:m.start("num")].endswith("第"):
+            continue
+        low = _range_low(text, m)
+        if low is not None:
+            clause = re.split(rf"[{_DELIMS}]", text[:m.start()])[-1]
+            if any(w in clause for w in _CONDITION_WORDS):
+                continue
+        matches.append((m, low))
     out: List[Indicator] = []
     prev_end = 0
-    for i, m in enumerate(matches):
-        next_start = matches[i + 1].start() if i + 1 < len(matches) else len(text)
+    for i, (m, low) in enumerate(matches):
+        next_start = matches[i + 1][0].start() if i + 1 < len(matches) else len(text)
         after = text[m.end():next_start]
         a_name = _clean_name(re.split(rf"[{_DELIMS}、]", after, maxsplit=1)[0])
         head = text[prev_end:m.start()]
+        if low is not None:
+            head = head[:_RANGE_LOW.search(head).start()] if _RANGE_LOW.search(head) else head
         b_name = _clean_name(re.split(rf"[{_DELIMS}]", head)[-1])
         prev_end = m.end()
         if a_name.endswith(("项目", "工程")) and m.group("unit") in ("吨", "平方米", "米"):
@@ -334,10 +370,13 @@ def extract_indicators(task_id: str, text: str) -> List[Indicator]:
             qualifier = ">"
         if m.group("post"):
             qualifier = _POST_QUALIFIER[m.group("post")]
-        target = m.group("num")
+        target, high = m.group("num"), ""
+        if low is not None:
+            target, high, qualifier = low, m.group("num"), "range"
         base_value, base_unit = to_base(target, unit)
         out.append(Indicator(id=f"{task_id}#{len(out) + 1}", name=name, target=target, unit=unit,
-                             qualifier=qualifier, base_value=base_value, base_unit=base_unit))
+                             qualifier=qualifier, base_value=base_value, base_unit=base_unit,
+                             target_high=high))
     return out
 
 

@@ -25,7 +25,8 @@ BUNDLED_NOTICE = "lianyungang_2024.txt"
 # --- text normalisation ------------------------------------------------------------------------
 
 _CN_DIGITS = "零一二三四五六七八九十"
-_TO_FULL = {"(": "（", ")": "）", ":": "：", ";": "；", ",": "，"}
+_TO_FULL = {"(": "（", ")": "）", ":": "：", ";": "；", ",": "，", "[": "（", "]": "）",
+            "【": "（", "】": "）"}
 
 
 def _halfwidth(ch: str) -> str:
@@ -211,21 +212,37 @@ def read_notice_lines(path) -> List[str]:
 # --- line classification -----------------------------------------------------------------------
 
 _CN_NUM = f"[{_CN_DIGITS}]+"
-_LEVEL_RE = re.compile(rf"^(?:{_CN_NUM}、|（{_CN_NUM}）)?(省|市)级?(?:政府)?民生实事")
+#: "一、省民生实事任务分解" / "（二）市级民生实事项目" / "县政府十件民生实事": a level heading.
+_LEVEL_RE = re.compile(rf"^(?:{_CN_NUM}、|（{_CN_NUM}）)?(?:[^\d，。；：（]{{0,8}}?)?"
+                       rf"(省|市|县|区)(?:级|本级|政府)?(?:\d+件|[{_CN_DIGITS}]+件|十大)?"
+                       rf"(?:民生实事|为民办实事)(?!.*[：。])")
 _CATEGORY_RE = re.compile(
-    rf"^(?:（(?P<a>{_CN_NUM})）|(?P<b>{_CN_NUM})[、.])(?P<name>.+?)(?:（\d+件）)?[。.]?$")
+    rf"^(?:（(?P<a>{_CN_NUM})）|(?P<b>{_CN_NUM})[、.]|(?P<c>{_CN_NUM})是|——)"
+    rf"(?P<name>.+?)(?:（(?:\d+|{_CN_NUM})(?:件|项)）)?[。.]?$")
+_COUNT_LINE = re.compile(rf"^（(?:\d+|{_CN_NUM})(?:件|项)）[。.]?$")
 _ITEM_RE = re.compile(r"^(?P<num>\d{1,3}(?:\.\d{1,2})?)(?P<sep>[、.]|(?=[^\d.A-Za-z%]))(?P<rest>.*)$")
 #: "5.1 新建" / "12 新建": a number without "." or "、" starts an item only when a space follows it
 #: in the file, or when it is a sub-number; "13个…" at the start of a wrapped line does not.
 _SPACED_NUMBER = re.compile(r"^\s*[0-9０-９]+(?:[.．][0-9０-９]+)?\s")
 _PAREN_ITEM_RE = re.compile(r"^（(?P<num>\d{1,3})）(?P<rest>.*)$")
 _END_RE = re.compile(r"^(?:抄送|主送|\d{4}年\d{1,2}月\d{1,2}日印发)")
+#: A heading that is the title of the list itself ("附件2", "2024年民生实事项目清单").
+_TITLE_RE = re.compile(r"^(?:附件\d*|.{0,30}(?:民生实事|实事项目|为民办实事|任务分解|责任分解|分解表|"
+                       r"清单|一览表).{0,12})$")
 
-_LEAD_LABELS = ("牵头单位",)
-_CO_LABELS = ("共同责任单位", "责任单位", "配合单位", "协办单位")
-_UNITS_START = re.compile(r"（(?=(?:牵头单位|共同责任单位|责任单位|配合单位|省本级|省级实施|我市不承担|本市不承担|不承担))"
-                          r"|(?<![（])(?=牵头单位：)")
-_LABEL_RE = re.compile(rf"({'|'.join(_LEAD_LABELS + _CO_LABELS)})：?")
+_LEAD_LABELS = ("牵头责任单位", "牵头单位", "主办单位", "牵头部门")
+_CO_LABELS = ("共同责任单位", "协同责任单位", "责任单位", "协同单位", "协办单位", "配合单位",
+              "责任部门", "配合部门", "参与单位")
+#: Labels whose value is not a unit: people, deadlines, remarks (cut out, never units).
+_OTHER_LABELS = ("牵头市领导", "牵头领导", "责任领导", "分管领导", "市领导", "项目责任人", "责任人",
+                 "联系人", "完成时限", "时间节点", "实际完成情况", "备注")
+_ALL_LABELS = sorted(_LEAD_LABELS + _CO_LABELS + _OTHER_LABELS, key=len, reverse=True)
+_LABELS_ALT = "|".join(_ALL_LABELS)
+_SCOPE_WORDS = "省本级|省级实施|我市不承担|本市不承担|不承担"
+_UNITS_START = re.compile(rf"（(?=(?:{_LABELS_ALT}|{_SCOPE_WORDS}))|(?<![（])(?=(?:{_LABELS_ALT})：)")
+_LABEL_RE = re.compile(rf"({_LABELS_ALT})：?")
+#: A line that starts with a label: the units of the item above, on a line of their own.
+_LABEL_LINE = re.compile(rf"^（?(?:{_LABELS_ALT})：")
 
 
 @dataclass
@@ -238,28 +255,36 @@ class _Block:
     number: str
     line: int
     parts: List[str] = field(default_factory=list)
+    lines: List[int] = field(default_factory=list)
 
     @property
     def text(self) -> str:
         return "".join(self.parts)
 
-    def closed(self) -> bool:
-        """True once the units parenthesis has been opened and closed again."""
+    def takes(self, line: str) -> bool:
+        """Whether ``line`` (not an item or heading) continues this item.
+
+        Before the units start, anything does (a sentence wrapped by the page). Inside brackets,
+        until they close. After units on lines of their own, another label line does, and a
+        short fragment does when the list was cut ("市文" / "广旅局"); a sentence does not.
+        """
         t = self.text
-        m = None
-        for m in _UNITS_START.finditer(t):
-            pass
-        if m is None:
-            return False
-        if not t[m.start():].startswith("（"):
-            return False
-        depth = 0
-        for ch in t[m.start():]:
-            depth += ch == "（"
-            depth -= ch == "）"
-            if depth == 0:
-                return True
-        return False
+        starts = list(_UNITS_START.finditer(t))
+        if not starts:
+            return True
+        brackets = [m for m in starts if t[m.start()] == "（"]
+        if brackets:
+            m = brackets[-1]
+            depth = 0
+            for ch in t[m.start():]:
+                depth += ch == "（"
+                depth -= ch == "）"
+                if depth == 0:
+                    return False
+            return True
+        if _LABEL_LINE.match(line):
+            return True
+        return t[-1:] in "、，；" or (len(line) <= 12 and "。" not in line)
 
 
 # --- indicators ---------------------------------------------------------------------------------
@@ -382,17 +407,78 @@ def extract_indicators(task_id: str, text: str) -> List[Indicator]:
 
 # --- units --------------------------------------------------------------------------------------
 
-def _split_names(s: str) -> List[str]:
-    return [n for n in (x.strip() for x in re.split(r"[、，,/]", s)) if n]
+#: What a unit's name ends with; a fragment without one shares the suffix of the next
+#: ("人民大垸、荒湖管理区" = 人民大垸管理区 + 荒湖管理区, "东海、灌云县" = 东海县 + 灌云县).
+_UNIT_END = set("局委办院府区县市镇乡道心司团会队站所部处行社馆厅署联室台场园校组协厂科块")
+_SHARED_SUFFIXES = ("街道办事处", "管理区", "管委会", "办事处", "人民政府", "开发区", "新区", "街道",
+                    "镇", "乡", "县", "区")
+#: A parenthesised remark in a list of units ("（列第一位者为牵头单位，下同）") is not a unit.
+_UNIT_REMARK = re.compile(r"（[^（）]*(?:下同|第一位|为准|牵头单位或|汇总单位)[^（）]*）")
+_FIRST_LEADS = re.compile(r"(?:列|排)(?:在)?第一位(?:的|者)?(?:单位)?为(?:工作)?牵头")
+_TRAILING_ETC = re.compile(r"等(?:相关|有关|其他)?(?:单位|部门)?$")
 
 
-def parse_units(part: str) -> Tuple[str, List[str], List[str]]:
-    """"（牵头单位：A；共同责任单位：B，各县区）" -> ("local", [A], [B, 各县区])."""
-    inner = part.strip().rstrip("。")
-    if inner.startswith("（"):
-        inner = inner[1:]
-    if inner.endswith("）"):
-        inner = inner[:-1]
+def _split_top(s: str) -> List[str]:
+    """Split a list of names on 、，,/；; outside parentheses ("县发改局（粮食局）" stays whole)."""
+    out, cur, depth = [], "", 0
+    for ch in s:
+        depth += ch == "（"
+        depth -= ch == "）" and depth > 0
+        if depth == 0 and ch in "、，,/；;":
+            out.append(cur)
+            cur = ""
+        else:
+            cur += ch
+    out.append(cur)
+    return out
+
+
+def _is_group_token(name: str) -> bool:
+    return name.startswith("各") or name in ("功能板块", "有关单位", "相关单位", "相关部门")
+
+
+def _split_names(s: str, known: frozenset = frozenset()) -> List[str]:
+    """Unit names of one label's list, each whole: a 、 inside one name joined back
+    (各乡、镇人民政府), a shared suffix given to the fragment before it, trailing 等 removed."""
+    raw = [_TRAILING_ETC.sub("", x.strip().strip("。 ")) for x in _split_top(s)]
+    names = [n for n in raw if n]
+    joined: List[str] = []
+    for n in names:
+        if joined:
+            prev = joined[-1]
+            pair = f"{prev}、{n}"
+            if pair in known or (re.fullmatch(r"各[乡镇县区市街]", prev) and n[:1] in "乡镇县区市街"):
+                joined[-1] = pair
+                continue
+        joined.append(n)
+    suffix = ""
+    for i in range(len(joined) - 1, -1, -1):
+        n = joined[i]
+        if n[-1:] in _UNIT_END or n in known or _is_group_token(n) or "（" in n:
+            suffix = next((x for x in _SHARED_SUFFIXES if n.endswith(x) and len(n) > len(x)), "")
+            continue
+        if suffix:
+            joined[i] = n + suffix
+    return joined
+
+
+def _balanced(s: str) -> str:
+    """Drop a bracket left over from the enclosing units parenthesis."""
+    while s.endswith("）") and s.count("）") > s.count("（"):
+        s = s[:-1]
+    while s.startswith("（") and s.count("（") > s.count("）"):
+        s = s[1:]
+    return s
+
+
+def parse_units(part: str, known: frozenset = frozenset()) -> Tuple[str, List[str], List[str]]:
+    """"（牵头单位：A；共同责任单位：B，各县区）" -> ("local", [A], [B, 各县区]).
+
+    Labels may come in any order, in brackets or on lines of their own; the values of people
+    and deadline labels (牵头领导, 项目责任人, 完成时限) are dropped."""
+    inner = _UNIT_REMARK.sub("", part.strip()).rstrip("。")
+    if inner.startswith("（") and inner.endswith("）"):
+        inner = inner[1:-1]
     if "省本级" in inner or "省级实施" in inner:
         return "province", [], []
     if "不承担" in inner:
@@ -402,8 +488,10 @@ def parse_units(part: str) -> Tuple[str, List[str], List[str]]:
     pieces = _LABEL_RE.split(inner)
     # pieces: [before, label, names, label, names, ...]
     for label, names in zip(pieces[1::2], pieces[2::2]):
+        if label in _OTHER_LABELS:
+            continue
         target = lead if label in _LEAD_LABELS else co
-        for n in _split_names(names.strip("；;。 ")):
+        for n in _split_names(_balanced(names.strip("；;。 ")), known):
             if n not in target:
                 target.append(n)
     return "local", lead, co
@@ -429,25 +517,49 @@ def responsible(registry: Registry, lead: List[str], co: List[str],
 
 # --- the parser ---------------------------------------------------------------------------------
 
+#: Where a line of the notice ends up (the 说明 sheet and the import report count them).
+PREAMBLE, HEADING, ITEM, UNPARSED, BLANK = "前言", "标题", "任务", "未解析", "空行"
+PLACES = (PREAMBLE, HEADING, ITEM, UNPARSED, BLANK)
+
+
 def _level_of(line: str) -> Optional[str]:
     m = _LEVEL_RE.match(line)
     return m.group(1) if m else None
 
 
-def _unparsed(line_no: int, text: str) -> Issue:
-    return issues.make("notice-unparsed", cell=str(line_no), value=text[:80])
+def _unparsed(line_no: int, text: str, hint: str = "") -> Issue:
+    return issues.make("notice-unparsed", cell=str(line_no), value=text[:80], detail=hint)
 
 
-def _finish(block: _Block, registry: Registry, memo: dict) -> Task:
+def _cn_int(s: str) -> int:
+    """"三" -> 3, "十二" -> 12, "二十" -> 20 (category and item ordinals)."""
+    if s == "十":
+        return 10
+    if "十" in s:
+        a, _, b = s.partition("十")
+        return (_CN_DIGITS.index(a) if a else 1) * 10 + (_CN_DIGITS.index(b) if b else 0)
+    return _CN_DIGITS.index(s[-1])
+
+
+def _finish(block: _Block, registry: Registry, memo: dict, known: frozenset,
+            lead_rule: str) -> Task:
     text = block.text
-    starts = list(_UNITS_START.finditer(text))
+    starts = [m for m in _UNITS_START.finditer(text)]
+    label_starts = [m for m in starts if _LABEL_RE.match(text, m.end() if text[m.start()] == "（"
+                                                         else m.start())]
     task_id = f"{block.level}-{block.number}"
     scope, lead, co = "local", [], []
     body = text
     if starts:
-        cut = starts[-1].start()
+        cut = (label_starts or starts)[0 if label_starts else -1].start()
         body = text[:cut]
-        scope, lead, co = parse_units(text[cut:])
+        scope, lead, co = parse_units(text[cut:], known)
+    if scope == "local" and co and not lead and lead_rule != "none":
+        if lead_rule == "all":
+            lead, co = co, []
+        else:  # "first": the first unit named (not a group token such as 各县区) leads
+            k = next((i for i, n in enumerate(co) if not _is_group_token(n)), 0)
+            lead, co = [co[k]], co[:k] + co[k + 1:]
     body = body.strip().rstrip("。.；，：").strip()
     return Task(id=task_id, level=block.level, category_no=block.category_no,
                 category=block.category, number=block.number, text=body, lead_units=lead,
@@ -455,22 +567,46 @@ def _finish(block: _Block, registry: Registry, memo: dict) -> Task:
                 indicators=extract_indicators(task_id, body))
 
 
+_YEAR_PATTERNS = (re.compile(r"(20\d\d)年(?:度)?[^。，；]{0,14}?(?:民生实事|实事项目|为民办实事)"),
+                  re.compile(r"〔(20\d\d)〕"),
+                  re.compile(r"(20\d\d)年\d{1,2}月\d{1,2}日"))
+
+
 def _find_year(lines: List[str]) -> Optional[int]:
-    for raw in lines:
-        m = re.search(r"(20\d\d)年(?:度)?(?:省市|省|市)?(?:级)?民生实事", normalize(raw))
-        if m:
-            return int(m.group(1))
+    """The notice's year: from the title ("2024年省市民生实事"), else the 文号 (〔2024〕), else
+    the date it was signed."""
+    norm = [normalize(raw) for raw in lines]
+    for pattern in _YEAR_PATTERNS:
+        for line in norm:
+            m = pattern.search(line)
+            if m:
+                return int(m.group(1))
     return None
 
 
+_ISSUER_RE = re.compile(r"(?:^|[^各])(省|市|县|区)(?:人民)?政府(?:办公室|办公厅)?(?:关于|文件|印发|$)")
+
+
+def _issuer_level(norm: List[str]) -> str:
+    """The issuing government's level (市/县/区) for a notice without level headings: from the
+    title or the signature ("立山区人民政府关于…", "湖州市人民政府办公室"); 市 if none says."""
+    for line in norm:
+        if line.endswith("：") or line.startswith("各"):
+            continue  # the addressees ("各县、区人民政府：")
+        m = _ISSUER_RE.search(line) or re.search(r"(市|县|区)(?:级)?20\d\d年", line)
+        if m:
+            return "市" if m.group(1) == "省" else m.group(1)
+    return "市"
+
+
 def _is_category(line: str, m: re.Match) -> bool:
-    """A heading "（一）幼有所育（4件）。" / "二、健康服务": short, no units, and without a
-    count of items it must not read as a sentence ("一、请各单位……报送。" in a covering letter)."""
+    """A heading "（一）幼有所育（4件）。" / "二、健康服务" / "一是…" / "——推进…": short and
+    without units; a sentence ("一、请各单位……报送。") is one only with a count of items."""
     name = m.group("name")
     if _UNITS_START.search(line) or len(name) > 30:
         return False
-    has_count = re.search(r"（\d+件）[。.]?$", line) is not None
-    return has_count or not (line.endswith("。") or re.search(r"[，；：。]", name))
+    has_count = re.search(rf"（(?:\d+|{_CN_NUM})(?:件|项)）[。.]?$", line) is not None
+    return has_count or not (re.search(r"[；：]", name) or "。" in name[:-1])
 
 
 def _item_number(line: str, raw: str, current: Optional[_Block], last_main: Optional[int],
@@ -478,9 +614,9 @@ def _item_number(line: str, raw: str, current: Optional[_Block], last_main: Opti
     """(number, rest of the line, sub-item parent) if ``line`` starts an item, else (None, ...).
 
     "5.1" / "1." / "1、" start items; "（1）" starts a sub-item "N.1" while it follows an item
-    "N." that has no units of its own (a heading), else it is an item by itself. An arabic
-    number counts only in sequence (same, next, or 1) so a wrapped line starting with a number
-    stays part of its task.
+    "N." that has no units of its own (a heading), else it is an item by itself. The first
+    number may be anything (204.); later ones go on in sequence, or jump ahead when written
+    with "." or "、", so a wrapped line starting with a number stays part of its task.
     """
     item = _ITEM_RE.match(line)
     if item and not item.group("sep") and "." not in item.group("num") \
@@ -488,7 +624,9 @@ def _item_number(line: str, raw: str, current: Optional[_Block], last_main: Opti
         item = None
     if item:
         main = int(item.group("num").split(".")[0])
-        if last_main is None or main in (last_main, last_main + 1) or main == 1:
+        if last_main is None or main in (last_main, last_main + 1) or main == 1 or (
+                item.group("sep") and last_main < main <= last_main + 30
+                and "." not in item.group("num")):
             return item.group("num"), item.group("rest"), None
         return None, line, sub_parent
     paren = _PAREN_ITEM_RE.match(line)
@@ -503,58 +641,121 @@ def _item_number(line: str, raw: str, current: Optional[_Block], last_main: Opti
     return None, line, sub_parent
 
 
-def parse_lines(lines: List[str], registry: Registry,
-                source: str = "") -> Tuple[Master, List[Issue]]:
+def _starts_item(line: str, raw: str) -> bool:
+    """Whether a line looks like the start of an item, sequence aside (finding the list)."""
+    item = _ITEM_RE.match(line)
+    if item and (item.group("sep") or "." in item.group("num") or _SPACED_NUMBER.match(raw)):
+        return True
+    return bool(_PAREN_ITEM_RE.match(line) or _CATEGORY_RE.match(line))
+
+
+def _heading_like(line: str) -> bool:
+    cat = _CATEGORY_RE.match(line)
+    return bool(_level_of(line) or (cat and _is_category(line, cat)) or _COUNT_LINE.match(line)
+                or (_TITLE_RE.match(line) and not line.endswith(("。", "：", "；"))))
+
+
+def _body_start(norm: List[str], raws: List[str]) -> int:
+    """Index of the first line of the list: the first level heading; else the item that holds
+    the first unit label, with the headings right above it; else the first heading or item.
+    Everything before (covering letter, questionnaire, numbered requests) is preamble."""
+    for i, line in enumerate(norm):
+        if line and _level_of(line):
+            return i
+    first_label = next((i for i, line in enumerate(norm) if line and _UNITS_START.search(line)),
+                       None)
+    if first_label is None:
+        return next((i for i, line in enumerate(norm)
+                     if line and (_heading_like(line) or _starts_item(line, raws[i]))), len(norm))
+    k = first_label
+    for j in range(first_label, max(first_label - 15, -1), -1):
+        if norm[j] and _starts_item(norm[j], raws[j]):
+            k = j
+            break
+    start = k
+    for j in range(k - 1, -1, -1):
+        if not norm[j]:
+            continue
+        if not _heading_like(norm[j]):
+            break
+        start = j
+    return start
+
+
+def parse_lines(lines: List[str], registry: Registry, source: str = "",
+                lead_rule: str = "first") -> Tuple[Master, List[Issue]]:
     """The parser proper, on lines already read (see :func:`parse_notice`).
 
-    Lines before the first level or category heading (the covering letter) and after 抄送 are
-    not tasks and are skipped; any other line that is not part of a task is reported.
+    Every line ends up in exactly one place (``Master.coverage``): the preamble (covering
+    letter before the list, 抄送 and what follows it), a heading, an item, or an unparsed line
+    reported as ``notice-unparsed`` with its number and what was expected there.
     """
+    lines = to_simplified("\n".join(lines)).split("\n")
+    norm = [normalize(raw).strip() for raw in lines]
+    if any(_FIRST_LEADS.search(line) for line in norm):
+        lead_rule = "first"  # the notice says so itself
+    place = [BLANK if not line else PREAMBLE for line in norm]
     found: List[Issue] = []
     blocks: List[_Block] = []
+    start = _body_start(norm, lines)
+    issuer = _issuer_level(norm[:start] or norm[:15])
     level: Optional[str] = None
     category_no = 0
     category = ""
-    in_body = False
     current: Optional[_Block] = None
     last_main: Optional[int] = None
     sub_parent: Optional[str] = None
-    for line_no, raw in enumerate(lines, start=1):
-        line = normalize(raw).strip()
+    for idx in range(start, len(norm)):
+        line, line_no = norm[idx], idx + 1
         if not line:
             continue
-        if in_body and _END_RE.match(line):
+        if blocks and _END_RE.match(line):
             break
         lvl = _level_of(line)
         if lvl:
-            level, category_no, in_body = lvl, 0, True
+            level, category_no = lvl, 0
             current = last_main = sub_parent = None
+            place[idx] = HEADING
             continue
         cat = _CATEGORY_RE.match(line)
         if cat and _is_category(line, cat):
-            level = level or "市"  # a notice with one level only: municipal
             category_no += 1
-            category = cat.group("name").strip()
-            in_body, current, sub_parent = True, None, None
+            category = cat.group("name").strip().rstrip("。.")
+            current, sub_parent = None, None
+            place[idx] = HEADING
             continue
-        if not in_body:
+        if _COUNT_LINE.match(line) or (current is None and _heading_like(line)):
+            place[idx] = HEADING
             continue
-        number, rest, sub_parent = _item_number(line, raw, current, last_main, sub_parent)
-        if number is not None and category:
+        number, rest, sub_parent = _item_number(line, lines[idx], current, last_main, sub_parent)
+        if number is None and cat and (cat.group("a") or cat.group("b")):
+            number, rest = str(_cn_int(cat.group("a") or cat.group("b"))), cat.group("name")
+            if (cat.group("a") or cat.group("b")) == "一":
+                last_main = None  # "（一）…（牵头单位…）": items numbered in Chinese
+        if number is not None:
             last_main = int(number.split(".")[0])
-            current = _Block(level or "市", category_no, category, number, line_no, [rest])
+            current = _Block(level or issuer, category_no, category or "", number, line_no,
+                             [rest], [line_no])
             blocks.append(current)
-        elif current is not None and not current.closed():
+            place[idx] = ITEM
+        elif current is not None and current.takes(line):
             current.parts.append(line)
+            current.lines.append(line_no)
+            place[idx] = ITEM
         else:
-            found.append(_unparsed(line_no, line))
+            hint = "应为条目（如“1.”“（1）”）、标题或单位（“牵头单位：…”）" if current is None else \
+                f"第 {current.line} 行条目的单位已结束，此行不是新条目"
+            found.append(_unparsed(line_no, line, hint))
+            place[idx] = UNPARSED
 
+    known = frozenset(known_names(registry))
     memo: dict = {}
-    tasks: List[Task] = [_finish(b, registry, memo) for b in blocks]
+    tasks: List[Task] = [_finish(b, registry, memo, known, lead_rule) for b in blocks]
+    _number_by_category(tasks)
     line_of = {id(t): b.line for t, b in zip(tasks, blocks)}
     tasks = _resolve_parents(tasks)
     seen: dict = {}
-    known = set(known_names(registry))
+    reported = set()
     for t in tasks:
         line = line_of[id(t)]
         if t.id in seen:
@@ -562,18 +763,44 @@ def parse_lines(lines: List[str], registry: Registry,
                                      detail=f"第 {seen[t.id]} 行"))
         seen.setdefault(t.id, line)
         if t.scope == "local" and not t.lead_units and not t.co_units:
-            found.append(_unparsed(line, f"{t.id}（未找到牵头单位）{t.text}"))
+            found.append(_unparsed(line, f"{t.id}（未找到牵头单位）{t.text}",
+                                   "条目后应有“牵头单位：…”或“责任单位：…”"))
         elif t.scope == "local" and not t.lead_units:
             found.append(issues.make("no-lead-unit", value=t.id, cell=str(line)))
         for name in [*t.lead_units, *t.co_units]:
-            if name not in known:
+            if name not in known and name not in reported:
                 guess = closest_name(registry, name)
                 hint = f"，是否为“{guess}”？" if guess else ""
                 found.append(issues.make("unknown-unit", value=name, detail=f"（任务 {t.id}{hint}）",
                                          severity=issues.WARNING, cell=str(line)))
-                known.add(name)
+                reported.add(name)
     found.sort(key=lambda i: int(i.cell or 0))
-    return Master(source=source, tasks=tasks, registry=registry, year=_find_year(lines)), found
+    coverage = {p: place.count(p) for p in PLACES}
+    master = Master(source=source, tasks=tasks, registry=registry, year=_find_year(lines),
+                    lead_rule=lead_rule, coverage=coverage)
+    master.preamble_sample = [(i + 1, norm[i]) for i in range(len(norm))
+                              if place[i] == PREAMBLE][:5]
+    return master, found
+
+
+def _number_by_category(tasks: List[Task]) -> None:
+    """Numbering that restarts in every category ("1." under each heading) would give the same
+    id twice: the ids of such a level carry the category ("市-2-1")."""
+    by_level: dict = {}
+    for t in tasks:
+        by_level.setdefault(t.level, []).append(t)
+    for level_tasks in by_level.values():
+        ids = [t.id for t in level_tasks]
+        cats = {t.category_no for t in level_tasks}
+        if len(set(ids)) == len(ids) or len(cats) < 2:
+            continue
+        pairs = [(t.category_no, t.number) for t in level_tasks]
+        if len(set(pairs)) != len(pairs):
+            continue  # duplicates inside one category: a real mistake, reported as such
+        for t in level_tasks:
+            t.id = f"{t.level}-{t.category_no}-{t.number}"
+            for k, ind in enumerate(t.indicators, start=1):
+                ind.id = f"{t.id}#{k}"
 
 
 def _resolve_parents(tasks: List[Task]) -> List[Task]:

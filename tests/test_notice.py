@@ -471,15 +471,17 @@ def _touch(p, data=b"x"):
     return p
 
 
-def _parse_items(*items):
+def _parse_items(*items, lead_rule="first"):
     """Items under a level and a category heading (so the first item is line 3)."""
-    return parse_lines(["二、市民生实事任务分解", "（一）测试", *items], default_registry(), "t.txt")
+    return parse_lines(["二、市民生实事任务分解", "（一）测试", *items], default_registry(), "t.txt",
+                       lead_rule=lead_rule)
 
 
 def test_unknown_units_and_missing_units_are_reported():
-    master, found = _parse_items("1. 新建 3 个驿站。(牵头单位: 市卫建委; 共同责任单位: 各县区)",
-                                 "2. 新建 2 个公园。",
-                                 "3. 新建 1 个广场。(责任单位: 各县区)")
+    items = ("1. 新建 3 个驿站。(牵头单位: 市卫建委; 共同责任单位: 各县区)", "2. 新建 2 个公园。",
+             "3. 新建 1 个广场。(责任单位: 各县区)")
+    # the office's rule "none": a task naming 责任单位 only has no lead until one is entered
+    master, found = _parse_items(*items, lead_rule="none")
     assert [t.id for t in master.tasks] == ["市-1", "市-2", "市-3"]
     got = [(i.code, i.cell, i.value) for i in found]
     assert ("no-lead-unit", "5", "市-3") in got

@@ -100,7 +100,10 @@ TYPES: Dict[str, IssueType] = {t.code: t for t in [
     _t("no-lead-unit", ERROR, "缺少牵头单位",
        "任务 {value} 没有牵头单位（本地实施的任务必须有牵头单位）。"),
     _t("notice-unparsed", WARNING, "通知中未能解析的内容",
-       "第 {cell} 行未能解析：“{value}”。请在总表中人工补录。"),
+       "第 {cell} 行未能解析：“{value}”{detail}。请在总表中人工补录。"),
+    _t("notice-new-registry", INFO, "按通知新建单位名册",
+       "通知中的单位大多不在默认（连云港）名册中，已按通知新建单位名册，登记单位 {value} 个。"
+       "请在总表“单位”表中核对类别、补全全称、邮箱和所属分组，或用 --units 指定本地名册重新导入。"),
     _t("bad-unit-kind", ERROR, "单位类别无效",
        "单位类别“{value}”无效，应为：{kinds}。"),
     _t("bad-scope", ERROR, "实施方式无效",

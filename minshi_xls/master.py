@@ -19,9 +19,10 @@ from typing import Dict, Iterator, List, Optional, Tuple
 
 from minshi_xls import MinshiError, issues, settings, xlsx_style
 from minshi_xls.issues import Issue, Report
-from minshi_xls.model import (QUALIFIER_LABELS, QUALIFIERS, SCOPE_LABELS, SCOPES, UNIT_KINDS,
+from minshi_xls.model import (LEAD_RULES, QUALIFIER_LABELS, QUALIFIERS, SCOPE_LABELS, SCOPES,
+                              UNIT_KINDS,
                               Allocation, Indicator, Master, Registry, Task, Unit)
-from minshi_xls.notice import bundled_notice_path, parse_notice, responsible, to_base
+from minshi_xls.notice import PLACES, bundled_notice_path, parse_notice, responsible, to_base
 from minshi_xls.registry import (closest_name, default_registry, group_of, known_names,
                                  load_registry_json)
 
@@ -62,6 +63,7 @@ INDICATOR_COLUMNS: List[MasterColumn] = [
     MasterColumn("target", "年度目标", 10),
     MasterColumn("unit", "计量单位", 9),
     MasterColumn("qualifier", "目标限定", 10),
+    MasterColumn("target_high", "目标上限", 9),
     MasterColumn("base_value", "折算值（自动）", 14, editable=False),
     MasterColumn("base_unit", "折算单位（自动）", 9, editable=False),
     MasterColumn("plan_q1", "一季度", 9),
@@ -89,6 +91,9 @@ SHEETS: Dict[str, List[MasterColumn]] = {
 }
 SOURCE_LABEL = "来源文件"
 YEAR_LABEL = "年度"
+LEAD_RULE_LABEL = "无牵头单位时"
+COVERAGE_LABEL = "通知行数"
+_LEAD_RULE_BY_LABEL = {**{v: k for k, v in LEAD_RULES.items()}, **{k: k for k in LEAD_RULES}}
 
 GUIDE_LINES = [
     "本表是民生实事任务的总表：导入通知后由工作人员核对、修改，此后生成填报表、汇总都以本表为准，不再读取通知原文。",
@@ -96,11 +101,15 @@ GUIDE_LINES = [
     "单位之间用顿号“、”分隔，可写“各县区”“功能板块”等分组名。“责任单位（自动展开）”列由系统按“单位”表自动计算，修改无效。",
     "“实施方式”只能填：本地实施、省本级实施、我市不承担相关任务。后两种不下发填报表，但保留在总表和汇总中。",
     "“指标”表：每行一个量化指标。“年度目标”只填数字，计量单位写在“计量单位”列（如“万名”“亿元”）；"
-    "“目标限定”可填：以上/不少于、左右、多/余，或留空。折算值由系统自动计算，修改无效。",
+    "“目标限定”可填：以上/不少于、左右、多/余、以内/不超过（上限，不超过即达标）、区间（目标写下限，"
+    "“目标上限”写上限，达到下限即达标），或留空。折算值由系统自动计算，修改无效。",
     "“一季度”至“四季度”：季度末累计计划数（与计量单位一致），由牵头单位提供后填写，未提供可留空。",
     "没有量化指标的任务（如建设工程）不列入“指标”表，按形象进度（0—100%）填报。",
     "“单位”表：单位名册。“简称”是全系统使用的单位名称；“所属分组”填“各县区”或“功能板块”，决定分组展开为哪些单位。",
     "“分配”表（可选）：把某项指标的目标分配给各单位，生成的填报表中显示为“本单位目标”。",
+    "“无牵头单位时”（上方第5行）决定通知只列“责任单位”而未写牵头单位的任务由谁牵头：第一个责任单位牵头、"
+    "全部责任单位牵头，或不指定（人工补录）；修改后用 minshi import --force 重新导入时生效。",
+    "“通知行数”（上方第6行）记录通知每一行的去向：前言（正文前的通知、抄送等）、标题、任务、未解析（导入时逐行列出，需人工核对）、空行。",
     "修改后可运行 minshi master check 检查编号重复、单位未登记、目标不是数字等问题。",
 ]
 
@@ -166,6 +175,7 @@ def _target_cell(target: str):
 def _indicator_row(t: Task, ind: Indicator) -> Dict[str, object]:
     row = {"id": ind.id, "task_id": t.id, "name": ind.name, "target": _target_cell(ind.target),
            "unit": ind.unit, "qualifier": QUALIFIER_LABELS.get(ind.qualifier, ind.qualifier),
+           "target_high": _target_cell(ind.target_high) if ind.target_high else None,
            "base_value": ind.base_value, "base_unit": ind.base_unit}
     row.update(zip(PLAN_KEYS, ind.plan))
     return row
@@ -215,12 +225,27 @@ def _write_guide(wb, styles, master: Master) -> None:
         ws.write_number(2, 1, master.year, styles.fmt(align="left"))
     ws.write_string(3, 0, "生成时间", styles.label("left"))
     ws.write_string(3, 1, datetime.now().strftime("%Y-%m-%d %H:%M"))
+    ws.write_string(4, 0, LEAD_RULE_LABEL, styles.label("left"))
+    ws.write_string(4, 1, LEAD_RULES.get(master.lead_rule, LEAD_RULES["first"]))
+    ws.write_string(5, 0, COVERAGE_LABEL, styles.label("left"))
+    ws.write_string(5, 1, coverage_text(master.coverage))
     wrap = styles.fmt(text_wrap=True, valign="top")
-    for i, line in enumerate(GUIDE_LINES, start=5):
-        ws.write_string(i, 0, f"{i - 4}.", styles.fmt(align="right", valign="top"))
+    for i, line in enumerate(GUIDE_LINES, start=7):
+        ws.write_string(i, 0, f"{i - 6}.", styles.fmt(align="right", valign="top"))
         ws.write_string(i, 1, line, wrap)
         ws.set_row(i, xlsx_style.row_height([(line, 100)]))
     xlsx_style.print_setup(ws, landscape=False)
+
+
+def coverage_text(coverage: Dict[str, int]) -> str:
+    """"前言 12 行、标题 14 行、任务 130 行、未解析 0 行、空行 40 行" (the 说明 cell, the report)."""
+    if not coverage:
+        return "（未记录）"
+    return "、".join(f"{p} {coverage.get(p, 0)} 行" for p in PLACES)
+
+
+def _parse_coverage(text: str) -> Dict[str, int]:
+    return {p: int(n) for p, n in re.findall(r"(\S+?) (\d+) 行", text or "") if p in PLACES}
 
 
 def write_master(master: Master, path) -> Path:
@@ -379,7 +404,7 @@ def read_master(path) -> Master:
             t.indicators.append(Indicator(
                 id=ind_id, name=_text(v.get("name")), target=target, unit=unit,
                 qualifier=_QUALIFIER_BY_LABEL.get(_text(v.get("qualifier")), "="),
-                base_value=base_value, base_unit=base_unit,
+                base_value=base_value, base_unit=base_unit, target_high=_text(v.get("target_high")),
                 plan=[_float(v.get(k)) for k in PLAN_KEYS]))
         allocations = []
         for r in _rows(wb, SHEET_ALLOCATIONS, ALLOCATION_COLUMNS):
@@ -388,8 +413,10 @@ def read_master(path) -> Master:
             if ind_id and unit and share is not None:
                 allocations.append(Allocation(ind_id, unit, share))
         year = _float(_guide_value(wb, YEAR_LABEL))
+        rule = _LEAD_RULE_BY_LABEL.get(_text(_guide_value(wb, LEAD_RULE_LABEL)), "first")
         return Master(source=_text(_guide_value(wb, SOURCE_LABEL)), tasks=tasks, registry=registry,
-                      allocations=allocations, year=int(year) if year else None)
+                      allocations=allocations, year=int(year) if year else None, lead_rule=rule,
+                      coverage=_parse_coverage(_text(_guide_value(wb, COVERAGE_LABEL))))
     finally:
         wb.close()
 
@@ -528,12 +555,16 @@ class ImportResult:
     def summary(self) -> str:
         """What the clerk reads after an import (Chinese)."""
         tasks = self.master.tasks
-        n_prov = sum(t.level == "省" for t in tasks)
         n_ind = sum(len(t.indicators) for t in tasks)
         n_local = len(self.master.local_tasks())
-        lines = [f"已导入 {len(tasks)} 项任务（省 {n_prov} 项、市 {len(tasks) - n_prov} 项，"
-                 f"本地实施 {n_local} 项），量化指标 {n_ind} 个，用时 {self.seconds:.2f} 秒。",
-                 f"总表：{self.out}"]
+        levels = "、".join(f"{lv} {sum(t.level == lv for t in tasks)} 项" for lv in ("省", "市", "县", "区")
+                          if lv in ("省", "市") or any(t.level == lv for t in tasks))
+        lines = [f"已导入 {len(tasks)} 项任务（{levels}，"
+                 f"本地实施 {n_local} 项），量化指标 {n_ind} 个，用时 {self.seconds:.2f} 秒。"]
+        cov = self.master.coverage
+        if cov:
+            lines.append(f"通知共 {sum(cov.values())} 行：{coverage_text(cov)}。")
+        lines.append(f"总表：{self.out}")
         if self.json_path:
             lines.append(f"JSON：{self.json_path}")
         if self.backup:
@@ -581,13 +612,15 @@ def _carry_over(old: Master, new: Master) -> Tuple[int, int]:
 
 
 def import_notice(notice=None, out=settings.DEFAULT_MASTER, json_path=None, units=None,
-                  force: bool = False) -> ImportResult:
+                  force: bool = False, lead_rule: Optional[str] = None) -> ImportResult:
     """Notice (default: the bundled 2024 notice) -> master workbook (+ JSON).
 
     Never destroys an edited master: refuses unless ``force``; then it keeps a dated backup,
     reuses the old 单位 sheet as the registry (unless ``units``, a units workbook or JSON, is
     given) and carries over quarterly plans and allocations. Nothing is written when the notice
-    cannot be parsed.
+    cannot be parsed. Without ``units`` or an old master, a notice of another city gets a new
+    registry of its own units (see ``notice.parse_notice``). ``lead_rule`` (a key of
+    ``model.LEAD_RULES``) defaults to the old master's 无牵头单位时 cell, else "first".
     """
     t0 = time.perf_counter()
     notice = notice or bundled_notice_path()
@@ -602,8 +635,11 @@ def import_notice(notice=None, out=settings.DEFAULT_MASTER, json_path=None, unit
         except MinshiError:
             old = None  # an unreadable old file is still backed up, just not reused
     registry = read_units(units) if units else old.registry if old and old.registry.units \
-        else default_registry()
-    master, found = parse_notice(notice, registry)
+        else None
+    rule = lead_rule or (old.lead_rule if old else "first")
+    if rule not in LEAD_RULES:
+        raise MinshiError(f"无牵头单位时的规则“{rule}”无效，应为：{'、'.join(LEAD_RULES)}。")
+    master, found = parse_notice(notice, registry, lead_rule=rule)
     carried = _carry_over(old, master) if old else (0, 0)
     backup = None
     if out.exists():

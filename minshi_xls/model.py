@@ -60,6 +60,14 @@ class Indicator:
         except (TypeError, ValueError):
             return None
 
+    @property
+    def target_suffix(self) -> str:
+        """What follows the target number where it is shown: "以上", "左右", "余", "以内", or
+        "—5" for a range 3—5."""
+        if self.qualifier == "range":
+            return f"—{self.target_high}" if self.target_high else ""
+        return {">=": "以上", "~": "左右", ">": "余", "<=": "以内"}.get(self.qualifier, "")
+
     def to_json(self) -> dict:
         """The public JSON shape (plan is a master-workbook concern and is not part of it)."""
         d = {k: getattr(self, k) for k in

@@ -18,7 +18,8 @@ from typing import List, Optional, Tuple
 from minshi_xls import MinshiError, data_path, issues
 from minshi_xls.issues import Issue
 from minshi_xls.model import Indicator, Master, Registry, Task
-from minshi_xls.registry import closest_name, default_registry, known_names
+from minshi_xls.registry import (closest_name, default_registry, known_names,
+                                 registry_from_names)
 
 BUNDLED_NOTICE = "lianyungang_2024.txt"
 
@@ -528,7 +529,8 @@ def _level_of(line: str) -> Optional[str]:
 
 
 def _unparsed(line_no: int, text: str, hint: str = "") -> Issue:
-    return issues.make("notice-unparsed", cell=str(line_no), value=text[:80], detail=hint)
+    return issues.make("notice-unparsed", cell=str(line_no), value=text[:80],
+                       detail=f"（{hint}）" if hint else "")
 
 
 def _cn_int(s: str) -> int:
@@ -823,19 +825,43 @@ def _resolve_parents(tasks: List[Task]) -> List[Task]:
     return out
 
 
-def parse_notice(path, registry: Optional[Registry] = None) -> Tuple[Master, List[Issue]]:
+def parse_notice(path, registry: Optional[Registry] = None,
+                 lead_rule: str = "first") -> Tuple[Master, List[Issue]]:
     """Parse a notice file into a :class:`Master` and the issues met on the way.
 
-    Raises MinshiError for a file that cannot be read or holds no recognisable task (empty,
-    garbled, wrong encoding): importing nothing is better than an empty master.
+    Without ``registry``, the bundled Lianyungang one is used for a Lianyungang notice (or one
+    whose units it mostly knows); a notice of another city gets a new registry of the units it
+    names, so they are not forced onto Lianyungang's. Raises MinshiError for a file that cannot
+    be read or holds no recognisable task, saying what the parser looked for and which lines it
+    skipped: importing nothing is better than an empty master.
     """
     p = Path(path)
     lines = read_notice_lines(p)
-    master, found = parse_lines(lines, registry or default_registry(), source=p.name)
+    master, found = parse_lines(lines, registry or default_registry(), p.name, lead_rule)
+    if registry is None and master.tasks and not _is_home(master, lines):
+        names = [n for t in master.tasks for n in (*t.lead_units, *t.co_units)]
+        master, found = parse_lines(lines, registry_from_names(names), p.name, lead_rule)
+        found.insert(0, issues.make("notice-new-registry", value=str(len(master.registry.units))))
     if not master.tasks:
-        raise MinshiError(f"未能从通知文件 {p.name} 中识别出任何任务（文件可能为空、乱码或格式不符）。"
-                          "请确认这是民生实事任务分解方案的通知。")
+        skipped = "；".join(f"第{n}行“{t[:30]}”" for n, t in master.preamble_sample) or "（无）"
+        raise MinshiError(
+            f"未能从通知文件 {p.name} 中识别出任何任务（文件可能为空、乱码或格式不符）。"
+            "解析器查找的是：级别标题（“一、省民生实事”“县级民生实事”）、类别标题（“（一）幼有所育（4件）”"
+            "“一、教育惠民”“一是…”“——…”）、编号条目（“1.”“1、”“5.1”“（1）”）及其单位"
+            f"（“牵头单位：…”“责任单位：…”）。跳过的前几行：{skipped}。"
+            "请确认这是民生实事任务分解方案的通知。")
     return master, found
+
+
+def _is_home(master: Master, lines: List[str]) -> bool:
+    """A Lianyungang notice, or one whose units the registry mostly knows."""
+    if any("连云港" in line for line in lines[:40]):
+        return True
+    names = {n for t in master.tasks for n in (*t.lead_units, *t.co_units)}
+    if not names:
+        return True
+    known = set(known_names(master.registry))
+    return len(names & known) >= 0.6 * len(names)
 
 
 def bundled_notice_path() -> Path:

@@ -56,8 +56,11 @@ def reached(value: float, target: float, qualifier: str = "=",
     """Whether ``value`` meets the target as the notice words it.
 
     "以上/不少于" and plain targets are met at the target; "多/余" (more than) needs more;
-    "左右" (about) is met within ``tolerance`` percentage points below it.
+    "左右" (about) is met within ``tolerance`` percentage points below it; "以内/不超过" (an upper
+    bound) is met while at or below it; a range "X—Y" is met from its low end X (the target).
     """
+    if qualifier == "<=":
+        return value <= target
     if qualifier == ">":
         return value > target
     if qualifier == "~":
@@ -76,6 +79,10 @@ def compute(cumulative: Optional[float], target: Optional[float], month: int, *,
     if target is None or target <= 0:
         # No usable target (a hand-edited master with a bad one): nothing to compare against.
         return Progress(None, None, None, NOT_STARTED if cumulative == 0 else ON_TRACK)
+    if qualifier == "<=":
+        # An upper bound (平均等候时间控制在30分钟以内) is a state, not a quantity accumulated over
+        # the year: no completion rate or schedule, only met (已完成) or not (滞后).
+        return Progress(None, None, None, DONE if cumulative <= target else BEHIND)
     rate = cumulative / target
     scheduled = scheduled_value(target, month, plan) / target
     gap = (rate - scheduled) * 100.0

@@ -6,6 +6,7 @@ see and diff it; once imported, the 单位 sheet of the master is the registry t
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import List, Optional
 
@@ -62,11 +63,49 @@ def known_names(registry: Registry) -> List[str]:
     return names
 
 
+_AFFIXES = re.compile(r"^(?:市委|市|县委|县|区委|区)|(?:局|委|办|中心|集团|公司)$")
+
+
 def closest_name(registry: Registry, name: str) -> Optional[str]:
-    """The known name a mistyped one most likely meant ("市卫建委" -> "市卫健委"), or None."""
+    """The known name a mistyped one most likely meant ("市卫建委" -> "市卫健委"), or None.
+
+    Close means one slip, not a shared 市…局 frame: the names must be alike as a whole and in
+    their core (市统计局 is not 市自然资源局)."""
     import difflib
-    match = difflib.get_close_matches(name, known_names(registry), n=1, cutoff=0.5)
-    if not match:
+    best, score = None, 0.0
+    core = _AFFIXES.sub("", name)
+    for known in known_names(registry):
+        whole = difflib.SequenceMatcher(None, name, known).ratio()
+        if whole < 0.6 or whole <= score:
+            continue
+        if difflib.SequenceMatcher(None, core, _AFFIXES.sub("", known)).ratio() < 0.5:
+            continue
+        best, score = known, whole
+    if best is None:
         return None
-    unit = registry.get(match[0])
-    return unit.short if unit else match[0]
+    unit = registry.get(best)
+    return unit.short if unit else best
+
+
+def guess_kind(name: str) -> str:
+    """The 类别 of a unit a notice names, by how such names end (the office corrects it)."""
+    if re.search(r"(?:开发区|新区|高新区|园区|管委会|管理区|景区|示范区)$", name):
+        return "功能板块"
+    if re.search(r"(?:公司|集团|银行|分行)$", name) or name.startswith(("国网", "中国")):
+        return "企业/其他"
+    if re.fullmatch(r"[^局委办]{1,6}(?:县|区|市|镇|乡|街道|人民政府)", name) and not name.startswith(
+            ("市", "县", "区")):
+        return "县区"
+    return "市直部门"
+
+
+def registry_from_names(names: List[str]) -> Registry:
+    """A new registry for a notice from another city: one unit per name it uses (group tokens
+    such as 各县（市、区） stay names until the office gives them members in the 单位 sheet)."""
+    units: List[Unit] = []
+    seen = set()
+    for n in names:
+        if n and n not in seen and not n.startswith("各"):
+            seen.add(n)
+            units.append(Unit(short=n, name=n, kind=guess_kind(n)))
+    return Registry(units=units, groups={})

@@ -25,7 +25,6 @@ Row = Tuple[Task, Indicator]
 Progress = Optional[Callable[[int, int, str], None]]
 
 #: Suffix shown after a target (the value stays a plain number): "130以上", "12左右".
-QUALIFIER_SUFFIX = {">=": "以上", "~": "左右", ">": "余"}
 NAME_LIMIT, PHONE_LIMIT = 20, 30
 TAB_COLORS = {C.SHEET_GUIDE: "808080", C.SHEET_LEAD: "2F75B5", C.SHEET_CO: "548235"}
 #: Locked text columns whose content sets a row's height.
@@ -357,7 +356,7 @@ class _Writer:
         value = values.get(c.key)
         if locked:
             if c.key == "target" and isinstance(value, float):
-                suffix = QUALIFIER_SUFFIX.get(ind.qualifier, "")
+                suffix = ind.target_suffix
                 fmt = st.cell(align="right", num_format=f'General"{suffix}"' if suffix else None)
             elif c.number:
                 fmt = st.cell(align="right")

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import os
 import sys
 
 import click
@@ -137,15 +136,8 @@ def templates_cmd(master, period, out_dir, deadline, db, config_path):
     from minshi_xls import templates
     with progress_bar("生成填报表") as progress:
         s = templates.generate(master, period, out_dir, deadline, db, config_path, progress)
-    click.echo(f"已生成 {s.workbooks} 份填报表，共 {s.rows} 行，截止日期 {s.deadline.isoformat()}，"
-               f"保存在 {s.out_dir}{os.sep}")
-    click.echo(f"分发清单：{s.distribution}")
-    missing = s.units_without_email
-    if missing:
-        names = "、".join(missing[:8]) + ("等，完整名单见分发清单" if len(missing) > 8 else "")
-        click.echo(f"未登记邮箱的单位 {len(missing)} 个（需另行发送）：{names}")
-    else:
-        click.echo("所有单位均已登记邮箱。")
+    for line in s.summary_lines():
+        click.echo(line)
 
 
 # --- collect / check (issue 4) ---------------------------------------------------------------
@@ -335,3 +327,35 @@ def remind_cmd(period, templates_dir, outbox, dry_run, master, db, config_path):
                              progress)
     click.echo(result.summary())
     sys.exit(result.exit_code)
+
+
+# --- the console (issue 14) ------------------------------------------------------------------
+
+@cli.command("serve")
+@click.option("--period", default=None, help="打开时显示的月份，如 2024-06（默认上个月）")
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="监听地址；在办公网络上提供（如 0.0.0.0）需先在配置中设置密码")
+@click.option("--port", default=8765, show_default=True, type=int, help="端口")
+@click.option("--no-browser", is_flag=True, help="不自动打开浏览器")
+@click.option("--hash-password", is_flag=True,
+              help="输入一个密码，显示写入 minshi.toml [console] 的 password_hash 后退出")
+@TEMPLATES_OPTION
+@MASTER_OPTION
+@DB_OPTION
+@CONFIG_OPTION
+@fatal_as_exit2
+def serve_cmd(period, host, port, no_browser, hash_password, templates_dir, master, db,
+              config_path):
+    """在浏览器中打开本月的控制台：各单位报送情况、拖入报表、一键生成/发送/收取/提醒/汇总。
+
+    默认只在本机（127.0.0.1）提供，用启动时显示的带令牌链接打开；与命令行同时使用同一文件夹和台账。
+    """
+    from minshi_xls import web
+    if hash_password:
+        from minshi_xls.web.security import hash_password as make_hash
+        password = click.prompt("密码", hide_input=True, confirmation_prompt="再输入一次")
+        click.echo("[console]")
+        click.echo(f'password_hash = "{make_hash(password)}"')
+        return
+    project = web.Project.at(".", master, db, templates_dir, config_path)
+    web.serve(project, host, port, period, not no_browser, click.echo)

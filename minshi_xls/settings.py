@@ -59,6 +59,9 @@ DEFAULTS: Dict[str, Any] = {
     "mail": {"subject": "【民生实事月报】{year}年{month}月 {unit} 填报表", "retries": 2,
              "remind_subject": "【民生实事月报】{year}年{month}月 {unit} 填报提醒",
              "retry_delay_s": 2.0},  # × the attempt number, before retrying a transient failure
+    # minshi serve: the office-network password is stored as a hash (minshi serve
+    # --hash-password), never as text; one upload (all files dropped at once) is capped.
+    "console": {"password_hash": "", "max_upload_bytes": 50 * 1024 * 1024},
 }
 
 

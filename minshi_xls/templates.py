@@ -7,6 +7,7 @@ while the unit types, so most mistakes are fixed before the file is sent.
 """
 from __future__ import annotations
 
+import os
 import sqlite3
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -595,6 +596,19 @@ class TemplatesSummary:
     @property
     def paths(self) -> List[Path]:
         return [e.path for e in self.entries]
+
+    def summary_lines(self) -> List[str]:
+        """What ``minshi templates`` prints and the console shows after generating."""
+        lines = [f"已生成 {self.workbooks} 份填报表，共 {self.rows} 行，截止日期 "
+                 f"{self.deadline.isoformat()}，保存在 {self.out_dir}{os.sep}",
+                 f"分发清单：{self.distribution}"]
+        missing = self.units_without_email
+        if missing:
+            names = "、".join(missing[:8]) + ("等，完整名单见分发清单" if len(missing) > 8 else "")
+            lines.append(f"未登记邮箱的单位 {len(missing)} 个（需另行发送）：{names}")
+        else:
+            lines.append("所有单位均已登记邮箱。")
+        return lines
 
 
 def write_distribution(entries: Sequence[WorkbookInfo], period: str, deadline: date,

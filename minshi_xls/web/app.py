@@ -1,0 +1,274 @@
+"""The console's pages and buttons. Views only gather what the library computes and hand a
+button to the function its command calls; nothing here decides anything about the data."""
+from __future__ import annotations
+
+import secrets
+from datetime import datetime
+from pathlib import Path
+from typing import Optional
+
+from flask import (Flask, abort, flash, jsonify, redirect, render_template, request, send_file,
+                   url_for)
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+from werkzeug.routing import BaseConverter
+
+from minshi_xls import MinshiError, clock, settings
+from minshi_xls import issues as issues_mod
+from minshi_xls.web import actions, queries, security
+from minshi_xls.web.actions import Project
+from minshi_xls.web.jobs import Busy, Jobs
+
+
+class PeriodConverter(BaseConverter):
+    """``2024-06`` in a URL; anything else is not a page (404)."""
+
+    regex = r"\d{4}-\d{2}"
+
+    def to_python(self, value):
+        try:
+            settings.period_parts(value)
+        except MinshiError:
+            from werkzeug.routing import ValidationError
+            raise ValidationError() from None
+        return value
+
+
+def state_label(state) -> str:
+    """The unit's state as mail's per-unit state function names it; today's function knows
+    only the return that counts, so that is named here until it carries its own label."""
+    label = getattr(state, "label", None)
+    if label:
+        return label
+    if state.status is None:
+        return settings.NOT_REPORTED
+    return "有错误" if state.status != "accepted" or state.errors else "已报送"
+
+
+def create_app(project: Project, token: Optional[str] = None, period: Optional[str] = None,
+               testing: bool = False) -> Flask:
+    """The console for ``project``; ``token`` is the access token of the printed link."""
+    from minshi_xls.web import default_period
+    app = Flask(__name__)
+    config = project.config()
+    console = config.get("console") or {}
+    password_hash = console.get("password_hash") or ""
+    token = token or secrets.token_urlsafe(24)
+    app.config.update(
+        SECRET_KEY=secrets.token_bytes(32), TESTING=testing,
+        MAX_CONTENT_LENGTH=int(console.get("max_upload_bytes")
+                               or settings.DEFAULTS["console"]["max_upload_bytes"]),
+        SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Strict",
+        SESSION_COOKIE_NAME="minshi_console")
+    app.url_map.converters["period"] = PeriodConverter
+    jobs = Jobs()
+    app.extensions["minshi"] = {"project": project, "jobs": jobs, "token": token}
+    tz = clock.zone(config)
+    first_period = period or default_period(config)
+
+    @app.template_filter("show")
+    def show_time(value):
+        return clock.show(value, tz, default="—")
+
+    @app.context_processor
+    def globals_():
+        return {"csrf_token": security.csrf_token, "csrf_field": security.CSRF_FIELD,
+                "steps": actions.STEPS, "running": jobs.current,
+                "severity_labels": issues_mod.SEVERITY_LABELS}
+
+    @app.before_request
+    def guard():
+        return security.check_request(token, password_hash)
+
+    @app.errorhandler(HTTPException)
+    def http_error(e: HTTPException):
+        if isinstance(e, RequestEntityTooLarge):
+            mb = app.config["MAX_CONTENT_LENGTH"] / (1024 * 1024)
+            message = (f"上传的文件太大：一次最多 {mb:g} MB。请分几次上传，或把大文件压缩后再上传。")
+        else:
+            message = e.description if e.description and not e.description.startswith(
+                ("The ", "You ", "Bad ", "The requested")) else {
+                403: "没有访问权限。", 404: "没有这个页面或文件。"}.get(e.code, e.name)
+        return render_template("message.html", code=e.code, message=message), e.code
+
+    def load(period: str):
+        """(master or None, config, reconciliation or None, unit states) for a page."""
+        from minshi_xls import mail, reconcile
+        from minshi_xls.master import load_master
+        cfg = project.config()
+        master = load_master(project.master, required=False)
+        if master is None:
+            return None, cfg, None, {}
+        con = queries.open_ledger(project.db)
+        try:
+            rec = reconcile.compute(master, period, con, cfg)
+            states = mail.unit_states(con, period, [r.unit for r in rec.returns])
+        finally:
+            con.close()
+        return master, cfg, rec, states
+
+    def start(label: str, period: str, fn):
+        try:
+            job = jobs.start(label, period, fn)
+        except Busy as b:
+            flash(f"“{b.job.label}”正在进行，请等它完成后再操作。")
+            return redirect(url_for("job", job_id=b.job.id))
+        return redirect(url_for("job", job_id=job.id))
+
+    # --- pages -------------------------------------------------------------------------------
+
+    @app.get("/")
+    def home():
+        return redirect(url_for("month", period=request.args.get("period") or first_period))
+
+    @app.route("/login", methods=["GET", "POST"])
+    def login():
+        return security.login_view(password_hash)
+
+    @app.get("/p/<period:period>/")
+    def month(period):
+        master, cfg, rec, states = load(period)
+        rows = []
+        if rec is not None:
+            for ur in sorted(rec.expected, key=lambda u: u.returned):
+                rows.append((ur, state_label(states[ur.unit])))
+        from minshi_xls.reconcile import status_table
+        return render_template(
+            "month.html", period=period, rows=rows, rec=rec,
+            headline=status_table(rec)[-1] if rec else "",
+            outputs=outputs(period), has_master=master is not None, master_path=project.master,
+            master_name=project.master.name if project.master.is_file() else None,
+            stamp=queries.change_stamp(project.db),
+            recent=[j for j in reversed(list(jobs.jobs.values())) if j.period == period][:5])
+
+    @app.get("/p/<period:period>/stamp")
+    def stamp(period):
+        return jsonify(stamp=queries.change_stamp(project.db),
+                       running=jobs.current.id if jobs.current else None)
+
+    @app.get("/p/<period:period>/unit/<unit>")
+    def unit(period, unit):
+        master, cfg, rec, states = load(period)
+        if rec is None or unit not in {r.unit for r in rec.returns}:
+            abort(404, f"{period} 没有单位“{unit}”。")
+        ur = next(r for r in rec.returns if r.unit == unit)
+        con = queries.open_ledger(project.db)
+        try:
+            versions = queries.versions(con, period, unit)
+            mails = queries.mails(con, period, unit)
+        finally:
+            con.close()
+        from minshi_xls.collect import STATUS_LABELS
+        return render_template("unit.html", period=period, unit=unit, ur=ur,
+                               state=states[unit], label=state_label(states[unit]),
+                               versions=versions, mails=mails, status_labels=STATUS_LABELS,
+                               annotated={v.return_id: annotated_copy(period, v.return_id)
+                                          is not None for v in versions})
+
+    @app.get("/p/<period:period>/remind")
+    def remind_preview(period):
+        master, cfg, rec, states = load(period)
+        if rec is None:
+            abort(404, "还没有总表。")
+        who = [(states[r.unit], state_label(states[r.unit])) for r in rec.expected
+               if states[r.unit].needs_reminder]
+        addresses = {u.short: ", ".join(u.addresses) for u in master.registry.units}
+        return render_template("remind.html", period=period, who=who, addresses=addresses)
+
+    @app.get("/p/<period:period>/figures")
+    def figures(period):
+        from minshi_xls import summary
+        master, cfg, rec, states = load(period)
+        if rec is None:
+            abort(404, "还没有总表。")
+        return render_template("figures.html", period=period, rec=rec,
+                               paragraph=summary.paragraph(rec), colors=settings.STATUS_COLORS,
+                               order=settings.STATUSES + (settings.NOT_REPORTED,))
+
+    @app.get("/jobs/<int:job_id>")
+    def job(job_id):
+        j = jobs.jobs.get(job_id) or abort(404)
+        return render_template("job.html", job=j)
+
+    # --- actions -----------------------------------------------------------------------------
+
+    @app.post("/p/<period:period>/run/<step>")
+    def run_step(period, step):
+        if step not in actions.STEPS:
+            abort(404)
+        label, _, fn = actions.STEPS[step]
+        return start(label, period, lambda progress: fn(project, period, progress))
+
+    @app.post("/p/<period:period>/upload")
+    def upload(period):
+        files = [f for f in request.files.getlist("files") if f.filename]
+        if not files:
+            flash("请选择要上传的报表文件。")
+            return redirect(url_for("month", period=period))
+        names = [security.safe_upload_name(f.filename) for f in files]
+        bad = [f.filename for f, n in zip(files, names) if n is None]
+        if bad:
+            abort(400, f"文件名不合法：{'、'.join(bad)}（不能含路径）。")
+        stamp_ = datetime.now().strftime("%Y%m%d-%H%M%S")
+        folder = project.db.parent / "uploads" / period / f"{stamp_}-{secrets.token_hex(3)}"
+        folder.mkdir(parents=True, exist_ok=True)
+        saved = []
+        for f, name in zip(files, names):
+            dest = folder / name
+            n = 1
+            while dest in saved:  # the same name dropped twice: keep both
+                n += 1
+                dest = folder / f"{Path(name).stem}({n}){Path(name).suffix}"
+            f.save(dest)
+            saved.append(dest)
+        return start(f"收取上传的 {len(saved)} 个文件", period,
+                     lambda progress: actions.collect(project, period, saved, progress))
+
+    # --- downloads: only files the console itself lists; a request never names a path -------
+
+    def outputs(period):
+        folder = project.out_dir(period)
+        return sorted(p.name for p in folder.iterdir() if p.is_file()) if folder.is_dir() else []
+
+    def annotated_copy(period, return_id) -> Optional[Path]:
+        from minshi_xls.collect import annotated_dir, annotated_path
+        con = queries.open_ledger(project.db)
+        try:
+            r = queries.return_row(con, period, return_id)
+        finally:
+            con.close()
+        if r is None:
+            return None
+        from minshi_xls.reconcile import file_name_of
+        p = annotated_path(annotated_dir(project.db, period), r["unit"],
+                           file_name_of(r["source_path"]))
+        return p if p.is_file() else None
+
+    @app.get("/p/<period:period>/out/<name>")
+    def output_file(period, name):
+        if name not in outputs(period):
+            abort(404)
+        return send_file(project.out_dir(period) / name, as_attachment=True, download_name=name)
+
+    @app.get("/p/<period:period>/file/<int:file_id>")
+    def original(period, file_id):
+        con = queries.open_ledger(project.db)
+        try:
+            found = queries.archived_file(con, project.db, file_id)
+        finally:
+            con.close()
+        if found is None:
+            abort(404)
+        return send_file(found[0], as_attachment=True, download_name=found[1])
+
+    @app.get("/p/<period:period>/annotated/<int:return_id>")
+    def annotated(period, return_id):
+        p = annotated_copy(period, return_id) or abort(404)
+        return send_file(p, as_attachment=True, download_name=p.name)
+
+    @app.get("/master")
+    def master_file():
+        if not project.master.is_file():
+            abort(404)
+        return send_file(project.master, as_attachment=True, download_name=project.master.name)
+
+    return app

@@ -1,0 +1,101 @@
+"""Read-only questions the pages ask the ledger that no command prints: a unit's versions with
+their issues, its mails, and where each downloadable file is. Which version counts is always
+reconcile's rule (:func:`minshi_xls.reconcile.current_returns`), never a copy of it."""
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Dict, List, Optional
+
+from minshi_xls import ledger
+from minshi_xls.reconcile import _cell_key, current_returns, file_name_of
+
+
+@dataclass
+class Version:
+    return_id: int
+    file_id: int
+    file_name: str
+    status: str
+    received_at: str
+    late: bool
+    accepted_rows: int
+    sender: str
+    counts: bool = False  # the version reconcile uses
+    issues: List[sqlite3.Row] = field(default_factory=list)
+
+
+def open_ledger(db: Path) -> sqlite3.Connection:
+    """The ledger, or an empty one in memory before anything was collected (a view never
+    creates the clerk's ledger file)."""
+    return ledger.connect(db if Path(db).is_file() else ":memory:")
+
+
+def versions(con: sqlite3.Connection, period: str, unit: str) -> List[Version]:
+    """Every version the unit sent for the period, newest first, each with its issues."""
+    rows = con.execute(
+        "SELECT r.id, r.file_id, r.status, r.received_at, r.late, r.accepted_rows,"
+        " rc.source_path, rc.sender FROM returns r JOIN receipts rc ON rc.id = r.receipt_id"
+        " WHERE r.period = ? AND r.unit = ? ORDER BY r.received_at DESC, r.id DESC",
+        (period, unit)).fetchall()
+    cur = current_returns(con, period).get(unit)
+    out = []
+    for r in rows:
+        v = Version(r["id"], r["file_id"], file_name_of(r["source_path"]), r["status"],
+                    r["received_at"], bool(r["late"]), r["accepted_rows"], r["sender"] or "",
+                    counts=cur is not None and cur["id"] == r["id"])
+        found = con.execute(
+            "SELECT code, severity, sheet, cell, indicator_id, value, message FROM issues"
+            " WHERE return_id = ? ORDER BY id", (r["id"],)).fetchall()
+        v.issues = sorted(found, key=lambda i: (i["sheet"] or "", _cell_key(i["cell"])))
+        out.append(v)
+    return out
+
+
+def mails(con: sqlite3.Connection, period: str, unit: str) -> Dict[str, list]:
+    """Mails sent to the unit (send, remind) and received from it (the receipts of its
+    versions that came by mail)."""
+    sent = con.execute("SELECT kind, to_addr, subject, attachment, transport, status, error,"
+                       " sent_at FROM sends WHERE period = ? AND unit = ? ORDER BY id",
+                       (period, unit)).fetchall()
+    received = con.execute(
+        "SELECT DISTINCT rc.sender, rc.mail_date, rc.received_at, f.subject, rc.source_path"
+        " FROM returns r JOIN receipts rc ON rc.id = r.receipt_id"
+        " LEFT JOIN fetched f ON f.message_id = rc.message_id"
+        " WHERE r.period = ? AND r.unit = ? AND rc.message_id IS NOT NULL"
+        " ORDER BY rc.received_at", (period, unit)).fetchall()
+    return {"sent": sent, "received": received}
+
+
+def archived_file(con: sqlite3.Connection, db: Path, file_id: int) -> Optional[tuple]:
+    """(path in the archive, name as received) of a ledger file id; None when unknown or when
+    the recorded path would leave the ledger's folder."""
+    row = con.execute("SELECT f.archive_path, rc.source_path FROM files f JOIN receipts rc"
+                      " ON rc.file_id = f.id WHERE f.id = ? ORDER BY rc.id LIMIT 1",
+                      (file_id,)).fetchone()
+    if row is None:
+        return None
+    root = Path(db).resolve().parent
+    path = (root / row["archive_path"]).resolve()
+    if not path.is_relative_to(root) or not path.is_file():
+        return None
+    return path, file_name_of(row["source_path"])
+
+
+def return_row(con: sqlite3.Connection, period: str, return_id: int) -> Optional[sqlite3.Row]:
+    return con.execute("SELECT r.id, r.unit, rc.source_path FROM returns r JOIN receipts rc"
+                       " ON rc.id = r.receipt_id WHERE r.id = ? AND r.period = ?",
+                       (return_id, period)).fetchone()
+
+
+def change_stamp(db: Path) -> str:
+    """Changes whenever the ledger is written (by the console or the CLI): the month page
+    reloads itself when it does."""
+    parts = []
+    for suffix in ("", "-wal"):
+        p = Path(f"{db}{suffix}")
+        if p.exists():
+            st = p.stat()
+            parts.append(f"{st.st_mtime_ns}:{st.st_size}")
+    return "|".join(parts)

@@ -1,0 +1,352 @@
+"""The console (``minshi serve``) through Flask's test client: every page and button on a real
+project folder (the bundled notice's master, real templates, returns filled as bureaus fill
+them, the real ledger), and the security rules: token, CSRF, paths, upload size."""
+from __future__ import annotations
+
+import hashlib
+import io
+import re
+import shutil
+import threading
+from urllib.parse import quote
+from pathlib import Path
+
+import openpyxl
+import pytest
+from click.testing import CliRunner
+
+from minshi_xls import clock, ledger, reconcile
+from minshi_xls import columns as C
+from minshi_xls.cli import cli
+from minshi_xls.master import import_notice, read_master
+from minshi_xls.web import Project
+from minshi_xls.web.app import create_app
+from minshi_xls.web.security import hash_password
+
+from test_collect_support import cells, fill
+
+PERIOD = "2024-06"
+TOKEN = "test-token-0123456789"
+CLEAN = ("市卫健委", "东海县")
+BAD = "市民政局"
+
+
+@pytest.fixture(scope="module")
+def base(tmp_path_factory):
+    """A project folder with its master imported (copied for each test)."""
+    root = tmp_path_factory.mktemp("project")
+    import_notice(None, root / "output" / "master.xlsx")
+    return root
+
+
+@pytest.fixture
+def project(base, tmp_path):
+    root = tmp_path / "office"
+    shutil.copytree(base, root)
+    return root
+
+
+def app_for(root: Path, **kw):
+    return create_app(Project.at(root), token=TOKEN, period=PERIOD, testing=True, **kw)
+
+
+@pytest.fixture
+def app(project):
+    return app_for(project)
+
+
+def signed_in(app):
+    client = app.test_client()
+    r = client.get(f"/?token={TOKEN}")
+    assert r.status_code == 302
+    return client
+
+
+@pytest.fixture
+def client(app):
+    return signed_in(app)
+
+
+def csrf(client) -> str:
+    client.get(f"/p/{PERIOD}/")  # a page with forms puts the token in the session
+    with client.session_transaction() as s:
+        return s["csrf"]
+
+
+def post(client, url, data=None, **kw):
+    data = dict(data or {})
+    data["csrf"] = csrf(client)
+    return client.post(url, data=data, **kw)
+
+
+def finish(app, response):
+    """Follow a step's redirect to its job page, wait for the job, return the finished page."""
+    assert response.status_code == 302, response.data.decode()
+    m = re.search(r"/jobs/(\d+)$", response.headers["Location"])
+    assert m, response.headers["Location"]
+    job = app.extensions["minshi"]["jobs"].wait(int(m.group(1)))
+    assert job.state != "running"
+    return job
+
+
+def text(response) -> str:
+    return response.data.decode("utf-8")
+
+
+def rows_of(html: str) -> dict:
+    """unit -> state label of the month page's table."""
+    return dict(re.findall(r'data-unit="([^"]+)">\s*<td><a[^>]*>[^<]*</a></td>\s*'
+                           r'<td><span class="tag[^"]*">([^<]+)</span>', html))
+
+
+def make_returns(root: Path, out: Path):
+    """Three returns as units send them: two clean, 市民政局's with a number typed as text and
+    an empty 进展情况 (errors at known cells)."""
+    tdir = root / "templates" / PERIOD
+    files, where = [], {}
+    for unit in CLEAN:
+        files.append(fill(tdir / C.file_name(PERIOD, unit), out / C.file_name(PERIOD, unit)))
+
+    def mistakes(wb):
+        ws = wb[C.SHEET_LEAD]
+        hdr, ids = cells(ws)
+        first = next(iter(ids))
+        cell = ws.cell(ids[first], hdr["本月累计完成"])
+        cell.value = "约五成"
+        where["cell"], where["indicator"] = cell.coordinate, first
+    files.append(fill(tdir / C.file_name(PERIOD, BAD), out / f"{BAD}_6月.xlsx", edit=mistakes))
+    return files, where
+
+
+def upload(client, files, names=None):
+    data = {"files": [(io.BytesIO(f.read_bytes()), n)
+                      for f, n in zip(files, names or [f.name for f in files])]}
+    return post(client, f"/p/{PERIOD}/upload", data, content_type="multipart/form-data")
+
+
+# --- the month, as the clerk plays it --------------------------------------------------------
+
+def test_a_month_generate_upload_states_unit_page_reconcile_download(app, client, project, tmp_path):
+    page = text(client.get(f"/p/{PERIOD}/"))
+    states = rows_of(page)
+    expected = reconcile.expected_units(read_master(project / "output" / "master.xlsx"))
+    assert list(states) and set(states) == set(expected)
+    assert set(states.values()) == {"未报送"}
+    assert not (project / "output" / "minshi.sqlite").exists()  # a page never creates the ledger
+
+    job = finish(app, post(client, f"/p/{PERIOD}/run/templates"))
+    assert job.state == "done", job.error
+    made = sorted((project / "templates" / PERIOD).glob("*.xlsx"))
+    assert len(made) == len(expected) + 1  # + 分发清单
+    assert f"已生成 {len(expected)} 份填报表" in job.lines[0]
+    assert f"已生成 {len(expected)} 份填报表" in text(client.get(f"/jobs/{job.id}"))
+
+    files, where = make_returns(project, tmp_path / "wechat")
+    job = finish(app, upload(client, files))
+    assert job.state == "done", job.error
+    assert "共 3 个文件、3 个单位" in "\n".join(job.lines)
+
+    page = text(client.get(f"/p/{PERIOD}/"))
+    states = rows_of(page)
+    assert [states[u] for u in CLEAN] == ["已报送", "已报送"]
+    assert states[BAD] == "有错误"
+    assert sum(1 for s in states.values() if s == "未报送") == len(expected) - 3
+    assert f"已报 3 个" in page
+    # received times are shown in the office's zone, to the minute
+    con = ledger.connect(project / "output" / "minshi.sqlite")
+    got = con.execute("SELECT received_at FROM returns WHERE unit = ?", (BAD,)).fetchone()[0]
+    con.close()
+    assert clock.show(got) in page
+
+    unit_page = text(client.get(f"/p/{PERIOD}/unit/{BAD}"))
+    assert "有错误" in unit_page and "采用此版本" in unit_page
+    assert where["cell"] in unit_page and "约五成" in unit_page and C.SHEET_LEAD in unit_page
+    fid = re.search(rf"/p/{PERIOD}/file/(\d+)", unit_page).group(1)
+    original = client.get(f"/p/{PERIOD}/file/{fid}")
+    assert original.data == files[2].read_bytes()
+    assert "市民政局_6月.xlsx" in original.headers["Content-Disposition"].encode(
+        "latin-1").decode("utf-8") or "filename*=UTF-8''" in original.headers["Content-Disposition"]
+    rid = re.search(rf"/p/{PERIOD}/annotated/(\d+)", unit_page).group(1)
+    annotated = client.get(f"/p/{PERIOD}/annotated/{rid}")
+    assert annotated.status_code == 200
+    wb = openpyxl.load_workbook(io.BytesIO(annotated.data))
+    assert wb[C.SHEET_LEAD][where["cell"]].comment is not None  # the cell is marked
+
+    job = finish(app, post(client, f"/p/{PERIOD}/run/reconcile"))
+    assert job.state == "done", job.error
+    name = reconcile.workbook_name(PERIOD)
+    assert any(name in line for line in job.lines)
+    page = text(client.get(f"/p/{PERIOD}/"))
+    link = f"/p/{PERIOD}/out/{quote(name)}"
+    assert link in page
+    got = client.get(link)
+    assert got.data == (project / "output" / PERIOD / name).read_bytes()
+    assert "master.xlsx" in page
+    assert client.get("/master").data == (project / "output" / "master.xlsx").read_bytes()
+
+
+def test_remind_preview_lists_who_and_why_and_the_button_reminds_exactly_them(app, client, project,
+                                                                            tmp_path):
+    finish(app, post(client, f"/p/{PERIOD}/run/templates"))
+    files, where = make_returns(project, tmp_path / "usb")
+    finish(app, upload(client, files))
+    page = text(client.get(f"/p/{PERIOD}/remind"))
+    listed = re.findall(r'<tr data-unit="([^"]+)">', page)
+    assert BAD in listed and not set(CLEAN) & set(listed)
+    row = page.split(f'data-unit="{BAD}"')[1].split("</tr>")[0]
+    assert "处错误" in row and where["cell"] in row
+    silent = next(u for u in listed if u != BAD)
+    assert "尚未报送" in page.split(f'data-unit="{silent}"')[1].split("</tr>")[0]
+    job = finish(app, post(client, f"/p/{PERIOD}/run/remind"))
+    assert job.state == "done", job.error
+    # the bundled registry has no addresses: every unit in the preview is one remind names
+    assert f"未登记邮箱 {len(listed)}" in "\n".join(job.lines)
+
+
+def test_figures_page_shows_the_headlines_status_computes(app, client, project, tmp_path):
+    finish(app, post(client, f"/p/{PERIOD}/run/templates"))
+    finish(app, upload(client, make_returns(project, tmp_path / "qq")[0]))
+    rec = reconcile.compute_period(project / "output" / "master.xlsx", PERIOD,
+                                   project / "output" / "minshi.sqlite")
+    page = text(client.get(f"/p/{PERIOD}/figures"))
+    for h in rec.headlines:
+        assert f"{h.level}民生实事 {h.tasks} 项（我市承担 {h.local_tasks} 项）" in page
+        assert f"{h.completion * 100:.1f}%" in page
+    assert 'name="viewport"' in page
+    job = finish(app, post(client, f"/p/{PERIOD}/run/summary"))
+    assert job.state == "done", job.error
+    assert job.lines[0].split("，")[0] in page  # the 通报's first words, from the same code
+
+
+def test_a_step_that_cannot_run_says_why_in_chinese(app, client):
+    job = finish(app, post(client, f"/p/{PERIOD}/run/reconcile"))
+    assert job.state == "failed" and "找不到台账" in job.error
+    assert "找不到台账" in text(client.get(f"/jobs/{job.id}"))
+
+
+def test_one_action_at_a_time(app, client, project):
+    jobs = app.extensions["minshi"]["jobs"]
+    release = threading.Event()
+    held = jobs.start("收取上传的 1 个文件", PERIOD, lambda progress: [release.wait(30) and "ok"])
+    try:
+        r = post(client, f"/p/{PERIOD}/run/templates")
+        assert r.headers["Location"].endswith(f"/jobs/{held.id}")
+        page = text(client.get(r.headers["Location"]))
+        assert "正在进行" in page and 'http-equiv="refresh"' in page
+        assert len(jobs.jobs) == 1
+        assert not (project / "templates" / PERIOD).exists()
+    finally:
+        release.set()
+        jobs.wait(held.id)
+    assert jobs.wait(finish(app, post(client, f"/p/{PERIOD}/run/templates")).id).state == "done"
+
+
+def test_page_reload_stamp_changes_when_the_cli_writes_the_ledger(app, client, project, tmp_path):
+    finish(app, post(client, f"/p/{PERIOD}/run/templates"))
+    before = client.get(f"/p/{PERIOD}/stamp").get_json()["stamp"]
+    files, _ = make_returns(project, tmp_path / "cli")
+    r = CliRunner().invoke(cli, ["collect", str(files[0]), "--period", PERIOD,
+                                 "--db", str(project / "output" / "minshi.sqlite"),
+                                 "--master", str(project / "output" / "master.xlsx")])
+    assert r.exit_code == 0, r.output
+    assert client.get(f"/p/{PERIOD}/stamp").get_json()["stamp"] != before
+    assert rows_of(text(client.get(f"/p/{PERIOD}/")))[CLEAN[0]] == "已报送"
+
+
+# --- security --------------------------------------------------------------------------------
+
+def test_no_token_or_a_wrong_one_is_refused(app):
+    anon = app.test_client()
+    for url in ("/", f"/p/{PERIOD}/", f"/p/{PERIOD}/figures", "/master", f"/p/{PERIOD}/stamp"):
+        r = anon.get(url)
+        assert r.status_code == 403, url
+        assert "访问令牌" in text(r)
+    assert anon.get("/?token=wrong").status_code == 403
+    assert anon.get(f"/p/{PERIOD}/").status_code == 403
+    r = anon.get(f"/p/{PERIOD}/?token={TOKEN}")
+    assert r.status_code == 302 and TOKEN not in r.headers["Location"]  # not left in history
+    assert anon.get(f"/p/{PERIOD}/").status_code == 200
+
+
+def test_forged_form_without_or_with_a_wrong_csrf_token_is_refused(app, client, project):
+    r = client.post(f"/p/{PERIOD}/run/templates")
+    assert r.status_code == 400 and "安全令牌" in text(r)
+    r = client.post(f"/p/{PERIOD}/run/templates", data={"csrf": "forged"})
+    assert r.status_code == 400
+    r = client.post(f"/p/{PERIOD}/run/templates", headers={"X-CSRF-Token": "forged"})
+    assert r.status_code == 400
+    assert not app.extensions["minshi"]["jobs"].jobs
+    assert not (project / "templates" / PERIOD).exists()
+
+
+def test_path_traversal_in_a_download_or_upload_name_is_refused(app, client, project, tmp_path):
+    finish(app, post(client, f"/p/{PERIOD}/run/templates"))
+    files, _ = make_returns(project, tmp_path / "in")
+    finish(app, upload(client, files[:1]))
+    (project / "secret.txt").write_text("secret", encoding="utf-8")
+    for url in (f"/p/{PERIOD}/out/..%2F..%2Fsecret.txt", f"/p/{PERIOD}/out/../../secret.txt",
+                f"/p/{PERIOD}/out/%2E%2E%2Fsecret.txt", "/p/..%2F/out/secret.txt",
+                f"/p/{PERIOD}/file/999", f"/p/{PERIOD}/annotated/999",
+                f"/p/{PERIOD}/unit/..%2F..%2Fsecret.txt"):
+        r = client.get(url)
+        assert r.status_code == 404, url
+        assert b"secret" not in r.data or b"secret.txt" in r.data
+    # a ledger row pointing outside its folder is not served either
+    con = ledger.connect(project / "output" / "minshi.sqlite")
+    con.execute("UPDATE files SET archive_path = '../secret.txt'")
+    fid = con.execute("SELECT id FROM files").fetchone()[0]
+    con.close()
+    assert client.get(f"/p/{PERIOD}/file/{fid}").status_code == 404
+
+    before = sorted(p for p in project.rglob("*"))
+    for bad in ("../../evil.xlsx", "..\\evil.xlsx", "/tmp/evil.xlsx", "C:evil.xlsx", ".hidden.xlsx"):
+        r = upload(client, files[:1], [bad])
+        assert r.status_code == 400, bad
+        assert "文件名不合法" in text(r)
+    assert sorted(p for p in project.rglob("*")) == before
+    assert not (tmp_path / "evil.xlsx").exists()
+
+
+def test_oversized_upload_is_refused_with_a_message(project, tmp_path):
+    (project / "minshi.toml").write_text("[console]\nmax_upload_bytes = 20000\n", encoding="utf-8")
+    app = create_app(Project.at(project, config_path=project / "minshi.toml"), token=TOKEN,
+                     period=PERIOD, testing=True)
+    client = signed_in(app)
+    big = tmp_path / "big.xlsx"
+    big.write_bytes(b"PK" + bytes(30000))
+    r = upload(client, [big])
+    assert r.status_code == 413
+    assert "上传的文件太大" in text(r) and "0.019" in text(r)
+    assert not app.extensions["minshi"]["jobs"].jobs
+    assert not (project / "output" / "uploads").exists()
+
+
+def test_office_network_needs_the_password_and_never_redirects_off_site(project):
+    (project / "minshi.toml").write_text(
+        f'[console]\npassword_hash = "{hash_password("月报2024")}"\n', encoding="utf-8")
+    app = create_app(Project.at(project, config_path=project / "minshi.toml"), token=TOKEN,
+                     period=PERIOD, testing=True)
+    c = app.test_client()
+    r = c.get(f"/p/{PERIOD}/")
+    assert r.status_code == 302 and "/login" in r.headers["Location"]
+    page = text(c.get("/login"))
+    token = re.search(r'name="csrf" value="([^"]+)"', page).group(1)
+    r = c.post("/login", data={"password": "wrong", "csrf": token})
+    assert "密码不正确" in text(r)
+    assert c.get(f"/p/{PERIOD}/").status_code == 302
+    assert c.post("/login", data={"password": "月报2024"}).status_code == 400  # no CSRF token
+    r = c.post("/login?next=//evil.example/", data={"password": "月报2024", "csrf": token})
+    assert r.status_code == 302 and "evil" not in r.headers["Location"]
+    assert c.get(f"/p/{PERIOD}/").status_code == 200
+
+
+def test_serve_on_the_network_without_a_password_stops_with_exit_2(project, monkeypatch):
+    monkeypatch.chdir(project)
+    r = CliRunner().invoke(cli, ["serve", "--host", "0.0.0.0", "--no-browser"])
+    assert r.exit_code == 2 and "password_hash" in r.output
+    r = CliRunner().invoke(cli, ["serve", "--hash-password"], input="月报2024\n月报2024\n")
+    assert r.exit_code == 0
+    line = r.output.strip().splitlines()[-1]
+    assert line.startswith('password_hash = "') and "月报2024" not in line
+    from werkzeug.security import check_password_hash
+    assert check_password_hash(line.split('"')[1], "月报2024")

@@ -63,7 +63,7 @@ def mails(con: sqlite3.Connection, period: str, unit: str) -> Dict[str, list]:
         "SELECT DISTINCT rc.sender, rc.mail_date, rc.received_at, f.subject, rc.source_path"
         " FROM returns r JOIN receipts rc ON rc.id = r.receipt_id"
         " LEFT JOIN fetched f ON f.message_id = rc.message_id"
-        " WHERE r.period = ? AND r.unit = ? AND rc.message_id IS NOT NULL"
+        " WHERE r.period = ? AND r.unit = ? AND IFNULL(rc.message_id, '') != ''"
         " ORDER BY rc.received_at", (period, unit)).fetchall()
     return {"sent": sent, "received": received}
 

@@ -15,7 +15,7 @@ import openpyxl
 import pytest
 from click.testing import CliRunner
 
-from minshi_xls import clock, ledger, reconcile
+from minshi_xls import clock, consolidated, ledger, reconcile
 from minshi_xls import columns as C
 from minshi_xls.cli import cli
 from minshi_xls.master import import_notice, read_master
@@ -175,7 +175,7 @@ def test_a_month_generate_upload_states_unit_page_reconcile_download(app, client
 
     job = finish(app, post(client, f"/p/{PERIOD}/run/reconcile"))
     assert job.state == "done", job.error
-    name = reconcile.workbook_name(PERIOD)
+    name = consolidated.workbook_name(PERIOD)
     assert any(name in line for line in job.lines)
     page = text(client.get(f"/p/{PERIOD}/"))
     link = f"/p/{PERIOD}/out/{quote(name)}"

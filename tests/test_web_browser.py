@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from minshi_xls import reconcile
+from minshi_xls import consolidated
 from minshi_xls.master import import_notice
 from minshi_xls.web import Project, make_server
 from minshi_xls.web.app import create_app
@@ -109,7 +109,7 @@ def test_a_clerk_plays_the_month_in_the_browser(served, tmp_path):
         browser.find_element(By.ID, "step-reconcile").click()
         assert "已完成" in step_done()
         browser.find_element(By.LINK_TEXT, "返回本月情况").click()
-        name = reconcile.workbook_name(PERIOD)
+        name = consolidated.workbook_name(PERIOD)
         browser.find_element(By.LINK_TEXT, name).click()
         target = downloads / name
         deadline = time.monotonic() + 60

@@ -77,15 +77,15 @@ def remind(p: Project, period: str, progress: Progress = None) -> List[str]:
 
 def reconcile(p: Project, period: str, progress: Progress = None) -> List[str]:
     """``minshi reconcile``."""
-    from minshi_xls import reconcile as r
-    return r.run(p.master, period, p.db, p.out_dir(period), p.config_path,
-                 progress).summary_lines()
+    from minshi_xls import report
+    return report.run(p.master, period, p.db, p.out_dir(period), p.config_path,
+                      progress).summary_lines()
 
 
 def summary(p: Project, period: str, progress: Progress = None) -> List[str]:
     """``minshi summary``: the 通报."""
-    from minshi_xls import summary as s
-    text, path = s.run(p.master, period, p.db, p.out_dir(period), p.config_path)
+    from minshi_xls import report
+    text, path = report.run_summary(p.master, period, p.db, p.out_dir(period), p.config_path)
     return [text, f"已保存：{path}"]
 
 

@@ -7,26 +7,19 @@ that carries it gets a session cookie, later ones need the cookie. On the office
 """
 from __future__ import annotations
 
-import ipaddress
 import secrets
 from typing import Optional
 
 from flask import abort, redirect, render_template, request, session, url_for
 from werkzeug.security import check_password_hash, generate_password_hash
 
+# One rule for "this host is this machine": plain SMTP/IMAP and the console's token-only mode.
+from minshi_xls.mail.common import _is_loopback as is_loopback  # noqa: F401
+
 CSRF_FIELD = "csrf"
 CSRF_HEADER = "X-CSRF-Token"
 #: Pages anyone may load: the sign-in page and the stylesheet.
 OPEN_ENDPOINTS = {"login", "static"}
-
-
-def is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def hash_password(password: str) -> str:

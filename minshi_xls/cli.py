@@ -186,6 +186,37 @@ def check_cmd(files, annotate, json_path, master, config_path):
         click.echo(line)
     sys.exit(int(not report.valid))
 
+@cli.command("accept")
+@click.argument("unit")
+@click.argument("file", required=False)
+@PERIOD_OPTION
+@click.option("--undo", is_flag=True, help="撤销对该单位本月有效版本的指定，恢复按接收时间和保存时间计入")
+@click.option("--note", default=None, help="说明（记入台账），如“单位电话确认以此版为准”")
+@DB_OPTION
+@MASTER_OPTION
+@fatal_as_exit2
+def accept_cmd(unit, file, period, undo, note, db, master):
+    """指定某单位本月以哪一份报表为准（FILE：文件路径、文件名或 sha256），或用 --undo 撤销。
+
+    不给 FILE 时列出该单位本月的各个版本。指定记入台账，汇总和提醒都以指定的版本为准。
+    """
+    from minshi_xls import versions
+    from minshi_xls.master import load_master
+    master = load_master(master, required=False)  # only to know the units' other names
+    if undo:
+        choice = versions.unaccept(db, period, unit, note, master)
+    elif file is None:
+        found = versions.versions(db, period, unit, master)
+        click.echo(f"{found[0].unit if found else unit} {period} 的版本（★ 为计入的版本）：")
+        for line in versions.version_lines(found):
+            click.echo(line)
+        return
+    else:
+        choice = versions.accept(db, period, unit, file, note, master)
+    for line in choice.lines():
+        click.echo(line)
+
+
 # --- reconcile / summary / status / demo (issue 5) -------------------------------------------
 
 OUT_OPTION = click.option("-o", "--out", "out_dir", default=None, type=click.Path(file_okay=False),

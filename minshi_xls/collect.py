@@ -31,7 +31,7 @@ from typing import Callable, Dict, Iterable, Iterator, List, Optional, Sequence,
 
 from minshi_xls import MinshiError
 from minshi_xls import columns as C
-from minshi_xls import guard, ledger, reader, settings
+from minshi_xls import guard, ledger, reader, settings, versions
 from minshi_xls import issues as I
 from minshi_xls import numbers as N
 from minshi_xls import rules as R
@@ -58,6 +58,10 @@ class Refused(Incoming):
     finding: Tuple[str, str] = ("file-unreadable", "")
     #: a file too large to load: archived by streaming it from here (``data`` is empty)
     source_file: Optional[str] = None
+
+
+#: The clerk's choice of the version that counts (``minshi accept``): see minshi_xls/versions.py.
+accept, unaccept, list_versions = versions.accept, versions.unaccept, versions.versions
 
 
 # --- expanding paths --------------------------------------------------------------------------
@@ -250,6 +254,7 @@ class Evaluation:
     labels: dict = field(default_factory=dict)
     readable: bool = False  # the workbook could be opened (an annotated copy can be made)
     annotated: Optional[str] = None  # path of the annotated copy written for it
+    saved_at: Optional[str] = None  # the workbook's own saved time (orders same-time versions)
 
     def slim(self) -> "Evaluation":
         """What travels back from a worker: not the bytes (the parent has them) nor the parsed
@@ -448,11 +453,14 @@ class _Ledger:
             C.column(C.CO_COLUMNS, "cumulative").header))
 
     def already(self, sha: str, item: Incoming) -> Optional[sqlite3.Row]:
+        """This very arrival recorded for this period before (a rerun): the same bytes from the
+        same place. Per period: a file rejected as another month's is collected for its own."""
         return self.con.execute(
             "SELECT r.status, r.unit, r.accepted_rows, rc.received_at FROM receipts rc "
-            "JOIN files f ON f.id = rc.file_id LEFT JOIN returns r ON r.receipt_id = rc.id "
-            "WHERE f.sha256 = ? AND rc.source_path = ? AND IFNULL(rc.message_id, '') = ?",
-            (sha, item.source_path, item.message_id or "")).fetchone()
+            "JOIN files f ON f.id = rc.file_id JOIN returns r ON r.receipt_id = rc.id "
+            "WHERE f.sha256 = ? AND rc.source_path = ? AND IFNULL(rc.message_id, '') = ? "
+            "AND r.period = ?",
+            (sha, item.source_path, item.message_id or "", self.period)).fetchone()
 
     def archive(self, ev: Evaluation) -> int:
         """The file's id; its bytes are under archive/<period>/<unit>/ (written by the worker,
@@ -503,22 +511,22 @@ class _Ledger:
         late = any(i.code == "late-return" for i in issues)
         return_id = self.con.execute(
             "INSERT INTO returns(receipt_id, file_id, unit, period, format_version, received_at, "
-            "deadline, late, status, accepted_rows, meta_found, reporter, phone, report_date) "
-            "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            "deadline, late, status, accepted_rows, meta_found, reporter, phone, report_date, "
+            "saved_at, verdict) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             (receipt_id, file_id, unit, self.period, ident.format_version,
              item.received_at or _now(), ident.deadline, int(late), status,
              ev.accepted_rows if status == "accepted" else 0, int(ident.meta_found),
-             *self._labels(ev))).lastrowid
+             *self._labels(ev), ev.saved_at, status)).lastrowid
         if status != "duplicate":
             self.con.executemany(
                 "INSERT INTO cell_values(return_id, sheet, cell, indicator_id, field, raw, number, "
                 "accepted) VALUES (?,?,?,?,?,?,?,?)",
                 [(return_id, *v) for v in ev.values])
         competes = status in ("accepted", "rejected") and unit and \
-            not any(i.code == "wrong-period" for i in issues)
+            not any(i.code in versions.NON_COMPETING for i in issues)
         self._store_issues(issues, return_id, file_id)
-        if competes:  # each superseded issue is stored (once) against the return that lost
-            issues.extend(self._supersede(return_id, file_id, unit, item, name))
+        if competes:  # which version counts now; each explanation stored once, where it belongs
+            issues.extend(versions.settle(self.con, unit, self.period))
         cur = self.con.execute("SELECT status FROM returns WHERE id = ?", (return_id,)).fetchone()
         errors = sum(i.severity == I.ERROR for i in issues)
         warnings = sum(i.severity == I.WARNING for i in issues)
@@ -530,37 +538,6 @@ class _Ledger:
         labels = ev.labels or (ev.workbook or {}).get("labels") or {}
         return tuple(N.raw_text(labels[k][0]) if k in labels else None
                      for k in ("reporter", "phone", "date"))
-
-    def _supersede(self, return_id: int, file_id: int, unit: str, item: Incoming,
-                   name: str) -> List[I.Issue]:
-        """Newer (received later; ties by name) wins; the older return becomes superseded. Its
-        ``superseded`` issue is stored against the older return and file (whichever of the two
-        that is) and returned to be shown in this run."""
-        rows = self.con.execute(
-            "SELECT r.id, r.received_at, rc.source_path, r.file_id FROM returns r JOIN receipts rc "
-            "ON rc.id = r.receipt_id WHERE r.unit = ? AND r.period = ? AND r.id != ? AND "
-            "r.status IN ('accepted', 'rejected') AND NOT EXISTS (SELECT 1 FROM issues i WHERE "
-            "i.return_id = r.id AND i.code = 'wrong-period')",
-            (unit, self.period, return_id)).fetchall()
-        mine = (_sortable(item.received_at), name)
-        out: List[I.Issue] = []
-        for other in rows:
-            other_name = PurePosixPath(other["source_path"].replace("\\", "/")).name
-            theirs = (_sortable(other["received_at"]), other_name)
-            if theirs < mine:
-                loser_id, loser_file = other["id"], other["file_id"]
-                winner = (name, item.received_at)
-                loser_path = other["source_path"]
-            else:
-                loser_id, loser_file = return_id, file_id
-                winner = (other_name, other["received_at"])
-                loser_path = item.source_path
-            self.con.execute("UPDATE returns SET status = 'superseded' WHERE id = ?", (loser_id,))
-            issue = I.make("superseded", unit=unit, period=self.period, file=loser_path,
-                           detail=f"{winner[0]}，{winner[1]}")
-            self._store_issues([issue], loser_id, loser_file)
-            out.append(issue)
-        return out
 
     def _store_issues(self, issues: Sequence[I.Issue], return_id: int, file_id: int) -> None:
         self.con.executemany(
@@ -623,6 +600,7 @@ _NO_WORKBOOK = {"format": "unknown", "findings": [], "workbook": None}
 def _finish(job: _Job, item: Incoming, result: dict) -> Evaluation:
     ev = evaluate(item, result, job.master, job.config, job.run_period,
                   lambda unit, period: job.previous.get(unit, {}))
+    ev.saved_at = result.get("saved_at")
     big = getattr(item, "source_file", None)
     if big and not item.data:  # streamed: never loaded whole
         h, size = hashlib.sha256(), 0

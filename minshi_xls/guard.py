@@ -150,7 +150,8 @@ def _inspect_zip(data: bytes, lim: dict) -> Inspection:
         if b"<!DOCTYPE" in body or b"<!ENTITY" in body:
             ins.findings.append(("file-unreadable", f"{i.filename} 含有 DOCTYPE/ENTITY 声明"))
             return ins
-        if i.filename in ("xl/workbook.xml", "xl/_rels/workbook.xml.rels"):
+        if i.filename in ("xl/workbook.xml", "xl/_rels/workbook.xml.rels") or \
+                i.filename in _SAVED_PARTS:
             ins.parts[i.filename] = body
         if i.filename.startswith("xl/worksheets/"):
             ins.parts[i.filename] = body
@@ -169,7 +170,9 @@ class _TooLarge(Exception):
 
 #: Parts read whole (the reader may look into them); of the others (styles, theme, document
 #: properties) only the prolog is read, which is where a DOCTYPE must stand.
-_FULL_PARTS = ("xl/workbook.xml", "xl/_rels/workbook.xml.rels", "content.xml")
+#: the workbook's own saved time (versions.saved_time): small, kept whole
+_SAVED_PARTS = ("docProps/core.xml", "meta.xml")
+_FULL_PARTS = ("xl/workbook.xml", "xl/_rels/workbook.xml.rels", "content.xml") + _SAVED_PARTS
 _PROLOG_BYTES = 4096
 _ROOT_START = re.compile(rb"<[A-Za-z_]")
 

@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Dict, Iterator, Optional, Sequence
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
@@ -33,7 +33,8 @@ CREATE TABLE IF NOT EXISTS receipts (
     source_path TEXT NOT NULL,   -- path it was collected from (or attachment name)
     sender TEXT, message_id TEXT, mail_date TEXT,
     received_at TEXT NOT NULL,   -- ISO time used to order versions (mail date or mtime)
-    collected_at TEXT NOT NULL
+    collected_at TEXT NOT NULL,
+    container_id INTEGER REFERENCES files(id)  -- the .zip/.eml it came in (archived too)
 );
 
 -- One row per return (an identified or unidentified file for a period).
@@ -50,7 +51,9 @@ CREATE TABLE IF NOT EXISTS returns (
     status TEXT NOT NULL,        -- accepted | rejected | superseded | duplicate | unidentified
     accepted_rows INTEGER NOT NULL DEFAULT 0,
     meta_found INTEGER NOT NULL DEFAULT 1,
-    reporter TEXT, phone TEXT, report_date TEXT
+    reporter TEXT, phone TEXT, report_date TEXT,
+    saved_at TEXT,               -- the workbook's own saved time (docProps modified), orders ties
+    verdict TEXT                 -- accepted | rejected as validated, before any version contest
 );
 CREATE INDEX IF NOT EXISTS returns_unit_period ON returns(unit, period);
 
@@ -79,6 +82,17 @@ CREATE INDEX IF NOT EXISTS issues_period ON issues(period);
 CREATE INDEX IF NOT EXISTS issues_return ON issues(return_id);
 CREATE INDEX IF NOT EXISTS receipts_file ON receipts(file_id);
 CREATE INDEX IF NOT EXISTS returns_file ON returns(file_id);
+
+-- The clerk's choice of the version that counts (minshi accept), newest row per unit and
+-- period wins; return_id NULL is an undo. Never updated: the history stays.
+CREATE TABLE IF NOT EXISTS pins (
+    id INTEGER PRIMARY KEY,
+    period TEXT NOT NULL, unit TEXT NOT NULL,
+    return_id INTEGER REFERENCES returns(id),
+    file_sha256 TEXT, file_path TEXT,
+    note TEXT, pinned_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS pins_unit_period ON pins(unit, period);
 
 -- Reconciled figures per period (month n+1 knows month n).
 CREATE TABLE IF NOT EXISTS reconciled (
@@ -127,9 +141,40 @@ def connect(db_path) -> sqlite3.Connection:
     con.execute("PRAGMA journal_mode=WAL")
     con.execute("PRAGMA foreign_keys=ON")
     con.executescript(SCHEMA)
-    con.execute("INSERT OR IGNORE INTO meta(key, value) VALUES ('schema_version', ?)",
-                (str(SCHEMA_VERSION),))
+    _migrate(con)
     return con
+
+
+#: Columns added after version 1: (table, column, declaration).
+_ADDED = (("receipts", "container_id", "INTEGER REFERENCES files(id)"),
+          ("returns", "saved_at", "TEXT"), ("returns", "verdict", "TEXT"))
+
+
+def _migrate(con: sqlite3.Connection) -> None:
+    """Bring a ledger of an earlier version up to this one (columns are only ever added)."""
+    row = con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+    if row is not None and int(row[0]) >= SCHEMA_VERSION:
+        return
+    with transaction(con):
+        for table, column, decl in _ADDED:
+            have = {r[1] for r in con.execute(f"PRAGMA table_info({table})")}
+            if column not in have:
+                con.execute(f"ALTER TABLE {table} ADD COLUMN {column} {decl}")
+        # the validation verdict of a return superseded before verdicts were kept: rejected
+        # when it carries a file-level error
+        con.execute(
+            "UPDATE returns SET verdict = CASE WHEN status IN ('accepted', 'rejected') THEN status"
+            " WHEN EXISTS (SELECT 1 FROM issues i WHERE i.return_id = returns.id AND"
+            " i.severity = 'error' AND i.code IN (%s)) THEN 'rejected' ELSE 'accepted' END"
+            " WHERE verdict IS NULL AND status IN ('accepted', 'rejected', 'superseded')"
+            % ",".join("?" * len(_FILE_LEVEL)), _FILE_LEVEL)
+        con.execute("INSERT OR REPLACE INTO meta(key, value) VALUES ('schema_version', ?)",
+                    (str(SCHEMA_VERSION),))
+
+
+#: rules.FILE_LEVEL_ERRORS as of schema version 1 (what rejected a whole return then).
+_FILE_LEVEL = ("file-unreadable", "file-encrypted", "file-too-large", "unidentified-return",
+               "wrong-period", "template-modified")
 
 
 @contextmanager

@@ -27,6 +27,7 @@ import python_calamine as pc
 
 from minshi_xls import columns as C
 from minshi_xls import guard
+from minshi_xls import versions
 
 #: How far down a sheet the header row is looked for (rows inserted above the table included).
 HEADER_SEARCH_ROWS = 40
@@ -312,7 +313,8 @@ def _formula_or_error_refs(xml: bytes, refs: set) -> List[str]:
 def read_guarded(name: str, data: bytes, limits: Optional[dict] = None) -> dict:
     """Guard, then read (the job a :class:`guard.WorkerPool` worker runs for each file)."""
     ins = guard.inspect(data, limits)
-    result = {"format": ins.format, "findings": list(ins.findings), "workbook": None}
+    result = {"format": ins.format, "findings": list(ins.findings), "workbook": None,
+              "saved_at": versions.saved_time(ins.parts)}
     if ins.fatal:
         return result
     try:

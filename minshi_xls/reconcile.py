@@ -239,7 +239,9 @@ def _returns(con: sqlite3.Connection, period: str) -> Dict[str, List[sqlite3.Row
     """Identified returns of the period per unit, oldest first."""
     rows = con.execute(
         "SELECT r.id, r.unit, r.file_id, r.received_at, r.late, r.status, r.accepted_rows,"
-        " rc.source_path, f.archive_path, f.sha256 FROM returns r"
+        " rc.source_path, f.archive_path, f.sha256, r.id = (SELECT p.return_id FROM pins p"
+        " WHERE p.unit = r.unit AND p.period = r.period ORDER BY p.id DESC LIMIT 1) AS pinned"
+        " FROM returns r"
         " JOIN receipts rc ON rc.id = r.receipt_id JOIN files f ON f.id = r.file_id"
         " WHERE r.period = ? AND r.unit IS NOT NULL ORDER BY r.unit, r.received_at, r.id",
         (period,)).fetchall()
@@ -250,7 +252,12 @@ def _returns(con: sqlite3.Connection, period: str) -> Dict[str, List[sqlite3.Row
 
 
 def _current(versions: List[sqlite3.Row]) -> Optional[sqlite3.Row]:
-    """The return that counts: the newest accepted one, else the newest rejected one."""
+    """The return that counts: the one the clerk pinned (``minshi accept``), else the newest
+    accepted one, else the newest rejected one (collect's versions.settle leaves one of a
+    unit's versions accepted or rejected and the others superseded)."""
+    for r in versions:
+        if r["pinned"]:
+            return r
     for status in ("accepted", "rejected"):
         cands = [r for r in versions if r["status"] == status]
         if cands:

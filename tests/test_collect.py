@@ -414,11 +414,17 @@ def test_sender_and_unit_cell_checked_against_the_registry(tmp_path):
     assert "市教育局" in msg and "市民政局" in msg
 
 
-def test_same_receipt_time_newer_by_name_and_received_option(tmp_path):
+def test_same_receipt_time_is_never_ordered_by_name_and_received_option(tmp_path):
+    """Both saved in the same second by openpyxl: nothing tells them apart, so the name does not
+    either (test_collect_versions.py has the saved-time order and the clerk's choice)."""
     a = fill(template(tmp_path, "市卫健委"), tmp_path / "in" / "卫健委_0703_a.xlsx", share=0.3)
     b = fill(template(tmp_path, "市卫健委"), tmp_path / "in" / "卫健委_0703_b.xlsx", share=0.4)
+    from test_collect_versions import saved_as
+    saved_as(a, "2024-07-03T00:50:00Z")
+    saved_as(b, "2024-07-03T00:50:00Z")
     res = run([tmp_path / "in"], tmp_path / "l.sqlite", received="2024-07-03T09:00")
-    assert {r.file: r.status for r in res.rows} == {a.name: "superseded", b.name: "accepted"}
+    assert sorted(r.status for r in res.rows) == ["accepted", "superseded"]
+    assert [i.code for i in res.issues if i.severity != "info"] == ["version-tie"]
     assert {r.received for r in res.rows} == {"2024-07-03T09:00"}
     con = sqlite3.connect(tmp_path / "l.sqlite")
     assert {r[0] for r in con.execute("SELECT received_at FROM receipts")} == {"2024-07-03T09:00"}

@@ -187,8 +187,8 @@ def check_cmd(files, annotate, json_path, master, config_path):
     sys.exit(int(not report.valid))
 
 @cli.command("accept")
-@click.argument("unit")
-@click.argument("file", required=False)
+@click.argument("unit", metavar="单位")
+@click.argument("file", required=False, metavar="[文件]")
 @PERIOD_OPTION
 @click.option("--undo", is_flag=True, help="撤销对该单位本月有效版本的指定，恢复按接收时间和保存时间计入")
 @click.option("--note", default=None, help="说明（记入台账），如“单位电话确认以此版为准”")
@@ -196,9 +196,9 @@ def check_cmd(files, annotate, json_path, master, config_path):
 @MASTER_OPTION
 @fatal_as_exit2
 def accept_cmd(unit, file, period, undo, note, db, master):
-    """指定某单位本月以哪一份报表为准（FILE：文件路径、文件名或 sha256），或用 --undo 撤销。
+    """指定某单位本月以哪一份报表为准（文件：路径、文件名或 sha256），或用 --undo 撤销。
 
-    不给 FILE 时列出该单位本月的各个版本。指定记入台账，汇总和提醒都以指定的版本为准。
+    不给文件时列出该单位本月的各个版本。指定记入台账，汇总和提醒都以指定的版本为准。
     """
     from minshi_xls import versions
     from minshi_xls.master import load_master

@@ -58,3 +58,16 @@ def show(value: When, tz: Optional[tzinfo] = None, default: str = "") -> str:
     """``2024-07-03 10:00`` in the office's zone: the one format of every time a clerk reads."""
     t = local(value, tz)
     return t.strftime(SHOWN) if t else default
+
+
+#: How a return's time is known: from the mail (Date header), given by the clerk (--received),
+#: or only the file's own time (modified time, zip member time) when it was dropped in a folder.
+MAIL, GIVEN, FILE = "mail", "given", "file"
+FILE_TIME_MARK = "（文件时间）"
+
+
+def show_received(value: When, source: Optional[str], tz: Optional[tzinfo] = None) -> str:
+    """A return's time as a clerk reads it: ``2024-07-03 10:00``; a file's own time is marked
+    ``2024-07-03 10:00（文件时间）`` because nobody knows when it really arrived."""
+    shown = show(value, tz)
+    return shown + FILE_TIME_MARK if shown and source == FILE else shown

@@ -31,7 +31,7 @@ from typing import Callable, Dict, Iterable, Iterator, List, Optional, Sequence,
 
 from minshi_xls import MinshiError
 from minshi_xls import columns as C
-from minshi_xls import guard, ledger, reader, settings, versions
+from minshi_xls import clock, guard, ledger, reader, settings, versions
 from minshi_xls import issues as I
 from minshi_xls import numbers as N
 from minshi_xls import rules as R
@@ -105,7 +105,8 @@ def _from_zip(data: bytes, source: str, base: Incoming, limits: dict,
         infos = z.infolist()
     except (zipfile.BadZipFile, OSError, ValueError):
         yield Refused(safe_name(source), data, source, base.sender, base.message_id,
-                      base.mail_date, base.received_at, ("file-unreadable", "压缩包损坏"))
+                      base.mail_date, base.received_at, base.file_time,
+                      finding=("file-unreadable", "压缩包损坏"))
         return
     for info in infos:
         if info.is_dir():
@@ -114,8 +115,8 @@ def _from_zip(data: bytes, source: str, base: Incoming, limits: dict,
         if name.startswith("~$") or not wanted(name):
             continue
         where = f"{source}!{name}"
-        when = base.received_at
-        if not base.mail_date:
+        when = base.file_time
+        if not base.mail_date:  # a zip dropped in a folder: its member's time, a file time too
             try:
                 when = datetime(*info.date_time).isoformat()
             except ValueError:
@@ -123,8 +124,9 @@ def _from_zip(data: bytes, source: str, base: Incoming, limits: dict,
         if info.file_size > limits["max_file_bytes"] or (
                 info.file_size >= (1 << 20) and
                 info.file_size > limits["max_compression_ratio"] * max(info.compress_size, 1)):
-            yield Refused(name, data, where, base.sender, base.message_id, base.mail_date, when,
-                          ("file-too-large", f"压缩包成员 {name} 解压后 {info.file_size // 1024} KB"))
+            yield Refused(name, data, where, base.sender, base.message_id, base.mail_date,
+                          base.received_at, when, finding=(
+                              "file-too-large", f"压缩包成员 {name} 解压后 {info.file_size // 1024} KB"))
             continue
         try:
             with z.open(info) as f:
@@ -134,10 +136,11 @@ def _from_zip(data: bytes, source: str, base: Incoming, limits: dict,
         except (zipfile.BadZipFile, zlib.error, OSError, ValueError, RuntimeError,
                 EOFError) as e:
             code = "file-too-large" if "declared" in str(e) else "file-unreadable"
-            yield Refused(name, data, where, base.sender, base.message_id, base.mail_date, when,
-                          (code, f"压缩包成员 {name} 无法解压"))
+            yield Refused(name, data, where, base.sender, base.message_id, base.mail_date,
+                          base.received_at, when, finding=(code, f"压缩包成员 {name} 无法解压"))
             continue
-        item = Incoming(name, body, where, base.sender, base.message_id, base.mail_date, when)
+        item = Incoming(name, body, where, base.sender, base.message_id, base.mail_date,
+                        base.received_at, when)
         yield from _expand_bytes(item, limits, depth + 1)
 
 
@@ -180,7 +183,7 @@ def _from_eml(data: bytes, source: str, base: Incoming, limits: dict,
         item = Incoming(name, body, where, sender, message_id, mail_date, mail_date)
         if len(body) > limits["max_file_bytes"]:
             yield Refused(name, data, where, sender, message_id, mail_date, mail_date,
-                          ("file-too-large", f"附件 {len(body) // 1024} KB"))
+                          finding=("file-too-large", f"附件 {len(body) // 1024} KB"))
             continue
         yield from _expand_bytes(item, limits, depth + 1)
 
@@ -188,7 +191,8 @@ def _from_eml(data: bytes, source: str, base: Incoming, limits: dict,
 def _expand_bytes(item: Incoming, limits: dict, depth: int) -> Iterator[Incoming]:
     if depth > MAX_NESTING:
         yield Refused(item.name, item.data, item.source_path, item.sender, item.message_id,
-                      item.mail_date, item.received_at, ("file-unreadable", "压缩包嵌套过深"))
+                      item.mail_date, item.received_at, item.file_time,
+                      finding=("file-unreadable", "压缩包嵌套过深"))
     elif item.name.lower().endswith(".zip") or _is_archive(item.data):
         yield from _from_zip(item.data, item.source_path, item, limits, depth)
     elif item.name.lower().endswith(".eml"):
@@ -224,12 +228,14 @@ def expand_paths(paths: Iterable, config: Optional[dict] = None) -> Iterator[Inc
         for f in files:
             size = f.stat().st_size
             if size > max(limits["max_file_bytes"], limits["max_uncompressed_bytes"]):
-                yield Refused(safe_name(f.name), b"", str(f), received_at=_iso_mtime(f),
+                yield Refused(safe_name(f.name), b"", str(f), file_time=_iso_mtime(f),
                               finding=("file-too-large", f"文件 {size // (1 << 20)} MB"),
                               source_file=str(f))
                 continue
+            # A file in a folder has no receipt time, only its own (it may have been copied,
+            # unzipped or saved again since): shown as 文件时间, never a reason to call it late.
             item = Incoming(safe_name(f.name), f.read_bytes(), str(f),
-                            received_at=_iso_mtime(f))
+                            file_time=_iso_mtime(f))
             yield from _expand_bytes(item, limits, 0)
 
 
@@ -294,7 +300,8 @@ def evaluate(item: Incoming, result: dict, master: Optional[Master], config: dic
     for code, kw in identity.wrong_unit(ident, wb, item.name, item.source_path, item.sender,
                                         master):
         issues.append(_file_issue(code, item, unit, period, **kw))
-    late = identity.late(ident, item.received_at) if run_period else None  # check: not sent yet
+    # check: not sent yet; a file time is no receipt time, so it never makes a return late
+    late = identity.late(ident, item.received_at, clock.zone(config)) if run_period else None
     if late:
         issues.append(_file_issue("late-return", item, unit, period, **late))
     ctx = R.Context(wb, unit=unit, period=period, run_period=run_period,
@@ -358,6 +365,7 @@ class SummaryRow:
     errors: int
     warnings: int
     return_id: Optional[int] = field(default=None, repr=False, compare=False)
+    time_source: str = ""  # clock.MAIL, GIVEN or FILE: how ``received`` is known
 
 
 @dataclass
@@ -369,6 +377,7 @@ class CollectResult:
     issues: List[I.Issue] = field(default_factory=list)
     db_path: Optional[str] = None
     master_used: bool = True
+    tz: object = field(default=None, repr=False)  # the office's zone, for the times shown
 
     @property
     def report(self) -> I.Report:
@@ -388,7 +397,7 @@ class CollectResult:
         """The per-unit table, then every error and warning with its cell (Chinese, for the
         clerk)."""
         head = ("单位", "文件", "接收时间", "状态", "接收行数", "错误", "警告")
-        body = [(r.unit, r.file, _local(r.received),
+        body = [(r.unit, r.file, clock.show_received(r.received, r.time_source, self.tz),
                  STATUS_LABELS.get(r.status, r.status), str(r.accepted_rows), str(r.errors),
                  str(r.warnings)) for r in self.rows]
         if not self.rows:
@@ -406,12 +415,6 @@ class CollectResult:
         if len(shown) > max_issues:
             lines.append(f"……另有 {len(shown) - max_issues} 个问题，见 --json 输出或台账 issues_v。")
         return lines
-
-
-def _local(iso: str) -> str:
-    """A receipt time as the clerk reads it (China time, to the minute)."""
-    t = identity.parse_time(iso)
-    return t.strftime("%Y-%m-%d %H:%M") if t else (iso or "")
 
 
 def issue_line(i: I.Issue) -> str:
@@ -435,7 +438,8 @@ STATUS_LABELS = {"accepted": "已接收", "rejected": "退回", "superseded": "�
 class _Ledger:
     """The writes of one collect run (one connection; a transaction per batch of files)."""
 
-    def __init__(self, db_path, period: str):
+    def __init__(self, db_path, period: str, tz=None):
+        self.tz = tz
         self.db_path = Path(db_path)
         self.root = self.db_path.resolve().parent
         self.period = period
@@ -487,15 +491,15 @@ class _Ledger:
         seen = self.already(sha, item)
         if seen is not None:  # this very arrival was recorded by an earlier (or killed) run
             info = _file_issue("duplicate-return", item, unit, self.period,
-                               detail=f"已于此前收录，{seen['received_at']}")
-            return SummaryRow(unit or seen["unit"] or UNIDENTIFIED, name, item.received_at or "",
-                              "duplicate", 0, 0, 0), [info]
+                               detail=f"已于此前收录，{clock.show(seen['received_at'], self.tz)}")
+            return SummaryRow(unit or seen["unit"] or UNIDENTIFIED, name, _when(item),
+                              "duplicate", 0, 0, 0, time_source=_source(item)), [info]
         file_id = self.archive(ev)
         receipt_id = self.con.execute(
             "INSERT INTO receipts(file_id, source_path, sender, message_id, mail_date, "
             "received_at, collected_at) VALUES (?,?,?,?,?,?,?)",
             (file_id, item.source_path, item.sender, item.message_id or "", item.mail_date,
-             item.received_at or _now(), _now())).lastrowid
+             _when(item), _now())).lastrowid
         first = self.con.execute(
             "SELECT r.id, rc.source_path, r.received_at FROM returns r JOIN receipts rc ON "
             "rc.id = r.receipt_id WHERE r.file_id = ? AND r.period = ? AND r.status != 'duplicate' "
@@ -505,16 +509,17 @@ class _Ledger:
         # A refused member shares its container's bytes with its siblings: not a duplicate.
         if first is not None and not isinstance(item, Refused):
             issues = [_file_issue("duplicate-return", item, unit, self.period,
-                                  detail=f"{first['source_path']}，{first['received_at']}")]
+                                  detail=f"{first['source_path']}，"
+                                         f"{clock.show(first['received_at'], self.tz)}")]
             status = "duplicate"
         ident = ev.identity
         late = any(i.code == "late-return" for i in issues)
         return_id = self.con.execute(
             "INSERT INTO returns(receipt_id, file_id, unit, period, format_version, received_at, "
-            "deadline, late, status, accepted_rows, meta_found, reporter, phone, report_date, "
-            "saved_at, verdict) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            "time_source, deadline, late, status, accepted_rows, meta_found, reporter, phone, "
+            "report_date, saved_at, verdict) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             (receipt_id, file_id, unit, self.period, ident.format_version,
-             item.received_at or _now(), ident.deadline, int(late), status,
+             _when(item), _source(item), ident.deadline, int(late), status,
              ev.accepted_rows if status == "accepted" else 0, int(ident.meta_found),
              *self._labels(ev), ev.saved_at, status)).lastrowid
         if status != "duplicate":
@@ -530,9 +535,9 @@ class _Ledger:
         cur = self.con.execute("SELECT status FROM returns WHERE id = ?", (return_id,)).fetchone()
         errors = sum(i.severity == I.ERROR for i in issues)
         warnings = sum(i.severity == I.WARNING for i in issues)
-        return SummaryRow(unit or UNIDENTIFIED, name, item.received_at or "", cur[0],
+        return SummaryRow(unit or UNIDENTIFIED, name, _when(item), cur[0],
                           ev.accepted_rows if cur[0] == "accepted" else 0, errors, warnings,
-                          return_id), issues
+                          return_id, _source(item)), issues
 
     def _labels(self, ev: Evaluation) -> tuple:
         labels = ev.labels or (ev.workbook or {}).get("labels") or {}
@@ -549,12 +554,24 @@ class _Ledger:
 
 
 def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+    return clock.now()
+
+
+def _when(item: Incoming) -> str:
+    """The time that orders a unit's versions: its receipt time, else the file's own time."""
+    return item.received_at or item.file_time or _now()
+
+
+def _source(item: Incoming) -> str:
+    """How :func:`_when` is known (clock.MAIL, GIVEN or FILE)."""
+    if not item.received_at:
+        return clock.FILE
+    return clock.MAIL if item.received_at == item.mail_date else clock.GIVEN
 
 
 def _sortable(t: Optional[str]) -> str:
-    parsed = identity.parse_time(t)
-    return parsed.isoformat() if parsed else (t or "")
+    parsed = clock.parse(t)
+    return parsed.astimezone(timezone.utc).isoformat() if parsed else (t or "")
 
 
 # --- running ----------------------------------------------------------------------------------
@@ -691,14 +708,15 @@ def _evaluated(items: List[Incoming], job: _Job,
 
 
 def _order(items: Iterable[Incoming], received: Optional[str]) -> List[Incoming]:
+    """Oldest first. A time is a receipt time only when the clerk gave it or a mail carried it."""
     out = []
     for it in items:
         if received:
             it.received_at = received
         elif not it.received_at:
-            it.received_at = it.mail_date or _now()
+            it.received_at = it.mail_date
         out.append(it)
-    out.sort(key=lambda it: (_sortable(it.received_at), it.name))
+    out.sort(key=lambda it: (_sortable(_when(it)), it.name))
     return out
 
 
@@ -708,12 +726,12 @@ def ingest(items: Iterable[Incoming], period: str, db_path=settings.DEFAULT_DB,
            annotate_dir=None, workers: Optional[int] = None) -> CollectResult:
     """Validate and record arrived files for ``period`` (see the module docstring)."""
     settings.period_parts(period)
-    if received and identity.parse_time(received) is None:
+    if received and clock.parse(received) is None:
         raise MinshiError(f"接收时间“{received}”格式不对，应写成 ISO 格式，例如 2024-07-03T10:00。")
     config = settings.load_config() if config is None else config
     items = _order(items, received)
-    result = CollectResult(period, db_path=str(db_path))
-    led = _Ledger(db_path, period)
+    result = CollectResult(period, db_path=str(db_path), tz=clock.zone(config))
+    led = _Ledger(db_path, period, result.tz)
     job = _Job(master, config, period, led.previous_all(), str(led.root),
                "collect" if annotate_dir else "", str(annotate_dir) if annotate_dir else None)
     done = batch = 0

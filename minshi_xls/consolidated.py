@@ -22,7 +22,7 @@ from typing import Callable, Dict, List, Optional
 import xlsxwriter
 import xlsxwriter.exceptions
 
-from minshi_xls import MinshiError, issues as issues_mod, settings, xlsx_style
+from minshi_xls import MinshiError, clock, issues as issues_mod, settings, xlsx_style
 from minshi_xls.model import LEVELS, QUALIFIER_LABELS
 from minshi_xls.reconcile import (FIELD_ORDER, TASK_STATUS_ORDER, Reconciliation, Row,
                                   file_name_of)
@@ -77,7 +77,7 @@ TASK_COLUMNS: List[Col] = [
 RETURN_COLUMNS: List[Col] = [
     Col("单位", 16, lambda u: u.unit),
     Col("是否报送", 8, lambda u: "是" if u.returned else "否"),
-    Col("报送时间", 18, lambda u: u.received_at.replace("T", " ")[:19] if u.received_at else ""),
+    Col("报送时间", 26, lambda u: u.received_shown),
     Col("是否逾期", 8, lambda u: ("是" if u.late else "否") if u.returned else ""),
     Col("版本数", 7, lambda u: u.versions, NUMBER),
     Col("接受行数", 8, lambda u: u.accepted_rows if u.returned else None, NUMBER),
@@ -527,7 +527,7 @@ def write(rec: Reconciliation, path, generated_at: Optional[datetime] = None,
     path = Path(path)
     _mkdir(path.parent)
     _check_not_open(path)
-    stamp_dt = generated_at or datetime.now().replace(microsecond=0)
+    stamp_dt = generated_at or clock.local(clock.now())
     stamp = stamp_dt.strftime("%Y-%m-%d %H:%M")
     office = office or settings.DEFAULTS["office"]["name"]
     paragraph = summary_mod.lines(rec)

@@ -9,7 +9,6 @@ tests can check the consolidated workbook against what the "units" reported.
 from __future__ import annotations
 
 import math
-import os
 import random
 import shutil
 from dataclasses import dataclass, field
@@ -22,7 +21,7 @@ from openpyxl.utils import get_column_letter
 
 from minshi_xls import MinshiError, progress as prog, settings
 from minshi_xls import columns as C
-from minshi_xls.model import Indicator, Master
+from minshi_xls.model import Incoming, Indicator, Master
 from minshi_xls.reconcile import lead_units, territorial_sharers
 
 SEED = 2024
@@ -173,6 +172,12 @@ def _header_map(ws) -> Dict[str, int]:
     return {str(c.value).strip(): c.column for c in ws[C.HEADER_ROW] if c.value}
 
 
+def _mailed(path: Path, when: datetime) -> Incoming:
+    """A simulated return as it arrives by mail: the mail's date is its receipt time."""
+    sent = when.isoformat(timespec="seconds")
+    return Incoming(path.name, path.read_bytes(), str(path), mail_date=sent, received_at=sent)
+
+
 def _fill(template: Path, out: Path, period: str, unit: str, sim: Simulation, master: Master,
           month: int, june: bool, rng: random.Random, planted: List[Planted],
           typed: Dict) -> None:
@@ -315,6 +320,7 @@ def run_demo(folder, progress: Progress = None) -> DemoResult:
         deadline = datetime.combine(info.deadline, datetime.min.time()) + timedelta(hours=17)
         rdir = folder / "returns" / period
         returns[period] = []
+        arrivals: List[Incoming] = []  # as fetch hands them over: each with its mail's date
         for n, unit in enumerate(master.reporting_units()):
             if june and unit == SILENT:
                 continue
@@ -324,15 +330,14 @@ def run_demo(folder, progress: Progress = None) -> DemoResult:
             late = june and unit in LATE
             when = deadline + (timedelta(days=2, hours=n % 5) if late
                                else -timedelta(days=4, hours=n % 48))
-            os.utime(dst, (when.timestamp(), when.timestamp()))
+            arrivals.append(_mailed(dst, when))
             returns[period].append(dst)
             if june and unit == RESENDER:  # a first draft, sent a day before the corrected file
                 draft = rdir / DRAFTS / src.name
                 planted.append(_draft(dst, draft, period, unit))
-                earlier = (when - timedelta(days=1)).timestamp()
-                os.utime(draft, (earlier, earlier))
+                arrivals.append(_mailed(draft, when - timedelta(days=1)))
         step(f"{period} 模拟报送")
-        collect.collect_paths([rdir], period, db_path, master=master, config=config)
+        collect.ingest(arrivals, period, db_path, master, config)
         step(f"{period} 收取")
         result = report.reconcile(master, period, db_path, out / period, config)
         step(f"{period} 汇总")

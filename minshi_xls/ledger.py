@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Dict, Iterator, Optional, Sequence
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
@@ -45,7 +45,8 @@ CREATE TABLE IF NOT EXISTS returns (
     unit TEXT,                   -- short name; NULL when unidentified
     period TEXT,
     format_version TEXT,
-    received_at TEXT NOT NULL,
+    received_at TEXT NOT NULL,   -- orders versions; a receipt time unless time_source = 'file'
+    time_source TEXT,            -- mail | given (--received) | file (the file's own time)
     deadline TEXT,
     late INTEGER NOT NULL DEFAULT 0,
     status TEXT NOT NULL,        -- accepted | rejected | superseded | duplicate | unidentified
@@ -145,9 +146,10 @@ def connect(db_path) -> sqlite3.Connection:
     return con
 
 
-#: Columns added after version 1: (table, column, declaration).
+#: Columns added after version 1 (time_source: version 3): (table, column, declaration).
 _ADDED = (("receipts", "container_id", "INTEGER REFERENCES files(id)"),
-          ("returns", "saved_at", "TEXT"), ("returns", "verdict", "TEXT"))
+          ("returns", "saved_at", "TEXT"), ("returns", "verdict", "TEXT"),
+          ("returns", "time_source", "TEXT"))
 
 
 def _migrate(con: sqlite3.Connection) -> None:

@@ -17,7 +17,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Dict, Iterator, List, Optional, Tuple
 
-from minshi_xls import MinshiError, issues, settings, xlsx_style
+from minshi_xls import MinshiError, clock, issues, settings, xlsx_style
 from minshi_xls.issues import Issue, Report
 from minshi_xls.model import (LEAD_RULES, QUALIFIER_LABELS, QUALIFIERS, SCOPE_LABELS, SCOPES,
                               UNIT_KINDS,
@@ -224,7 +224,7 @@ def _write_guide(wb, styles, master: Master) -> None:
     if master.year:
         ws.write_number(2, 1, master.year, styles.fmt(align="left"))
     ws.write_string(3, 0, "生成时间", styles.label("left"))
-    ws.write_string(3, 1, datetime.now().strftime("%Y-%m-%d %H:%M"))
+    ws.write_string(3, 1, clock.show(clock.now()))
     ws.write_string(4, 0, LEAD_RULE_LABEL, styles.label("left"))
     ws.write_string(4, 1, LEAD_RULES.get(master.lead_rule, LEAD_RULES["first"]))
     ws.write_string(5, 0, COVERAGE_LABEL, styles.label("left"))

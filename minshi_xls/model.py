@@ -287,4 +287,5 @@ class Incoming:
     sender: Optional[str] = None
     message_id: Optional[str] = None
     mail_date: Optional[str] = None  # ISO 8601
-    received_at: Optional[str] = None  # ISO 8601; orders versions (mail date, mtime or --received)
+    received_at: Optional[str] = None  # ISO 8601: the mail's date or --received; None if unknown
+    file_time: Optional[str] = None  # ISO 8601: the file's own time (mtime, zip member), not a receipt

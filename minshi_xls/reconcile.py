@@ -16,7 +16,7 @@ from typing import Dict, List, Optional, Tuple
 
 from minshi_xls import MinshiError
 from minshi_xls import issues as issues_mod
-from minshi_xls import ledger, progress, rules, settings
+from minshi_xls import clock, ledger, progress, rules, settings
 from minshi_xls.columns import (CO_COLUMNS, INPUT, LEAD_COLUMNS, PLAN, SHEET_LEAD, STATUS_CHOICES,
                                column)
 from minshi_xls.issues import Issue
@@ -69,6 +69,7 @@ class UnitReturn:
     expected: bool
     returned: bool = False
     received_at: str = ""
+    received_shown: str = ""  # as the clerk reads it (office zone; a file's own time marked)
     late: bool = False
     versions: int = 0
     accepted_rows: int = 0
@@ -238,7 +239,8 @@ def territorial_sharers(master: Master, task: Task, leads: List[str]) -> List[st
 def _returns(con: sqlite3.Connection, period: str) -> Dict[str, List[sqlite3.Row]]:
     """Identified returns of the period per unit, oldest first."""
     rows = con.execute(
-        "SELECT r.id, r.unit, r.file_id, r.received_at, r.late, r.status, r.accepted_rows,"
+        "SELECT r.id, r.unit, r.file_id, r.received_at, r.time_source, r.late, r.status,"
+        " r.accepted_rows,"
         " rc.source_path, f.archive_path, f.sha256, r.id = (SELECT p.return_id FROM pins p"
         " WHERE p.unit = r.unit AND p.period = r.period ORDER BY p.id DESC LIMIT 1) AS pinned"
         " FROM returns r"
@@ -400,6 +402,7 @@ def compute(master: Master, period: str, con: sqlite3.Connection,
 
     # Returns: the one that counts per unit, and 报送情况.
     by_unit = _returns(con, period)
+    tz = clock.zone(config)
     expected = expected_units(master, config)
     issue_counts = {(r["return_id"], r["severity"]): r["n"] for r in con.execute(
         "SELECT return_id, severity, COUNT(*) AS n FROM issues WHERE period = ? AND"
@@ -414,6 +417,7 @@ def compute(master: Master, period: str, con: sqlite3.Connection,
         if cur is not None:
             ur.returned = True
             ur.received_at, ur.late = cur["received_at"], bool(cur["late"])
+            ur.received_shown = clock.show_received(cur["received_at"], cur["time_source"], tz)
             ur.accepted_rows = cur["accepted_rows"] if cur["status"] == "accepted" else 0
             ur.errors = issue_counts.get((cur["id"], issues_mod.ERROR), 0)
             ur.warnings = issue_counts.get((cur["id"], issues_mod.WARNING), 0)
@@ -652,7 +656,7 @@ def status_table(rec: Reconciliation) -> List[str]:
     rows = [head]
     for u in sorted(rec.expected, key=lambda u: u.returned):
         rows.append((u.unit, "是" if u.returned else "否",
-                     u.received_at.replace("T", " ")[:16] if u.returned else "-",
+                     u.received_shown if u.returned else "-",
                      ("是" if u.late else "否") if u.returned else "-", str(u.versions),
                      str(u.accepted_rows) if u.returned else "-",
                      str(u.errors) if u.returned else "-", str(u.warnings) if u.returned else "-"))

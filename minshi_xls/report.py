@@ -10,7 +10,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Callable, List, Optional, Tuple
 
-from minshi_xls import consolidated, reconcile as rc, settings, summary
+from minshi_xls import clock, consolidated, reconcile as rc, settings, summary
 from minshi_xls.model import Master
 from minshi_xls.reconcile import Reconciliation
 
@@ -45,7 +45,7 @@ def reconcile(master: Master, period: str, db_path, out_dir=None, config: Option
     after each of the three steps.
     """
     out = output_dir(period, out_dir)
-    stamp = (now or datetime.now()).replace(microsecond=0)
+    stamp = now or clock.local(clock.now(), clock.zone(config))  # the office's wall clock
     wb = out / consolidated.workbook_name(period)
     office = (config or settings.DEFAULTS).get("office", {}).get("name") or None
     con = rc.connect(db_path)

@@ -17,7 +17,7 @@ from typing import Callable, Dict, List, Optional, Sequence, Tuple, Union
 import xlsxwriter
 from xlsxwriter.utility import xl_cell_to_rowcol, xl_rowcol_to_cell
 
-from minshi_xls import MinshiError, columns as C, ledger, settings
+from minshi_xls import MinshiError, clock, columns as C, ledger, settings
 from minshi_xls.model import Indicator, Master, Task
 from minshi_xls.xlsx_style import (HINT_ERROR, HINT_WARNING, Styles, close_workbook, print_setup,
                                    row_height, set_widths, write_header, write_title)
@@ -513,7 +513,7 @@ class _Writer:
     def _meta(self, ws) -> None:
         values = {"format_version": settings.FORMAT_VERSION, "unit": self.unit,
                   "period": self.period, "deadline": self.deadline.isoformat(),
-                  "generated_at": datetime.now().isoformat(timespec="seconds"),
+                  "generated_at": clock.now(),
                   "year": str(self.master.year or self.year),
                   "co_numbers": "1" if self.rows.co_numbers else "0"}
         for r, key in enumerate(C.META_KEYS):

@@ -219,9 +219,17 @@ def test_wrong_period_wrong_unit_and_late(tmp_path):
     codes = {(i.unit, i.code) for i in res.issues}
     assert ("市卫健委", "wrong-period") in codes
     assert ("市教育局", "wrong-unit") in codes  # the file name says 市卫健委; _meta wins
-    assert ("市教育局", "late-return") in codes  # file mtime is today, the deadline 2024-07-05
+    # the file's modified time is today, long after the 2024-07-08 deadline, but a file in a
+    # folder has no receipt time: never called late on a guess, its time shown as 文件时间
+    assert ("市教育局", "late-return") not in codes
     status = {r.unit: r.status for r in res.rows}
     assert status == {"市卫健委": "rejected", "市教育局": "accepted"}
+    assert all(line.count("（文件时间）") == 1 for line in res.summary_lines()[2:4])
+    # given (--received) after the deadline, the same file is late, shown in the office's time
+    late = run([other], tmp_path / "l2.sqlite", received="2024-07-09T01:30:00+00:00")
+    found = [i for i in late.issues if i.code == "late-return"]
+    assert [i.unit for i in found] == ["市教育局"] and "2024-07-09 09:30" in found[0].message
+    assert "2024-07-09 09:30" in late.summary_lines()[2] and "文件时间" not in late.summary_lines()[2]
 
 
 def test_duplicates_superseded_and_idempotent_rerun(tmp_path):

@@ -151,7 +151,7 @@ def _incoming(name: str, data: bytes, message_id: str, sender: str, mail_date: O
     source = "imap:" + re.sub(r"[/\\]", "_", message_id) + "/" + name
     if len(data) > limits["max_file_bytes"]:
         yield collect.Refused(name, data, source, sender, message_id, mail_date, mail_date,
-                              ("file-too-large", f"附件 {len(data) // 1024} KB"))
+                              finding=("file-too-large", f"附件 {len(data) // 1024} KB"))
         return
     yield from collect.expand_bytes(Incoming(name, data, source, sender, message_id, mail_date,
                                              mail_date), limits=limits)

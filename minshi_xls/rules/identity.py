@@ -13,12 +13,12 @@ from datetime import datetime, timedelta, timezone
 from pathlib import PurePosixPath
 from typing import Iterator, List, Optional, Tuple
 
+from minshi_xls import clock
 from minshi_xls.model import Master
 from minshi_xls.rules import _memo, registry_get
 
 _NAME = re.compile(r"(\d{4})-(\d{2})_([^_/\\]+)_")
 _TITLE_PERIOD = re.compile(r"(\d{4})\s*年\s*(\d{1,2})\s*月")
-CHINA = timezone(timedelta(hours=8))
 
 
 @dataclass
@@ -157,29 +157,22 @@ def _address(sender: str) -> str:
     return (m.group(1) if m else sender).strip().lower()
 
 
-def parse_time(text: Optional[str]) -> Optional[datetime]:
-    """An ISO time as naive China local time (deadlines are local dates)."""
-    if not text:
-        return None
-    try:
-        t = datetime.fromisoformat(str(text).replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    if t.tzinfo is not None:
-        t = t.astimezone(CHINA).replace(tzinfo=None)
-    return t
+def parse_time(text: Optional[str], tz=None) -> Optional[datetime]:
+    """An ISO time as naive local time of the office (deadlines are local dates)."""
+    return clock.local(text, tz)
 
 
-def late(ident: Identity, received_at: Optional[str]) -> Optional[dict]:
-    """Fields of a late-return finding, or None (a deadline date runs to the end of that day)."""
+def late(ident: Identity, received_at: Optional[str], tz=None) -> Optional[dict]:
+    """Fields of a late-return finding, or None (a deadline date runs to the end of that day).
+    Only a real receipt time (mail, --received) can make a return late."""
     if not ident.deadline or not received_at:
         return None
-    deadline = parse_time(ident.deadline)
-    got = parse_time(received_at)
+    deadline = parse_time(ident.deadline, tz)
+    got = parse_time(received_at, tz)
     if deadline is None or got is None:
         return None
     if len(ident.deadline) <= 10:
         deadline = deadline + timedelta(days=1) - timedelta(microseconds=1)
     if got > deadline:
-        return {"found": got.strftime("%Y-%m-%d %H:%M"), "detail": ident.deadline}
+        return {"found": clock.show(received_at, tz), "detail": ident.deadline}
     return None

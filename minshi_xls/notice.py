@@ -106,38 +106,129 @@ def _decode_text(data: bytes, path: Path) -> str:
     return best
 
 
-_TABLE_HEADERS = {"number": ("序号", "编号"), "text": ("任务", "内容", "项目", "目标"),
-                  "lead": ("牵头单位",), "co": ("责任单位", "配合单位", "协办单位")}
+#: Header words of a task table, by column role, in the order they are tried on a header cell
+#: ("牵头责任单位" is a lead column before it is a 责任单位 one; "区政府分管领导" is a person).
+_TABLE_HEADERS = (("skip", ("完成时限", "时限", "备注", "分管领导", "责任领导", "牵头领导", "责任人",
+                            "资金", "投资")),
+                  ("number", ("序号", "编号")),
+                  ("name", ("项目名称", "事项名称", "实事名称", "任务名称", "名称", "民生实事")),
+                  ("lead", ("牵头单位", "主办单位", "牵头部门", "牵头责任单位")),
+                  ("co", ("责任单位", "协同单位", "配合单位", "协办单位", "责任部门", "配合部门")),
+                  ("text", ("项目内容", "主要内容", "任务内容", "建设内容", "目标任务", "具体内容",
+                            "内容", "任务", "项目", "目标")))
+_HEADER_WORDS = frozenset(w for _, words in _TABLE_HEADERS for w in words)
+
+
+def _table_columns(cells: List[str]) -> dict:
+    """Column index by role for a header row, or {} when it is not a task table's header."""
+    cols: dict = {}
+    for i, c in enumerate(cells):
+        c = "".join(c.split())
+        for key, words in _TABLE_HEADERS:
+            if any(w in c for w in words):
+                if key == "co":  # 责任单位 and 协同单位 columns both hold co-units
+                    cols.setdefault("co", [])
+                    cols["co"].append(i)
+                elif key not in cols:
+                    cols[key] = i
+                break
+    return cols if ({"text", "name"} & set(cols)) and ({"lead", "co"} & set(cols)) else {}
+
+
+def _units_cell(c: str) -> str:
+    """Several units in one cell, one per paragraph or separated by 、."""
+    return "、".join(x for x in (" ".join(part.split()) for part in c.split("\n")) if x)
 
 
 def _table_lines(rows: List[List[str]]) -> List[str]:
-    """A 任务分解表 laid out as a Word table (序号 | 任务内容 | 牵头单位 | 责任单位) as the lines
-    the notice would have in prose: "1、text（牵头单位：A；共同责任单位：B）". A row whose
-    cells are all the same (a merged category row) stays one line; other tables pass through."""
+    """A 任务分解表 laid out as a table (序号 | 项目名称 | 项目内容 | 牵头单位 | 责任单位 | 完成时限
+    …, any of the usual headers) as the lines the notice would have in prose:
+    "1、name：text（牵头单位：A；责任单位：B）". A row whose cells are all the same (a merged
+    category row) stays one line; a row without 序号 or name under a numbered one is a second
+    part of that item (N.1, N.2…); other tables pass through."""
     cols: dict = {}
     out: List[str] = []
+    parent: Optional[Tuple[int, str, int]] = None  # (index in out, number, parts so far)
     for cells in rows:
-        cells = [" ".join(c.split()) for c in cells]
         if not cols:
-            for key, words in _TABLE_HEADERS.items():
-                for i, c in enumerate(cells):
-                    if key not in cols and i not in cols.values() and any(w in c for w in words):
-                        cols[key] = i
-            if not {"text", "lead"} <= set(cols):
-                cols = {}
-                out.append("  ".join(dict.fromkeys(c for c in cells if c)))
+            cols = _table_columns(cells)
+            if not cols:
+                out.append("  ".join(dict.fromkeys(" ".join(c.split()) for c in cells if c.strip())))
             continue
-        distinct = list(dict.fromkeys(c for c in cells if c))
+        distinct = list(dict.fromkeys(" ".join(c.split()) for c in cells if c.strip()))
         if len(distinct) <= 1:
             out.append(distinct[0] if distinct else "")
+            parent = None
             continue
-        number, text, lead, co = (cells[cols[k]] if k in cols and cols[k] < len(cells) else ""
-                                  for k in ("number", "text", "lead", "co"))
+        get = {k: (cells[i] if i < len(cells) else "") for k, i in cols.items() if k != "co"}
+        get["co"] = "\n".join(cells[i] for i in cols.get("co", []) if i < len(cells))
+        number = "".join(get.get("number", "").split())
+        name = "".join(get.get("name", "").split())
+        text = "".join(get.get("text", "").split())
+        lead, co = _units_cell(get.get("lead", "")), _units_cell(get.get("co", ""))
+        body = f"{name}：{text}" if name and text and name != text else (name or text)
         units = "；".join(part for part in (f"牵头单位：{lead}" if lead else "",
-                                            f"共同责任单位：{co}" if co else "") if part)
-        prefix = f"{number}、" if re.fullmatch(r"\d+(?:\.\d+)?", number) else number
-        out.append(f"{prefix}{text}（{units}）" if units else f"{prefix}{text}")
+                                            f"责任单位：{co}" if co else "") if part)
+        line = f"{body}（{units}）" if units else body
+        if not number and not name and parent is not None:
+            idx, num, k = parent
+            if k == 1:
+                out[idx] = f"{num}.1、" + out[idx][len(num) + 1:]
+            parent = (idx, num, k + 1)
+            out.append(f"{num}.{k + 1}、{line}")
+            continue
+        if re.fullmatch(r"\d+(?:\.\d+)?", number):
+            parent = (len(out), number, 1)
+            out.append(f"{number}、{line}")
+        else:
+            parent = None
+            out.append(f"{number}{line}")
     return out
+
+
+def _unflatten(norm: List[str]) -> Tuple[List[str], dict]:
+    """A web table pasted as text (one cell per line: "序号" "项目名称" "牵头单位" … then the
+    cells of each row) as one line per row, like a Word table. Returns the new lines (a row at
+    its first line, "" at the others) and, for each merged line, the line it went into."""
+    out, owner = list(norm), {}
+    i = 0
+    while i < len(norm):
+        j = i
+        while j < len(norm) and norm[j] in _HEADER_WORDS:
+            j += 1
+        if j - i < 3 or not _table_columns(norm[i:j]):
+            i = max(j, i + 1)
+            continue
+        header = norm[i:j]
+        for k in range(i, j):
+            out[k], owner[k] = "", k  # header cells: counted as a heading
+        rows: List[List[str]] = [header]
+        starts: List[int] = []
+        k = j
+        numbered = "序号" in header[0] or "编号" in header[0]
+        while k < len(norm) and not _END_RE.match(norm[k]):
+            if not norm[k]:
+                k += 1
+                continue
+            if numbered and not re.fullmatch(r"\d{1,3}", norm[k]):
+                rows.append([norm[k]])  # a category row spanning the table
+                starts.append(k)
+                k += 1
+                continue
+            row, first = [norm[k]], k
+            k += 1
+            while k < len(norm) and len(row) < len(header) and not (
+                    numbered and re.fullmatch(r"\d{1,3}", norm[k])) and not _END_RE.match(norm[k]):
+                if norm[k]:
+                    row.append(norm[k])
+                    out[k], owner[k] = "", first
+                k += 1
+            rows.append(row + [""] * (len(header) - len(row)))
+            starts.append(first)
+        for first, line in zip(starts, _table_lines(rows)):  # the header row gives no line
+            out[first] = line
+        i = k
+    return out, owner
 
 
 def _docx_lines(doc) -> List[str]:
@@ -228,7 +319,7 @@ _SPACED_NUMBER = re.compile(r"^\s*[0-9０-９]+(?:[.．][0-9０-９]+)?\s")
 _PAREN_ITEM_RE = re.compile(r"^（(?P<num>\d{1,3})）(?P<rest>.*)$")
 _END_RE = re.compile(r"^(?:抄送|主送|\d{4}年\d{1,2}月\d{1,2}日印发)")
 #: A heading that is the title of the list itself ("附件2", "2024年民生实事项目清单").
-_TITLE_RE = re.compile(r"^(?:附件\d*|.{0,30}(?:民生实事|实事项目|为民办实事|任务分解|责任分解|分解表|"
+_TITLE_RE = re.compile(r"^(?:附件\d*|.{0,30}(?:民生|实事项目|为民办实事|任务分解|责任分解|分解表|"
                        r"清单|一览表).{0,12})$")
 
 _LEAD_LABELS = ("牵头责任单位", "牵头单位", "主办单位", "牵头部门")
@@ -524,6 +615,9 @@ PLACES = (PREAMBLE, HEADING, ITEM, UNPARSED, BLANK)
 
 
 def _level_of(line: str) -> Optional[str]:
+    """省/市/县/区 for a level heading; a title ("…关于印发…的通知") is not one."""
+    if len(line) > 30 or re.search(r"关于|通知|公告|印发", line):
+        return None
     m = _LEVEL_RE.match(line)
     return m.group(1) if m else None
 
@@ -583,6 +677,10 @@ def _find_year(lines: List[str]) -> Optional[int]:
             m = pattern.search(line)
             if m:
                 return int(m.group(1))
+    for line in [x for x in norm if x.strip()][:5]:  # "关于2021年“民生100”工程项目的通知"
+        m = re.search(r"(20\d\d)年", line)
+        if m:
+            return int(m.group(1))
     return None
 
 
@@ -654,7 +752,8 @@ def _starts_item(line: str, raw: str) -> bool:
 def _heading_like(line: str) -> bool:
     cat = _CATEGORY_RE.match(line)
     return bool(_level_of(line) or (cat and _is_category(line, cat)) or _COUNT_LINE.match(line)
-                or (_TITLE_RE.match(line) and not line.endswith(("。", "：", "；"))))
+                or (_TITLE_RE.match(line) and not line.endswith(("。", "：", "；"))
+                    and not _ITEM_RE.match(line)))
 
 
 def _body_start(norm: List[str], raws: List[str]) -> int:
@@ -693,7 +792,7 @@ def parse_lines(lines: List[str], registry: Registry, source: str = "",
     reported as ``notice-unparsed`` with its number and what was expected there.
     """
     lines = to_simplified("\n".join(lines)).split("\n")
-    norm = [normalize(raw).strip() for raw in lines]
+    norm, merged = _unflatten([normalize(raw).strip() for raw in lines])
     if any(_FIRST_LEADS.search(line) for line in norm):
         lead_rule = "first"  # the notice says so itself
     place = [BLANK if not line else PREAMBLE for line in norm]
@@ -777,6 +876,8 @@ def parse_lines(lines: List[str], registry: Registry, source: str = "",
                                          severity=issues.WARNING, cell=str(line)))
                 reported.add(name)
     found.sort(key=lambda i: int(i.cell or 0))
+    for idx, first in merged.items():
+        place[idx] = place[first] if place[first] != BLANK else HEADING
     coverage = {p: place.count(p) for p in PLACES}
     master = Master(source=source, tasks=tasks, registry=registry, year=_find_year(lines),
                     lead_rule=lead_rule, coverage=coverage)

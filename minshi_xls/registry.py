@@ -75,6 +75,8 @@ def closest_name(registry: Registry, name: str) -> Optional[str]:
     best, score = None, 0.0
     core = _AFFIXES.sub("", name)
     for known in known_names(registry):
+        if name.startswith("各") != known.startswith("各"):
+            continue  # a group token is never a slip for one unit
         whole = difflib.SequenceMatcher(None, name, known).ratio()
         if whole < 0.6 or whole <= score:
             continue

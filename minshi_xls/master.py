@@ -245,7 +245,7 @@ def coverage_text(coverage: Dict[str, int]) -> str:
 
 
 def _parse_coverage(text: str) -> Dict[str, int]:
-    return {p: int(n) for p, n in re.findall(r"(\S+?) (\d+) 行", text or "") if p in PLACES}
+    return {p: int(n) for p, n in re.findall(r"([^\s、]+) (\d+) 行", text or "") if p in PLACES}
 
 
 def write_master(master: Master, path) -> Path:

@@ -881,8 +881,6 @@ def parse_lines(lines: List[str], registry: Registry, source: str = "",
     coverage = {p: place.count(p) for p in PLACES}
     master = Master(source=source, tasks=tasks, registry=registry, year=_find_year(lines),
                     lead_rule=lead_rule, coverage=coverage)
-    master.preamble_sample = [(i + 1, norm[i]) for i in range(len(norm))
-                              if place[i] == PREAMBLE][:5]
     return master, found
 
 
@@ -944,7 +942,8 @@ def parse_notice(path, registry: Optional[Registry] = None,
         master, found = parse_lines(lines, registry_from_names(names), p.name, lead_rule)
         found.insert(0, issues.make("notice-new-registry", value=str(len(master.registry.units))))
     if not master.tasks:
-        skipped = "；".join(f"第{n}行“{t[:30]}”" for n, t in master.preamble_sample) or "（无）"
+        first = [(n, t) for n, t in enumerate((normalize(x).strip() for x in lines), 1) if t][:5]
+        skipped = "；".join(f"第{n}行“{t[:30]}”" for n, t in first) or "（无）"
         raise MinshiError(
             f"未能从通知文件 {p.name} 中识别出任何任务（文件可能为空、乱码或格式不符）。"
             "解析器查找的是：级别标题（“一、省民生实事”“县级民生实事”）、类别标题（“（一）幼有所育（4件）”"

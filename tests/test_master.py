@@ -325,3 +325,45 @@ def test_check_finds_a_bad_unit_kind_and_a_plan_that_is_not_a_number(written, tm
     assert "市直单位" in by_cell[kind].message and "市直部门、县区" in by_cell[kind].message
     assert "约500" in by_cell[q1].message and by_cell[q1].indicator_id == "省-9#1"
     assert not report.valid
+
+
+# --- notices of other places: the 说明 sheet, the office's lead rule, the report -----------------
+
+FIXTURES = Path(__file__).parent / "fixtures_notice"
+
+
+def _guide(path):
+    ws = openpyxl.load_workbook(path)["说明"]
+    return {r[0]: r[1] for r in ws.iter_rows(min_col=1, max_col=2, values_only=True) if r[0]}
+
+
+def test_guide_sheet_carries_line_coverage_and_the_lead_rule_the_office_sets(tmp_path):
+    out = tmp_path / "m.xlsx"
+    result = import_notice(FIXTURES / "f11_hubei_yishi_shared_suffix.txt", out)
+    guide = _guide(out)
+    assert guide["无牵头单位时"] == "第一个责任单位牵头"
+    cov = result.master.coverage
+    assert guide["通知行数"] == (f"前言 {cov['前言']} 行、标题 {cov['标题']} 行、任务 {cov['任务']} 行、"
+                              f"未解析 0 行、空行 {cov['空行']} 行")
+    assert read_master(out).coverage == cov
+    assert read_master(out).task("县-2").lead_units == ["县住建局"]
+    # the office decides every unit of a bare 责任单位 list leads; re-import keeps that choice
+    wb = openpyxl.load_workbook(out)
+    ws = wb["说明"]
+    row = next(r for r in ws.iter_rows() if r[0].value == "无牵头单位时")
+    row[1].value = "全部责任单位牵头"
+    wb.save(out)
+    again = import_notice(FIXTURES / "f11_hubei_yishi_shared_suffix.txt", out, force=True)
+    assert again.master.lead_rule == "all"
+    assert read_master(out).task("县-2").lead_units == ["县住建局", "县民政局"]
+    assert _guide(out)["无牵头单位时"] == "全部责任单位牵头"
+
+
+def test_cli_import_of_another_city_reports_lines_and_its_new_registry(workdir):
+    r = _run("import", str(FIXTURES / "f02_lishan_label_lines.txt"), "-o", "m.xlsx")
+    assert r.exit_code == 0, r.output
+    assert "已导入 4 项任务（省 0 项、市 0 项、区 4 项" in r.output
+    assert "未解析 0 行" in r.output and "通知共 46 行" in r.output
+    assert "按通知新建单位名册" in r.output
+    units = read_units("m.xlsx")
+    assert "区教育局" in units.names() and "市卫健委" not in units.names()

@@ -263,3 +263,76 @@ def test_docx_table_with_responsible_units_only(tmp_path):
     assert [t.category for t in master.tasks] == ["民生保障", "民生保障", "城市管理"]
     assert master.task("市-1").indicators[0].base_value == 120000000
     assert master.coverage[UNPARSED] == 0
+
+
+# --- what the import does with a notice of another city ----------------------------------------
+
+def test_another_city_gets_a_registry_of_its_own_units():
+    master, found = parse_notice(HERE / "f02_lishan_label_lines.txt")
+    assert found[0].code == "notice-new-registry" and found[0].severity == "info"
+    names = {u.short for u in master.registry.units}
+    assert {"区教育局", "区人社局", "南湾经济开发区", "区就业服务中心"} <= names
+    assert "市卫健委" not in names  # not forced onto Lianyungang's registry
+    # only group tokens stay unknown: the office gives them members in the 单位 sheet
+    assert {i.value for i in found if i.code == "unknown-unit"} == {"各街道"}
+    assert master.registry.get("南湾经济开发区").kind == "功能板块"
+    assert master.task("区-1").responsible_units == ["区教育局", "区财政局", "区自然资源局", "各街道"]
+
+
+def test_the_bundled_notice_keeps_the_default_registry_and_every_line_is_placed():
+    from minshi_xls import data_path
+    from minshi_xls.registry import default_registry
+    master, found = parse_notice(data_path("lianyungang_2024.txt"))
+    assert len(master.tasks) == 124 and sum(len(t.indicators) for t in master.tasks) == 148
+    assert master.registry.names() == default_registry().names()
+    assert found == []
+    assert master.coverage[UNPARSED] == 0
+    assert sum(master.coverage.values()) == len(read_notice_lines(data_path("lianyungang_2024.txt")))
+
+
+def test_unknown_names_get_a_suggestion_only_when_close():
+    from minshi_xls.registry import closest_name, default_registry
+    reg = default_registry()
+    assert closest_name(reg, "市卫建委") == "市卫健委"
+    assert closest_name(reg, "赣愉区") == "赣榆区"
+    assert closest_name(reg, "市统计局") is None  # not 市自然资源局
+    assert closest_name(reg, "各县市区人民政府") is None  # a group token is not a unit
+
+
+@pytest.mark.parametrize("rule, lead, co", [
+    ("first", ["县住建局"], ["县民政局"]), ("all", ["县住建局", "县民政局"], []),
+    ("none", [], ["县住建局", "县民政局"])])
+def test_the_office_rule_for_a_bare_list_of_units(rule, lead, co):
+    master, found = parse_notice(HERE / "f11_hubei_yishi_shared_suffix.txt", lead_rule=rule)
+    t = master.task("县-2")
+    assert (t.lead_units, t.co_units) == (lead, co)
+    assert master.lead_rule == rule
+    assert any(i.code == "no-lead-unit" for i in found) == (rule == "none")
+
+
+def test_a_notice_that_says_the_first_unit_leads_overrides_the_rule():
+    master, _ = parse_notice(HERE / "f01_huzhou_bare_units.txt", lead_rule="none")
+    assert master.task("市-1").lead_units == ["市教育局"] and master.lead_rule == "first"
+
+
+def test_a_stray_line_is_listed_with_what_was_expected(tmp_path):
+    lines = (HERE / "f02_lishan_label_lines.txt").read_text(encoding="utf-8").split("\n")
+    lines.insert(lines.index("二、城市更新"), "（以上项目由区政府督查室跟踪督办。）")
+    p = tmp_path / "n.txt"
+    p.write_text("\n".join(lines), encoding="utf-8")
+    master, found = parse_notice(p)
+    stray = [i for i in found if i.code == "notice-unparsed"]
+    assert [(i.cell, i.value) for i in stray] == [(str(lines.index("二、城市更新")), "（以上项目由区政府督查室跟踪督办。）")]
+    assert "不是新条目" in stray[0].message
+    assert master.coverage[UNPARSED] == 1 and len(master.tasks) == 4
+
+
+def test_a_notice_without_items_says_what_was_looked_for(tmp_path):
+    from minshi_xls import MinshiError
+    p = tmp_path / "n.txt"
+    p.write_text("关于召开民生工作座谈会的通知\n各单位：\n定于下周召开座谈会，请准时参加。\n", encoding="utf-8")
+    with pytest.raises(MinshiError) as e:
+        parse_notice(p)
+    msg = str(e.value)
+    assert "牵头单位" in msg and "“1.”" in msg  # what the parser looked for
+    assert "第1行“关于召开民生工作座谈会的通知”" in msg  # the first lines it skipped

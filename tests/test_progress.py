@@ -93,3 +93,25 @@ def test_task_takes_the_worst_and_is_done_only_when_all_are():
     assert progress.task_status([AHEAD, BEHIND, ON_TRACK]) == BEHIND
     assert progress.task_status([BEHIND, NOT_STARTED]) == NOT_STARTED
     assert progress.task_status([DONE, NOT_REPORTED]) == NOT_REPORTED
+
+
+def test_an_upper_bound_is_met_at_or_below_it_and_has_no_rate():
+    """控制在30分钟以内: a state, not an amount accumulated over the year."""
+    assert progress.reached(28, 30, "<=") and progress.reached(30, 30, "<=")
+    assert not progress.reached(31, 30, "<=")
+    p = compute(25, 30, 6, qualifier="<=")
+    assert (p.rate, p.scheduled, p.gap, p.status) == (None, None, None, DONE)
+    assert compute(35, 30, 6, qualifier="<=").status == BEHIND
+    assert compute(None, 30, 6, qualifier="<=").status == NOT_REPORTED
+
+
+def test_a_range_is_met_from_its_low_end():
+    """新增托育机构10—15家: the target is the low end, 10."""
+    from minshi_xls.model import Indicator
+    ind = Indicator(id="市-5#1", name="托育机构", target="10", unit="家", qualifier="range",
+                    target_high="15", base_value=10.0, base_unit="家")
+    assert progress.for_indicator(ind, 10, 12).status == DONE
+    p = progress.for_indicator(ind, 5, 6)
+    assert p.rate == pytest.approx(0.5) and p.status == ON_TRACK
+    assert ind.target_suffix == "—15"
+    assert Indicator(id="x#1", name="", target="3", unit="%", qualifier="<=").target_suffix == "以内"

@@ -15,7 +15,7 @@ from minshi_xls.master import import_notice
 from minshi_xls.web import Project, make_server
 from minshi_xls.web.app import create_app
 
-from test_web import BAD, CLEAN, PERIOD, make_returns
+from tests.test_web import BAD, CLEAN, PERIOD, make_returns
 
 pytestmark = pytest.mark.browser
 TOKEN = "browser-token-0123456789"

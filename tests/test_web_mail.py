@@ -1,0 +1,100 @@
+"""The console's mail buttons on real servers: send through SMTP (aiosmtpd), a unit replies into
+dovecot, fetch takes the reply in, remind writes to the others; the unit page shows the mails
+sent to and received from the unit."""
+from __future__ import annotations
+
+import openpyxl
+import pytest
+
+from minshi_xls import columns as C
+from minshi_xls import ledger
+from tests import imap_server
+from tests.imap_server import DovecotServer, SmtpSink, append
+from tests.test_collect_support import fill
+from tests.test_mail_imap import reply
+from tests.test_web import PERIOD, base, finish, post, project, rows_of, text  # noqa: F401
+
+pytestmark = [pytest.mark.skipif(imap_server.available() is not None,
+                                 reason=imap_server.available() or ""),
+              pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")]
+
+UNIT = "市卫健委"
+
+
+@pytest.fixture
+def servers(monkeypatch):
+    dovecot, sink = DovecotServer.start(), SmtpSink()
+    monkeypatch.setenv("MINSHI_TEST_SMTP_PASSWORD", sink.password)
+    monkeypatch.setenv("MINSHI_TEST_IMAP_PASSWORD", dovecot.password)
+    yield dovecot, sink
+    sink.stop()
+    dovecot.stop()
+
+
+def test_send_fetch_remind_from_the_console(project, servers, tmp_path):
+    from minshi_xls.web import Project
+    from minshi_xls.web.app import create_app
+    dovecot, sink = servers
+    master = project / "output" / "master.xlsx"
+    wb = openpyxl.load_workbook(master)
+    ws = wb["单位"]
+    col = [c.value for c in ws[1]].index("邮箱") + 1
+    for r in range(2, ws.max_row + 1):
+        ws.cell(r, col).value = f"unit{r:02d}@units.test"
+    wb.save(master)
+    (project / "minshi.toml").write_text(f"""
+[office]
+name = "连云港市民生实事办公室"
+email = "office@minshi.test"
+[smtp]
+host = "{sink.host}"
+port = {sink.port}
+security = "plain"
+user = "{sink.user}"
+sender = "office@minshi.test"
+password_env = "MINSHI_TEST_SMTP_PASSWORD"
+[imap]
+host = "{dovecot.host}"
+port = {dovecot.port}
+security = "plain"
+user = "{dovecot.user}"
+password_env = "MINSHI_TEST_IMAP_PASSWORD"
+[mail]
+retry_delay_s = 0
+""", encoding="utf-8")
+    app = create_app(Project.at(project, config_path=project / "minshi.toml"), token="t" * 20,
+                     period=PERIOD, testing=True)
+    client = app.test_client()
+    client.get("/?token=" + "t" * 20)
+    assert finish(app, post(client, f"/p/{PERIOD}/run/templates")).state == "done"
+
+    job = finish(app, post(client, f"/p/{PERIOD}/run/send"))
+    assert job.state == "done", job.error
+    units = list(rows_of(text(client.get(f"/p/{PERIOD}/"))))
+    assert f"已发送 {len(units)}" in job.lines[0]
+    assert len(sink.messages) == len(units)
+
+    con = ledger.connect(project / "output" / "minshi.sqlite")
+    msg_id, to = con.execute("SELECT message_id, to_addr FROM sends WHERE unit = ?",
+                             (UNIT,)).fetchone()
+    con.close()
+    ret = fill(project / "templates" / PERIOD / C.file_name(PERIOD, UNIT), tmp_path / "r.xlsx")
+    append(dovecot, reply(to, f"回复：【民生实事月报】2024年6月 {UNIT} 填报表",
+                          [(ret.name, ret.read_bytes())], in_reply_to=msg_id),
+           when="2024-07-03T10:00:00+08:00")
+
+    job = finish(app, post(client, f"/p/{PERIOD}/run/fetch"))
+    assert job.state == "done", job.error
+    assert rows_of(text(client.get(f"/p/{PERIOD}/")))[UNIT] == "已报送"
+    page = text(client.get(f"/p/{PERIOD}/unit/{UNIT}"))
+    assert to in page and "填报表" in page  # the mail sent
+    assert f"回复：【民生实事月报】2024年6月 {UNIT} 填报表" in page  # the mail received
+    assert "2024-07-03 10:00" in page  # its date, in the office's zone
+
+    preview = text(client.get(f"/p/{PERIOD}/remind"))
+    assert f'data-unit="{UNIT}"' not in preview
+    sink.reset()
+    job = finish(app, post(client, f"/p/{PERIOD}/run/remind"))
+    assert job.state == "done", job.error
+    assert len(sink.messages) == len(units) - 1
+    assert f"已发送 {len(units) - 1}" in job.lines[0]

@@ -150,6 +150,8 @@ def test_a_month_generate_upload_states_unit_page_reconcile_download(app, client
     states = rows_of(page)
     assert [states[u] for u in CLEAN] == ["已报送", "已报送"]
     assert states[BAD] == "有错误"
+    assert list(states)[0] == BAD and set(list(states)[-2:]) == set(CLEAN)  # errors first
+    assert f"未报送 {len(expected) - 3}" in page and "已报送 2" in page
     assert sum(1 for s in states.values() if s == "未报送") == len(expected) - 3
     assert f"已报 3 个" in page
     # received times are shown in the office's zone, to the minute

@@ -86,6 +86,7 @@ def test_a_clerk_plays_the_month_in_the_browser(served, tmp_path):
         browser.find_element(By.ID, "step-templates").click()
         assert "已完成" in step_done()
         assert "份填报表" in browser.find_element(By.ID, "job-output").text
+        shot("job")
         browser.find_element(By.LINK_TEXT, "返回本月情况").click()
 
         files, where = make_returns(root, tmp_path / "wechat")
@@ -104,6 +105,13 @@ def test_a_clerk_plays_the_month_in_the_browser(served, tmp_path):
         table = browser.find_element(By.CSS_SELECTOR, "table.issues").text
         assert where["cell"] in table and "约五成" in table
         shot("unit")
+
+        browser.get(f"{base}/p/{PERIOD}/")
+        browser.find_element(By.ID, "step-remind").click()
+        listed = [tr.get_attribute("data-unit")
+                  for tr in browser.find_elements(By.CSS_SELECTOR, "#remind tr[data-unit]")]
+        assert BAD in listed and not set(CLEAN) & set(listed)
+        shot("remind")
 
         browser.get(f"{base}/p/{PERIOD}/")
         browser.find_element(By.ID, "step-reconcile").click()

@@ -3,6 +3,7 @@ button to the function its command calls; nothing here decides anything about th
 from __future__ import annotations
 
 import secrets
+from collections import Counter
 from datetime import datetime
 from pathlib import Path
 from typing import Optional
@@ -129,13 +130,16 @@ def create_app(project: Project, token: Optional[str] = None, period: Optional[s
         master, cfg, rec, states = load(period)
         rows = []
         if rec is not None:
-            for ur in sorted(rec.expected, key=lambda u: u.returned):
+            # Who needs the clerk first: returns with errors, then the silent, then the rest.
+            for ur in sorted(rec.expected, key=lambda u: (not states[u.unit].needs_reminder,
+                                                         not u.returned)):
                 rows.append((ur, state_label(states[ur.unit])))
+        counts = Counter(label for _, label in rows)
         from minshi_xls.reconcile import status_table
         return render_template(
             "month.html", period=period, rows=rows, rec=rec,
             headline=status_table(rec)[-1] if rec else "",
-            outputs=outputs(period), has_master=master is not None, master_path=project.master,
+            counts=counts, outputs=outputs(period), has_master=master is not None, master_path=project.master,
             master_name=project.master.name if project.master.is_file() else None,
             stamp=queries.change_stamp(project.db),
             recent=[j for j in reversed(list(jobs.jobs.values())) if j.period == period][:5])

@@ -353,3 +353,40 @@ def test_serve_on_the_network_without_a_password_stops_with_exit_2(project, monk
     assert line.startswith('password_hash = "') and "月报2024" not in line
     from werkzeug.security import check_password_hash
     assert check_password_hash(line.split('"')[1], "月报2024")
+
+
+def test_pin_a_version_and_undo_it_as_minshi_accept_does(app, client, project, tmp_path):
+    finish(app, post(client, f"/p/{PERIOD}/run/templates"))
+    files, where = make_returns(project, tmp_path / "first")
+    r = CliRunner().invoke(cli, ["collect", str(files[2]), "--period", PERIOD, "--received",
+                                 "2024-07-03T10:00", "--db", str(project / "output" / "minshi.sqlite"),
+                                 "--master", str(project / "output" / "master.xlsx")])
+    assert r.exit_code == 1, r.output  # its error
+    fixed = fill(project / "templates" / PERIOD / C.file_name(PERIOD, BAD),
+                 tmp_path / "second" / f"{BAD}_6月_改.xlsx")
+    assert finish(app, upload(client, [fixed])).state == "done"
+    assert rows_of(text(client.get(f"/p/{PERIOD}/")))[BAD] == "已报送"  # the newer one counts
+
+    page = text(client.get(f"/p/{PERIOD}/unit/{BAD}"))
+    assert page.count('class="pin"') == 2  # either version may be pinned
+    new_id, old_id = re.findall(r'name="return_id" value="(\d+)"', page)  # newest first
+    assert "采用此版本" in page.split(f'id="version-{new_id}"')[1].split("</h3>")[0]
+    job = finish(app, post(client, f"/p/{PERIOD}/unit/{BAD}/accept",
+                           {"return_id": old_id, "note": "单位电话确认以第一版为准"}))
+    assert job.state == "done", job.error
+    assert job.lines[0].startswith(f"已指定 {BAD} {PERIOD}")
+    assert f"/p/{PERIOD}/unit/" in text(client.get(f"/jobs/{job.id}"))  # back to the unit
+    assert rows_of(text(client.get(f"/p/{PERIOD}/")))[BAD] == "有错误"  # the pinned one counts
+    con = ledger.connect(project / "output" / "minshi.sqlite")
+    pin = con.execute("SELECT return_id, note FROM pins WHERE unit = ?", (BAD,)).fetchone()
+    con.close()
+    assert (pin[0], pin[1]) == (int(old_id), "单位电话确认以第一版为准")
+    page = text(client.get(f"/p/{PERIOD}/unit/{BAD}"))
+    assert "已指定" in page and 'class="unpin"' in page
+
+    job = finish(app, post(client, f"/p/{PERIOD}/unit/{BAD}/accept", {}))
+    assert job.state == "done", job.error
+    assert job.lines[0].startswith("已撤销")
+    assert rows_of(text(client.get(f"/p/{PERIOD}/")))[BAD] == "已报送"
+    r = post(client, f"/p/{PERIOD}/unit/{BAD}/accept", {"return_id": "../1"})
+    assert r.status_code == 400

@@ -15,6 +15,8 @@ from minshi_xls.master import import_notice
 from minshi_xls.web import Project, make_server
 from minshi_xls.web.app import create_app
 
+from minshi_xls import columns as C
+from tests.test_collect_support import fill
 from tests.test_web import BAD, CLEAN, PERIOD, make_returns
 
 pytestmark = pytest.mark.browser
@@ -104,13 +106,34 @@ def test_a_clerk_plays_the_month_in_the_browser(served, tmp_path):
         assert browser.find_element(By.ID, "unit-state").text == "有错误"
         table = browser.find_element(By.CSS_SELECTOR, "table.issues").text
         assert where["cell"] in table and "约五成" in table
+
+        # the unit sends its corrected file; the clerk drops it in and pins it
+        fixed = fill(root / "templates" / PERIOD / C.file_name(PERIOD, BAD),
+                     tmp_path / "wechat2" / f"{BAD}_6月_修改.xlsx")
+        browser.get(f"{base}/p/{PERIOD}/")
+        browser.find_element(By.ID, "files").send_keys(str(fixed))
+        browser.find_element(By.ID, "upload-button").click()
+        assert "已完成" in step_done()
+        browser.find_element(By.LINK_TEXT, "返回本月情况").click()
+        assert states()[BAD] == "已报送"
+        browser.find_element(By.LINK_TEXT, BAD).click()
+        newest = browser.find_elements(By.CSS_SELECTOR, "section.version")[0]
+        assert "采用此版本" in newest.text and "修改" in newest.text
+        newest.find_element(By.NAME, "note").send_keys("单位电话确认以修改版为准")
+        newest.find_element(By.CSS_SELECTOR, "button.pin").click()
+        assert "已完成" in step_done()
+        assert "已指定" in browser.find_element(By.ID, "job-output").text
+        browser.find_element(By.ID, "back").click()
+        newest = browser.find_elements(By.CSS_SELECTOR, "section.version")[0]
+        assert "已指定" in newest.text
+        assert browser.find_element(By.ID, "unit-state").text == "已报送"
         shot("unit")
 
         browser.get(f"{base}/p/{PERIOD}/")
         browser.find_element(By.ID, "step-remind").click()
         listed = [tr.get_attribute("data-unit")
                   for tr in browser.find_elements(By.CSS_SELECTOR, "#remind tr[data-unit]")]
-        assert BAD in listed and not set(CLEAN) & set(listed)
+        assert listed and not {BAD, *CLEAN} & set(listed)  # only the silent ones now
         shot("remind")
 
         browser.get(f"{base}/p/{PERIOD}/")

@@ -89,6 +89,16 @@ def summary(p: Project, period: str, progress: Progress = None) -> List[str]:
     return [text, f"已保存：{path}"]
 
 
+def accept(p: Project, period: str, unit: str, return_id: Optional[int], note: Optional[str],
+           progress: Progress = None) -> List[str]:
+    """``minshi accept UNIT FILE`` (pin the version that counts), or with no version
+    ``minshi accept UNIT --undo``."""
+    from minshi_xls import versions
+    if return_id is None:
+        return versions.unaccept(p.db, period, unit, note).lines()
+    return versions.accept(p.db, period, unit, return_id, note).lines()
+
+
 #: The buttons of the month page: step name -> (label, what it does, function).
 STEPS: Dict[str, tuple] = {
     "templates": ("生成填报表", "按总表为每个单位生成本月填报表和分发清单", templates),

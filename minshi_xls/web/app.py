@@ -107,9 +107,9 @@ def create_app(project: Project, token: Optional[str] = None, period: Optional[s
             con.close()
         return master, cfg, rec, states
 
-    def start(label: str, period: str, fn):
+    def start(label: str, period: str, fn, back: str = ""):
         try:
-            job = jobs.start(label, period, fn)
+            job = jobs.start(label, period, fn, back)
         except Busy as b:
             flash(f"“{b.job.label}”正在进行，请等它完成后再操作。")
             return redirect(url_for("job", job_id=b.job.id))
@@ -226,6 +226,18 @@ def create_app(project: Project, token: Optional[str] = None, period: Optional[s
             saved.append(dest)
         return start(f"收取上传的 {len(saved)} 个文件", period,
                      lambda progress: actions.collect(project, period, saved, progress))
+
+    @app.post("/p/<period:period>/unit/<unit>/accept")
+    def accept(period, unit):
+        """The unit page's 以此版本为准 / 撤销指定 buttons."""
+        rid = request.form.get("return_id", "")
+        if rid and not rid.isdigit():
+            abort(400, "版本编号不正确。")
+        note = (request.form.get("note") or "").strip() or None
+        label = f"指定{unit}的有效版本" if rid else f"撤销对{unit}有效版本的指定"
+        return start(label, period, lambda progress: actions.accept(
+            project, period, unit, int(rid) if rid else None, note, progress),
+            url_for("unit", period=period, unit=unit))
 
     # --- downloads: only files the console itself lists; a request never names a path -------
 

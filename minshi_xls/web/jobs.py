@@ -29,6 +29,7 @@ class Job:
     item: str = ""
     lines: List[str] = field(default_factory=list)
     error: str = ""
+    back: str = ""  # the page the clerk came from (the month page when empty)
     started: str = field(default_factory=clock.now)
     finished: str = ""
 
@@ -53,11 +54,12 @@ class Jobs:
         self.jobs: Dict[int, Job] = {}
         self.current: Optional[Job] = None
 
-    def start(self, label: str, period: str, fn: Callable[[Callable], List[str]]) -> Job:
+    def start(self, label: str, period: str, fn: Callable[[Callable], List[str]],
+              back: str = "") -> Job:
         """Run ``fn(progress)`` in a thread; :class:`Busy` when a step is already running."""
         if not self._lock.acquire(blocking=False):
             raise Busy(self.current)
-        job = Job(next(self._ids), label, period)
+        job = Job(next(self._ids), label, period, back=back)
         self.jobs[job.id] = self.current = job
         t = threading.Thread(target=self._run, args=(job, fn), name=f"minshi-{job.id}",
                              daemon=True)

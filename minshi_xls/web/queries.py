@@ -10,10 +10,14 @@ from typing import Dict, List, Optional
 
 from minshi_xls import ledger
 from minshi_xls.reconcile import _cell_key, current_returns, file_name_of
+from minshi_xls.versions import competing
 
 
 @dataclass
 class Version:
+    """A version as the unit page shows it: ``minshi accept``'s version (which counts, which is
+    pinned, its saved time) with how it arrived and its issues."""
+
     return_id: int
     file_id: int
     file_name: str
@@ -22,7 +26,12 @@ class Version:
     late: bool
     accepted_rows: int
     sender: str
+    saved_at: Optional[str] = None
     counts: bool = False  # the version reconcile uses
+    pinned: bool = False
+    #: takes part in the contest and is not pinned (pinning the one that counts keeps a later
+    #: arrival from replacing it)
+    can_pin: bool = False
     issues: List[sqlite3.Row] = field(default_factory=list)
 
 
@@ -33,18 +42,23 @@ def open_ledger(db: Path) -> sqlite3.Connection:
 
 
 def versions(con: sqlite3.Connection, period: str, unit: str) -> List[Version]:
-    """Every version the unit sent for the period, newest first, each with its issues."""
+    """Every version the unit sent for the period, newest first, each with its issues; which
+    counts and which may be pinned is :mod:`minshi_xls.versions`' answer."""
+    contest = {v.return_id: v for v in competing(con, unit, period)}
+    cur = current_returns(con, period).get(unit)
     rows = con.execute(
         "SELECT r.id, r.file_id, r.status, r.received_at, r.late, r.accepted_rows,"
         " rc.source_path, rc.sender FROM returns r JOIN receipts rc ON rc.id = r.receipt_id"
         " WHERE r.period = ? AND r.unit = ? ORDER BY r.received_at DESC, r.id DESC",
         (period, unit)).fetchall()
-    cur = current_returns(con, period).get(unit)
     out = []
     for r in rows:
+        c = contest.get(r["id"])
+        counts = cur is not None and cur["id"] == r["id"]
         v = Version(r["id"], r["file_id"], file_name_of(r["source_path"]), r["status"],
                     r["received_at"], bool(r["late"]), r["accepted_rows"], r["sender"] or "",
-                    counts=cur is not None and cur["id"] == r["id"])
+                    saved_at=c.saved_at if c else None, counts=counts,
+                    pinned=bool(c and c.pinned), can_pin=c is not None and not c.pinned)
         found = con.execute(
             "SELECT code, severity, sheet, cell, indicator_id, value, message FROM issues"
             " WHERE return_id = ? ORDER BY id", (r["id"],)).fetchall()

@@ -52,7 +52,7 @@ def test_period_parsing():
     assert settings.previous_period("2024-06") == "2024-05"
     import pytest
     from minshi_xls import MinshiError
-    with pytest.raises(MinshiError):
+    with pytest.raises(MinshiError, match="月份“2024-6”格式不对，应写成 YYYY-MM"):
         settings.period_parts("2024-6")
 
 

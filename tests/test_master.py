@@ -226,7 +226,7 @@ def test_bad_notice_writes_nothing(tmp_path):
     garbled = tmp_path / "n.txt"
     garbled.write_bytes(bytes(range(256)) * 20)
     out = tmp_path / "m.xlsx"
-    with pytest.raises(MinshiError):
+    with pytest.raises(MinshiError, match="无法识别通知文件 n.txt 的文字编码"):
         import_notice(garbled, out, json_path=tmp_path / "m.json")
     assert list(tmp_path.iterdir()) == [garbled]
 
@@ -234,9 +234,9 @@ def test_bad_notice_writes_nothing(tmp_path):
 def test_not_a_master(tmp_path):
     p = tmp_path / "x.xlsx"
     p.write_text("not a workbook")
-    with pytest.raises(MinshiError):
+    with pytest.raises(MinshiError, match="无法读取总表 x.xlsx（BadZipFile）"):
         read_master(p)
-    with pytest.raises(MinshiError):
+    with pytest.raises(MinshiError, match="找不到总表"):
         check_master(tmp_path / "missing.xlsx")
 
 

@@ -121,7 +121,9 @@ def test_explained_warning_keeps_severity_and_says_so():
 def test_identity_fallback_and_late():
     wb = {"meta": None, "tables": [{"rows": []}], "labels": {"unit": ("连云港市卫生健康委员会", "x", "B2")}}
     ident = identity.identify(wb, "六月报表.xlsx", master())
-    assert ident.unit is None or ident.unit == "市卫健委"
+    # the unit cell names the unit, but without _meta or a dated file name the month is unknown
+    assert (ident.unit, ident.period) == ("市卫健委", None)
+    assert [code for code, _ in ident.findings] == ["unidentified-return"]
     ident = identity.identify(wb, "2024-06_随便_民生实事填报表.xlsx", master())
     assert (ident.unit, ident.period) == ("市卫健委", "2024-06")
     assert [code for code, _ in ident.findings] == ["meta-missing"]

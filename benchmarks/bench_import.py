@@ -9,19 +9,11 @@ same encoding detection, split into lines) measured in the same process. Best of
 from __future__ import annotations
 
 import argparse
-import time
+
+from bench_reconcile import best  # same folder: one best-of-n timer for the benchmarks
 
 from minshi_xls import data_path
 from minshi_xls.notice import _decode_text, parse_notice
-
-
-def best(fn, repeat: int) -> float:
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return min(times)
 
 
 def main() -> None:

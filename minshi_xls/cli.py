@@ -127,15 +127,18 @@ def progress_bar(label: str):
 @click.option("--deadline", default=None, metavar="YYYY-MM-DD", help="报送截止日期 YYYY-MM-DD（默认次月配置的 deadline_day 日）")
 @DB_OPTION
 @CONFIG_OPTION
+@click.option("--force", is_flag=True,
+              help="年份与总表不符、截止日期不在月底之后、或覆盖已发出的填报表时，仍然生成")
 @fatal_as_exit2
-def templates_cmd(master, period, out_dir, deadline, db, config_path):
+def templates_cmd(master, period, out_dir, deadline, db, config_path, force):
     """生成各单位本月的填报表（每单位一份）和分发清单。
 
     总表默认为 output/master.xlsx；台账中有上月审核数时自动预填“上月累计”。
     """
     from minshi_xls import templates
     with progress_bar("生成填报表") as progress:
-        s = templates.generate(master, period, out_dir, deadline, db, config_path, progress)
+        s = templates.generate(master, period, out_dir, deadline, db, config_path, progress,
+                               force)
     for line in s.summary_lines():
         click.echo(line)
 
@@ -271,13 +274,13 @@ def status_cmd(period, master, db, config_path):
 
 
 @cli.command("demo")
-@click.argument("folder", required=False, default="minshi_demo", metavar="[文件夹]",
+@click.argument("folder", required=False, default="output/demo", metavar="[文件夹]",
                 type=click.Path(file_okay=False))
 @fatal_as_exit2
 def demo_cmd(folder):
     """在一个新文件夹中用内置的2024年通知完整演示一遍：导入 → 填报表 → 模拟报送 → 收取 → 汇总 → 通报。
 
-    文件夹默认为当前目录下的 minshi_demo/。
+    文件夹默认为 output/demo/（output/ 不进 git，演示不会弄乱工作目录）。
     """
     from minshi_xls import demo
     with progress_bar("演示") as progress:

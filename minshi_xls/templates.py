@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import sqlite3
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Callable, Dict, List, Optional, Sequence, Tuple, Union
 
@@ -662,12 +662,49 @@ def write_templates(master: Master, period: str, out_dir, deadline=None,
 
 
 def generate(master_path, period: str, out_dir=None, deadline=None, db=None,
-             config_path=None, progress: Progress = None) -> TemplatesSummary:
+             config_path=None, progress: Progress = None, force: bool = False) -> TemplatesSummary:
     """``minshi templates``: read the master list, then :func:`write_templates` into
-    ``out_dir`` (default ``templates/<period>/``)."""
+    ``out_dir`` (default ``templates/<period>/``), after :func:`refusals` (unless ``force``)."""
     from minshi_xls.master import load_master
     config = settings.load_config(config_path)
     settings.period_parts(period)
     master = load_master(master_path, required=True)
     out = Path(out_dir) if out_dir else Path(settings.DEFAULT_TEMPLATES) / period
+    if not force:
+        problems = refusals(master, period, resolve_deadline(period, deadline, config), out, db)
+        if problems:
+            raise MinshiError("\n".join(problems + ["确实要这样生成，请加 --force。"]))
     return write_templates(master, period, out, deadline, config, db, progress)
+
+
+def refusals(master: Master, period: str, deadline: date, out: Path, db=None) -> List[str]:
+    """The mistakes a clerk makes with ``minshi templates`` (a typed year, a deadline inside the
+    month, regenerating workbooks the units already have), each as a Chinese sentence."""
+    year, month = settings.period_parts(period)
+    found = []
+    if master.year and year != master.year:
+        found.append(f"总表是 {master.year} 年的任务，不能生成 {period} 的填报表（月份的年份写错了？）。")
+    last_day = (date(year + (month == 12), month % 12 + 1, 1) - timedelta(days=1))
+    if deadline <= last_day:
+        found.append(f"截止日期 {deadline.isoformat()} 不在 {period} 月底之后：月报要到月底才有数，"
+                     f"截止日期应在 {last_day.isoformat()} 之后。")
+    sent = _sent_units(db, period)
+    existing = [u for u in sent if (out / C.file_name(period, u)).exists()]
+    if existing:
+        found.append(f"{period} 的填报表已发给 {len(sent)} 个单位（{'、'.join(existing[:5])}"
+                     f"{'等' if len(existing) > 5 else ''}），重新生成会覆盖已发出的表格，"
+                     "单位手里的表和这里的将不一致。")
+    return found
+
+
+def _sent_units(db, period: str) -> List[str]:
+    """Units whose workbook for ``period`` went out (``sends`` in the ledger), oldest first."""
+    if not db or not Path(db).exists():
+        return []
+    con = ledger.connect(db)
+    try:
+        return [r[0] for r in con.execute(
+            "SELECT unit FROM sends WHERE period = ? AND kind = 'send' AND status = 'sent' "
+            "GROUP BY unit ORDER BY MIN(id)", (period,))]
+    finally:
+        con.close()

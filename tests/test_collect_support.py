@@ -117,3 +117,22 @@ def test_filler_fills_every_input_row(tmp_path):
     hdr, ids = cells(ws)
     assert len(ids) == len(templates.rows_for(master(), "市卫健委").lead)
     assert all(ws.cell(r, hdr["本月累计完成"]).value is not None for r in ids.values())
+
+
+def register_emails(master_path: Path, skip=()) -> Dict[str, str]:
+    """What the clerk does in the master's 单位 sheet: an address in 邮箱 for every unit (but
+    ``skip``); returns {short name: address}."""
+    wb = openpyxl.load_workbook(master_path)
+    ws = wb["单位"]
+    hdr = {c.value: c.column for c in ws[1] if c.value}
+    if "简称" not in hdr:  # a title row above the header
+        hdr = {c.value: c.column for c in ws[2] if c.value}
+    first = 2 if ws.cell(1, hdr["简称"]).value == "简称" else 3
+    got = {}
+    for r in range(first, ws.max_row + 1):
+        short = ws.cell(r, hdr["简称"]).value
+        if short and short not in skip:
+            got[short] = f"unit{r:03d}@units.lyg.example.cn"
+            ws.cell(r, hdr["邮箱"]).value = got[short]
+    wb.save(master_path)
+    return got

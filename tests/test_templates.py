@@ -395,6 +395,33 @@ def test_cli_templates_after_import(workdir):
     assert r.exit_code == 2 and "minshi import" in r.output
 
 
+def test_cli_templates_refuses_a_clerks_mistakes_unless_forced(workdir):
+    """A typed year, a deadline inside the month and regenerating workbooks the units already
+    have are refused in Chinese (exit 2, nothing written); --force goes ahead."""
+    from click.testing import CliRunner
+    from minshi_xls.cli import cli
+    runner = CliRunner()
+    assert runner.invoke(cli, ["import"]).exit_code == 0
+    r = runner.invoke(cli, ["templates", "--period", "2025-06"])
+    assert r.exit_code == 2 and "总表是 2024 年的任务，不能生成 2025-06 的填报表" in r.output
+    assert "--force" in r.output and not (workdir / "templates" / "2025-06").exists()
+    r = runner.invoke(cli, ["templates", "--period", PERIOD, "--deadline", "2024-06-28"])
+    assert r.exit_code == 2 and "截止日期 2024-06-28 不在 2024-06 月底之后" in r.output
+    assert runner.invoke(cli, ["templates", "--period", PERIOD]).exit_code == 0
+    # the workbooks went out (send, to the outbox): regenerating them is refused
+    from test_collect_support import register_emails
+    register_emails(workdir / "output" / "master.xlsx")
+    r = runner.invoke(cli, ["send", "--period", PERIOD])
+    assert r.exit_code == 0, r.output
+    book = workdir / "templates" / PERIOD / C.file_name(PERIOD, "市卫健委")
+    before = book.read_bytes()
+    r = runner.invoke(cli, ["templates", "--period", PERIOD])
+    assert r.exit_code == 2 and "的填报表已发给" in r.output and "覆盖已发出的表格" in r.output
+    assert book.read_bytes() == before
+    r = runner.invoke(cli, ["templates", "--period", PERIOD, "--force"])
+    assert r.exit_code == 0, r.output
+
+
 def guide_text(path):
     ws = openpyxl.load_workbook(path)[C.SHEET_GUIDE]
     return {r[0]: r[1] for r in ws.iter_rows(min_row=3, values_only=True) if r[0]}

@@ -148,10 +148,10 @@ def test_a_month_generate_upload_states_unit_page_reconcile_download(app, client
 
     page = text(client.get(f"/p/{PERIOD}/"))
     states = rows_of(page)
-    assert [states[u] for u in CLEAN] == ["已报送", "已报送"]
+    assert [states[u] for u in CLEAN] == ["已接收", "已接收"]
     assert states[BAD] == "有错误"
     assert list(states)[0] == BAD and set(list(states)[-2:]) == set(CLEAN)  # errors first
-    assert f"未报送 {len(expected) - 3}" in page and "已报送 2" in page
+    assert f"未报送 {len(expected) - 3}" in page and "已接收 2" in page
     assert sum(1 for s in states.values() if s == "未报送") == len(expected) - 3
     assert f"已报 3 个" in page
     # received times are shown in the office's zone, to the minute
@@ -253,7 +253,7 @@ def test_page_reload_stamp_changes_when_the_cli_writes_the_ledger(app, client, p
                                  "--master", str(project / "output" / "master.xlsx")])
     assert r.exit_code == 0, r.output
     assert client.get(f"/p/{PERIOD}/stamp").get_json()["stamp"] != before
-    assert rows_of(text(client.get(f"/p/{PERIOD}/")))[CLEAN[0]] == "已报送"
+    assert rows_of(text(client.get(f"/p/{PERIOD}/")))[CLEAN[0]] == "已接收"
 
 
 # --- security --------------------------------------------------------------------------------
@@ -365,7 +365,7 @@ def test_pin_a_version_and_undo_it_as_minshi_accept_does(app, client, project, t
     fixed = fill(project / "templates" / PERIOD / C.file_name(PERIOD, BAD),
                  tmp_path / "second" / f"{BAD}_6月_改.xlsx")
     assert finish(app, upload(client, [fixed])).state == "done"
-    assert rows_of(text(client.get(f"/p/{PERIOD}/")))[BAD] == "已报送"  # the newer one counts
+    assert rows_of(text(client.get(f"/p/{PERIOD}/")))[BAD] == "已接收"  # the newer one counts
 
     page = text(client.get(f"/p/{PERIOD}/unit/{BAD}"))
     assert page.count('class="pin"') == 2  # either version may be pinned
@@ -387,6 +387,6 @@ def test_pin_a_version_and_undo_it_as_minshi_accept_does(app, client, project, t
     job = finish(app, post(client, f"/p/{PERIOD}/unit/{BAD}/accept", {}))
     assert job.state == "done", job.error
     assert job.lines[0].startswith("已撤销")
-    assert rows_of(text(client.get(f"/p/{PERIOD}/")))[BAD] == "已报送"
+    assert rows_of(text(client.get(f"/p/{PERIOD}/")))[BAD] == "已接收"
     r = post(client, f"/p/{PERIOD}/unit/{BAD}/accept", {"return_id": "../1"})
     assert r.status_code == 400

@@ -97,7 +97,7 @@ def test_a_clerk_plays_the_month_in_the_browser(served, tmp_path):
         assert "已完成" in step_done()
         browser.find_element(By.LINK_TEXT, "返回本月情况").click()
         got = states()
-        assert [got[u] for u in CLEAN] == ["已报送", "已报送"] and got[BAD] == "有错误"
+        assert [got[u] for u in CLEAN] == ["已接收", "已接收"] and got[BAD] == "有错误"
         browser.set_window_size(1280, 1400)
         shot("month")
         browser.set_window_size(1280, 900)
@@ -115,7 +115,7 @@ def test_a_clerk_plays_the_month_in_the_browser(served, tmp_path):
         browser.find_element(By.ID, "upload-button").click()
         assert "已完成" in step_done()
         browser.find_element(By.LINK_TEXT, "返回本月情况").click()
-        assert states()[BAD] == "已报送"
+        assert states()[BAD] == "已接收"
         browser.find_element(By.LINK_TEXT, BAD).click()
         newest = browser.find_elements(By.CSS_SELECTOR, "section.version")[0]
         assert "采用此版本" in newest.text and "修改" in newest.text
@@ -126,7 +126,7 @@ def test_a_clerk_plays_the_month_in_the_browser(served, tmp_path):
         browser.find_element(By.ID, "back").click()
         newest = browser.find_elements(By.CSS_SELECTOR, "section.version")[0]
         assert "已指定" in newest.text
-        assert browser.find_element(By.ID, "unit-state").text == "已报送"
+        assert browser.find_element(By.ID, "unit-state").text == "已接收"
         shot("unit")
 
         browser.get(f"{base}/p/{PERIOD}/")

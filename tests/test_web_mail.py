@@ -85,7 +85,7 @@ retry_delay_s = 0
 
     job = finish(app, post(client, f"/p/{PERIOD}/run/fetch"))
     assert job.state == "done", job.error
-    assert rows_of(text(client.get(f"/p/{PERIOD}/")))[UNIT] == "已报送"
+    assert rows_of(text(client.get(f"/p/{PERIOD}/")))[UNIT] == "已接收"
     page = text(client.get(f"/p/{PERIOD}/unit/{UNIT}"))
     assert to in page and "填报表" in page  # the mail sent
     assert f"回复：【民生实事月报】2024年6月 {UNIT} 填报表" in page  # the mail received

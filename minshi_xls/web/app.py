@@ -35,14 +35,23 @@ class PeriodConverter(BaseConverter):
 
 
 def state_label(state) -> str:
-    """The unit's state as mail's per-unit state function names it; today's function knows
-    only the return that counts, so that is named here until it carries its own label."""
+    """The unit's state as mail's per-unit state function names it (``UnitState.label``);
+    before that function carried its own label, the same words for the states it knew."""
     label = getattr(state, "label", None)
     if label:
         return label
     if state.status is None:
         return settings.NOT_REPORTED
-    return "有错误" if state.status != "accepted" or state.errors else "已报送"
+    return "有错误" if state.status != "accepted" or state.errors else "已接收"
+
+
+def state_class(state) -> str:
+    """The colour of a state's tag: fine, needs fixing, a mail to look at, nothing yet."""
+    if state.status == "accepted" and not state.errors:
+        return "ok"
+    if state.status is not None:
+        return "bad"
+    return "warn" if getattr(state, "mail", None) else "none"
 
 
 def create_app(project: Project, token: Optional[str] = None, period: Optional[str] = None,
@@ -133,8 +142,9 @@ def create_app(project: Project, token: Optional[str] = None, period: Optional[s
             # Who needs the clerk first: returns with errors, then the silent, then the rest.
             for ur in sorted(rec.expected, key=lambda u: (not states[u.unit].needs_reminder,
                                                          not u.returned)):
-                rows.append((ur, state_label(states[ur.unit])))
-        counts = Counter(label for _, label in rows)
+                st = states[ur.unit]
+                rows.append((ur, state_label(st), state_class(st)))
+        counts = Counter((label, css) for _, label, css in rows)
         from minshi_xls.reconcile import status_table
         return render_template(
             "month.html", period=period, rows=rows, rec=rec,
@@ -164,6 +174,7 @@ def create_app(project: Project, token: Optional[str] = None, period: Optional[s
         from minshi_xls.collect import STATUS_LABELS
         return render_template("unit.html", period=period, unit=unit, ur=ur,
                                state=states[unit], label=state_label(states[unit]),
+                               css=state_class(states[unit]),
                                versions=versions, mails=mails, status_labels=STATUS_LABELS,
                                annotated={v.return_id: annotated_copy(period, v.return_id)
                                           is not None for v in versions})
@@ -173,8 +184,8 @@ def create_app(project: Project, token: Optional[str] = None, period: Optional[s
         master, cfg, rec, states = load(period)
         if rec is None:
             abort(404, "还没有总表。")
-        who = [(states[r.unit], state_label(states[r.unit])) for r in rec.expected
-               if states[r.unit].needs_reminder]
+        who = [(states[r.unit], state_label(states[r.unit]), state_class(states[r.unit]))
+               for r in rec.expected if states[r.unit].needs_reminder]
         addresses = {u.short: ", ".join(u.addresses) for u in master.registry.units}
         return render_template("remind.html", period=period, who=who, addresses=addresses)
 

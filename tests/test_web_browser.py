@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from minshi_xls import consolidated
+from minshi_xls import collect, consolidated
 from minshi_xls.master import import_notice
 from minshi_xls.web import Project, make_server
 from minshi_xls.web.app import create_app
@@ -21,6 +21,7 @@ from tests.test_web import BAD, CLEAN, PERIOD, make_returns
 
 pytestmark = pytest.mark.browser
 TOKEN = "browser-token-0123456789"
+LATE = "市教育局"
 
 
 def _driver(downloads: Path):
@@ -54,6 +55,7 @@ def served(tmp_path):
 
 
 def test_a_clerk_plays_the_month_in_the_browser(served, tmp_path):
+    from selenium.common.exceptions import StaleElementReferenceException
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support import expected_conditions as EC
     from selenium.webdriver.support.ui import WebDriverWait
@@ -102,6 +104,14 @@ def test_a_clerk_plays_the_month_in_the_browser(served, tmp_path):
         shot("month")
         browser.set_window_size(1280, 900)
 
+        # a return collected on the command line meanwhile: the open page refreshes itself
+        late = fill(root / "templates" / PERIOD / C.file_name(PERIOD, LATE),
+                    tmp_path / "cli" / C.file_name(PERIOD, LATE))
+        collect.run([str(late)], PERIOD, root / "output" / "minshi.sqlite",
+                    root / "output" / "master.xlsx")
+        WebDriverWait(browser, 30, ignored_exceptions=(StaleElementReferenceException,)).until(
+            lambda b: states().get(LATE) == "已接收")
+
         browser.find_element(By.LINK_TEXT, BAD).click()
         assert browser.find_element(By.ID, "unit-state").text == "有错误"
         table = browser.find_element(By.CSS_SELECTOR, "table.issues").text
@@ -133,7 +143,7 @@ def test_a_clerk_plays_the_month_in_the_browser(served, tmp_path):
         browser.find_element(By.ID, "step-remind").click()
         listed = [tr.get_attribute("data-unit")
                   for tr in browser.find_elements(By.CSS_SELECTOR, "#remind tr[data-unit]")]
-        assert listed and not {BAD, *CLEAN} & set(listed)  # only the silent ones now
+        assert listed and not {BAD, LATE, *CLEAN} & set(listed)  # only the silent ones now
         shot("remind")
 
         browser.get(f"{base}/p/{PERIOD}/")

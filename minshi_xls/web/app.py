@@ -67,7 +67,7 @@ def create_app(project: Project, token: Optional[str] = None, period: Optional[s
         SECRET_KEY=secrets.token_bytes(32), TESTING=testing,
         MAX_CONTENT_LENGTH=int(console.get("max_upload_bytes")
                                or settings.DEFAULTS["console"]["max_upload_bytes"]),
-        SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Strict",
+        SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_NAME="minshi_console")
     app.url_map.converters["period"] = PeriodConverter
     jobs = Jobs()

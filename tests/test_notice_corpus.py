@@ -336,3 +336,20 @@ def test_a_notice_without_items_says_what_was_looked_for(tmp_path):
     msg = str(e.value)
     assert "牵头单位" in msg and "“1.”" in msg  # what the parser looked for
     assert "第1行“关于召开民生工作座谈会的通知”" in msg  # the first lines it skipped
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("更新渔船20艘，救助流浪动物300只", ["20艘", "300只"]),
+    ("床位数增至500张，服务人数增加至2万人次", ["500张", "2万人次"]),
+    ("公租房保障达到1.2万套，发放补贴3.5亿元", ["1.2万套", "3.5亿元"]),
+    ("为3000户家庭更换燃气管道", ["3000户"]),
+    ("市第一医院新院区2024年建成，热线85800393全天服务", []),
+    ("建设“双一流”专业群，打造一刻钟生活圈", []),
+    ("培训新型职业农民500人左右，新增就业岗位1000余个", ["~500人", ">1000个"]),
+    ("规模以上工业增加值增长7%，PM2.5平均浓度控制在35微克以内", ["7%"]),
+    ("新增3—5个示范点，每户补助2000—5000元", ["3—5个"]),
+    ("改造5所学校，不超过20个工作日办结", ["5所", "<=20个工作日"]),
+])
+def test_targets(text, expected):
+    from minshi_xls.notice import extract_indicators
+    assert [_target(i) for i in extract_indicators("市-1", text)] == expected

@@ -23,7 +23,7 @@ import xlsxwriter
 import xlsxwriter.exceptions
 
 from minshi_xls import MinshiError, clock, issues as issues_mod, settings, xlsx_style
-from minshi_xls.model import LEVELS, QUALIFIER_LABELS
+from minshi_xls.model import QUALIFIER_LABELS
 from minshi_xls.reconcile import (FIELD_ORDER, TASK_STATUS_ORDER, Reconciliation, Row,
                                   file_name_of)
 from minshi_xls import summary as summary_mod
@@ -32,7 +32,7 @@ from minshi_xls import summary as summary_mod
 TEXT, NUMBER, PERCENT, POINTS, STATUS = "text", "number", "percent", "points", "status"
 
 SHEET_SUMMARY = "汇总"
-SHEET_LEVEL = {"省": "省民生实事", "市": "市民生实事"}
+SHEET_LEVEL = {"省": "省民生实事", "市": "市民生实事", "县": "县民生实事", "区": "区民生实事"}
 SHEET_COUNTY = "县区分解"
 SHEET_RETURNS = "报送情况"
 SHEET_ISSUES = "校验问题"
@@ -541,7 +541,7 @@ def write(rec: Reconciliation, path, generated_at: Optional[datetime] = None,
                            "company": office})
         fmt = _Formats(wb)
         _summary_sheet(wb, fmt, rec, paragraph, stamp, office)
-        for level in LEVELS:
+        for level in rec.master.levels():
             _level_sheet(wb, fmt, rec, level)
         _county_sheet(wb, fmt, rec)
         _table_sheet(wb, fmt, SHEET_RETURNS, f"{rec.year}年{rec.month}月填报表报送情况",

@@ -557,8 +557,8 @@ class ImportResult:
         tasks = self.master.tasks
         n_ind = sum(len(t.indicators) for t in tasks)
         n_local = len(self.master.local_tasks())
-        levels = "、".join(f"{lv} {sum(t.level == lv for t in tasks)} 项" for lv in ("省", "市", "县", "区")
-                          if lv in ("省", "市") or any(t.level == lv for t in tasks))
+        levels = "、".join(f"{lv} {sum(t.level == lv for t in tasks)} 项"
+                           for lv in self.master.levels())
         lines = [f"已导入 {len(tasks)} 项任务（{levels}，"
                  f"本地实施 {n_local} 项），量化指标 {n_ind} 个，用时 {self.seconds:.2f} 秒。"]
         cov = self.master.coverage

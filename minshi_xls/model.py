@@ -9,7 +9,9 @@ import re
 from dataclasses import asdict, dataclass, field
 from typing import Dict, Iterable, List, Optional, Tuple
 
-LEVELS = ("省", "市")
+#: 省 and 市 are the levels of a city's notice (always shown, even when empty); a county's or
+#: district's own notice has 县 or 区 tasks (shown when present: Master.levels()).
+LEVELS = ("省", "市", "县", "区")
 SCOPES = ("local", "province", "not_applicable")
 SCOPE_LABELS = {"local": "本地实施", "province": "省本级实施", "not_applicable": "我市不承担相关任务"}
 #: "<=" is an upper bound (不超过, 控制在…以内): met while at or below it. "range" is a target
@@ -82,7 +84,7 @@ class Task:
     """A leaf task of the notice (an item with sub-items is represented by its sub-items)."""
 
     id: str  # "省-5.1"
-    level: str  # "省" | "市"
+    level: str  # "省" | "市" | "县" | "区"
     category_no: int
     category: str
     number: str  # "5.1"
@@ -195,6 +197,10 @@ class Master:
     def to_json(self) -> dict:
         """The public JSON interface: keep stable."""
         return {"source": self.source, "tasks": [t.to_json() for t in self.tasks]}
+
+    def levels(self) -> List[str]:
+        """The levels reports show: 省 and 市 always, 县 and 区 when the notice has such tasks."""
+        return [lv for lv in LEVELS if lv in ("省", "市") or any(t.level == lv for t in self.tasks)]
 
     def task(self, task_id: str) -> Task:
         for t in self.tasks:

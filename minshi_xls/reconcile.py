@@ -528,7 +528,7 @@ def compute(master: Master, period: str, con: sqlite3.Connection,
 
 def _headlines(master: Master, rows: List[Row], task_status: Dict[str, str]) -> List[Headline]:
     out = []
-    for level in ("省", "市"):
+    for level in master.levels():
         tasks = [t for t in master.tasks if t.level == level]
         local = [t for t in tasks if t.is_local]
         ts = {s: sum(1 for t in local if task_status[t.id] == s) for s in TASK_STATUS_ORDER}

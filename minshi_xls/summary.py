@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import List, Tuple
 
 from minshi_xls import progress, settings
-from minshi_xls.model import LEVELS
 from minshi_xls.reconcile import Reconciliation
 from minshi_xls.settings import NOT_REPORTED
 
@@ -41,7 +40,7 @@ def lagging(rec: Reconciliation) -> List[dict]:
     """Tasks that are behind (滞后) or not started (未启动), level then master order, each with
     the largest shortfall of its indicators in percentage points."""
     out = []
-    for level in LEVELS:
+    for level in rec.master.levels():
         for t in rec.master.tasks:
             st = rec.task_status.get(t.id)
             if t.level != level or st not in (progress.BEHIND, progress.NOT_STARTED):
@@ -71,7 +70,7 @@ def lines(rec: Reconciliation) -> List[str]:
     """The paragraph as printable pieces: the status sentence, one piece per lagging task, the
     reporting sentence. Joined without separators they are exactly :func:`paragraph`."""
     out = [f"截至{rec.year}年{rec.month}月底，"
-           + "；".join(_level_sentence(rec, lvl) for lvl in LEVELS) + "。"]
+           + "；".join(_level_sentence(rec, lvl) for lvl in rec.master.levels()) + "。"]
     items = lagging(rec)
     for n, it in enumerate(items, 1):
         t = it["task"]

@@ -353,3 +353,49 @@ def test_a_notice_without_items_says_what_was_looked_for(tmp_path):
 def test_targets(text, expected):
     from minshi_xls.notice import extract_indicators
     assert [_target(i) for i in extract_indicators("市-1", text)] == expected
+
+
+def test_a_district_notice_with_bounds_and_ranges_runs_the_whole_cycle(workdir):
+    """区 tasks, an upper bound and a range go through templates, collect, reconcile and the
+    通报 without being dropped or crashing: ≤ met below the bound, a range met from its low end."""
+    import openpyxl
+    from click.testing import CliRunner
+
+    from minshi_xls import columns as C
+    from minshi_xls.cli import cli
+    from test_collect_support import cells
+
+    def run(*args):
+        r = CliRunner().invoke(cli, list(args), catch_exceptions=False)
+        assert r.exit_code in (0, 1), r.output
+        return r
+
+    run("import", str(HERE / "f10_dash_headings_bounds.txt"))
+    run("templates", "--period", "2025-06")
+    src = workdir / "templates" / "2025-06" / C.file_name("2025-06", "区卫健局")
+    wb = openpyxl.load_workbook(src)
+    ws = wb[C.SHEET_LEAD]
+    hdr, ids = cells(ws)
+    assert ws.cell(ids["区-3#2"], hdr["年度目标"]).number_format.endswith('"以内"')
+    assert ws.cell(ids["区-4#1"], hdr["年度目标"]).number_format.endswith('"—5000"')
+    for ind_id, value in (("区-3#1", 80), ("区-3#2", 10), ("区-4#1", 3500)):
+        ws.cell(ids[ind_id], hdr["本月累计完成"]).value = value
+        ws.cell(ids[ind_id], hdr["推进状态"]).value = "已完成"
+        ws.cell(ids[ind_id], hdr["进展情况"]).value = "已完成。"
+    ws[C.HEADER_CELLS[C.SHEET_LEAD][C.REPORTER_LABEL][1]] = "张三"
+    wb.save(workdir / "back.xlsx")
+    run("collect", "--period", "2025-06", "back.xlsx")
+    r = run("reconcile", "--period", "2025-06")
+    from minshi_xls import ledger, reconcile
+    from minshi_xls.master import read_master
+    rec = reconcile.compute(read_master("output/master.xlsx"), "2025-06",
+                            ledger.connect("output/minshi.sqlite"))
+    by_id = {row.indicator.id: row for row in rec.rows}
+    assert by_id["区-3#2"].progress.status == "已完成" and by_id["区-3#2"].progress.rate is None
+    assert by_id["区-4#1"].progress.status == "已完成"
+    assert by_id["区-4#1"].progress.rate == pytest.approx(3500 / 3000)
+    assert [h.level for h in rec.headlines] == ["省", "市", "区"]
+    books = list((workdir / "output" / "2025-06").glob("*进展汇总表.xlsx"))
+    assert books and "区民生实事" in openpyxl.load_workbook(books[0]).sheetnames
+    text = run("summary", "--period", "2025-06").output
+    assert "5项区民生实事中" in text

@@ -47,6 +47,43 @@ def main():  # console-script entry point
     cli(prog_name="minshi")
 
 
+# --- init (issue 12) ------------------------------------------------------------------------
+
+def _init_options(fn):
+    from minshi_xls.init import ASKED
+    for (section, key), question in reversed(list(ASKED.items())):
+        name = "--office" if (section, key) == ("office", "name") else \
+            f"--{key}" if section == "office" else f"--{section}-{key}"
+        fn = click.option(name, f"{section}_{key}", default=None, help=question)(fn)
+    return fn
+
+
+@cli.command("init")
+@_init_options
+@click.option("--notice", default=None, type=click.Path(dir_okay=False),
+              help="没有总表时导入的通知（默认内置的 2024 年连云港通知）")
+@MASTER_OPTION
+@CONFIG_OPTION
+@click.option("--no-input", is_flag=True, help="不逐项提问，只用命令行给出的设置")
+@fatal_as_exit2
+def init_cmd(notice, master, config_path, no_input, **given):
+    """准备工作文件夹：写配置文件 minshi.toml（办公室、联系人、邮件服务器），没有总表时导入通知，列出还缺什么，给出下一步命令。
+
+    可重复运行：已填写的设置不会被覆盖。
+    """
+    from pathlib import Path
+    from minshi_xls import init
+    values = {tuple(k.split("_", 1)): v for k, v in given.items()}
+    path = Path(config_path or settings.CONFIG_FILE)
+    if not no_input and sys.stdin.isatty():
+        for key, question in init.empty_settings(path).items():
+            if values.get(key) is None:
+                values[key] = click.prompt(question, default="", show_default=False)
+    result = init.run(values, path, master, notice)
+    for line in result.summary_lines():
+        click.echo(line)
+
+
 # --- import / master (issue 2) ---------------------------------------------------------------
 
 def echo_issues(found) -> None:

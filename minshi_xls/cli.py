@@ -58,7 +58,7 @@ def _init_options(fn):
     return fn
 
 
-@cli.command("init")
+@cli.command("init", short_help="准备工作文件夹：写配置文件、导入通知、列出还缺什么、给出下一步命令。")
 @_init_options
 @click.option("--notice", default=None, type=click.Path(dir_okay=False),
               help="没有总表时导入的通知（默认内置的 2024 年连云港通知）")
@@ -342,7 +342,7 @@ DRY_RUN_OPTION = click.option("--dry-run", is_flag=True,
 @TEMPLATES_OPTION
 @OUTBOX_OPTION
 @DRY_RUN_OPTION
-@click.option("--resend", multiple=True, metavar="UNIT",
+@click.option("--resend", multiple=True, metavar="单位",
               help="再次发送给该单位（可重复使用；默认已发送过的单位不再发送）")
 @MASTER_OPTION
 @DB_OPTION

@@ -88,3 +88,62 @@ def test_fatal_error_is_chinese(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     result = CliRunner().invoke(cli, ["status", "--period", "2024-06"])
     assert result.exit_code == 2 and result.output.startswith("错误：")
+
+
+def _readme_commands(text):
+    """Every ``minshi …`` command line of the README's code blocks (continuations joined)."""
+    blocks = re.findall(r"```(?:console|bash)\n(.*?)```", text, re.S)
+    for block in blocks:
+        for line in block.replace("\\\n", " ").splitlines():
+            line = line.split("#", 1)[0].strip()
+            m = re.search(r"(?:^\$ |&& )(minshi .*)", line) or re.match(r"(minshi .*)", line)
+            if m:
+                yield m.group(1).split()[1:]
+
+
+def _command(words):
+    cmd, rest = cli, list(words)
+    while isinstance(cmd, click.Group) and rest and rest[0] in cmd.commands:
+        cmd = cmd.commands[rest.pop(0)]
+    return cmd, rest
+
+
+def test_readme_is_the_clerks_page():
+    lines = README.splitlines()
+    assert len(lines) < 250, f"README has {len(lines)} lines; reference belongs in docs/"
+    titles = [t for t in re.findall(r"^## (.+)$", README, re.M)]
+    assert titles[:3] == ["Quick start", "第一次使用 (once a year: set up the working folder)",
+                          "每月操作 (every month)"]
+    for link in re.findall(r"\]\((docs/[^)]+)\)", README):
+        assert (ROOT / link).exists(), link
+
+
+def test_readme_commands_exist_with_their_options():
+    """Every command line the README shows is a real command, and every --option it uses is
+    one of that command's options: the checklist cannot drift from the CLI."""
+    seen = list(_readme_commands(README))
+    assert len(seen) >= 12
+    for words in seen:
+        cmd, rest = _command(words)
+        assert cmd is not cli, words
+        names = {o for p in cmd.params for o in (*p.opts, *p.secondary_opts)} | {"-h", "--help"}
+        for w in rest:
+            if w.startswith("-"):
+                assert w.split("=")[0] in names, f"`minshi {' '.join(words)}`: no option {w}"
+
+
+def test_monthly_checklist_in_order():
+    """每月操作 runs the month in the order the tool needs it."""
+    month = README.split("## 每月操作", 1)[1].split("\n## ", 1)[0]
+    order = [c for c in (" ".join(w[:1]) for w in _readme_commands(month))]
+    firsts = [order.index(c) for c in ("templates", "send", "fetch", "collect", "status",
+                                       "remind", "reconcile", "summary")]
+    assert firsts == sorted(firsts), order
+
+
+def test_quick_start_leaves_the_checkout_clean():
+    """The demo's default folder is inside an ignored one: git status stays clean."""
+    demo = next(p for p in cli.commands["demo"].params if p.name == "folder").default
+    ignored = (ROOT / ".gitignore").read_text(encoding="utf-8").splitlines()
+    top = Path(demo).parts[0]
+    assert f"/{top}/*" in ignored or f"/{top}/" in ignored, demo

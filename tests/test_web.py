@@ -390,3 +390,32 @@ def test_pin_a_version_and_undo_it_as_minshi_accept_does(app, client, project, t
     assert rows_of(text(client.get(f"/p/{PERIOD}/")))[BAD] == "已接收"
     r = post(client, f"/p/{PERIOD}/unit/{BAD}/accept", {"return_id": "../1"})
     assert r.status_code == 400
+
+
+def test_minshi_serve_prints_a_token_link_that_opens_the_console(project):
+    """The real command in its own process: the printed link works, the bare address does not."""
+    import http.cookiejar
+    import os
+    import subprocess
+    import sys
+    import urllib.error
+    import urllib.request
+    root = Path(__file__).resolve().parents[1]
+    env = {**os.environ, "PYTHONPATH": str(root)}
+    proc = subprocess.Popen([sys.executable, "-m", "minshi_xls", "serve", "--port", "0",
+                             "--no-browser", "--period", PERIOD], cwd=project, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        line = proc.stdout.readline()
+        url = re.search(r"(http://127\.0\.0\.1:\d+/)\?token=(\S+)", line)
+        assert url, line + proc.stderr.read() if proc.poll() is not None else line
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(url.group(1), timeout=30)
+        assert refused.value.code == 403
+        opener = urllib.request.build_opener(
+            urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+        page = opener.open(url.group(0), timeout=30).read().decode("utf-8")
+        assert f"{PERIOD} 报送情况" in page and "市民政局" in page
+    finally:
+        proc.terminate()
+        proc.wait(30)

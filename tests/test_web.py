@@ -419,3 +419,12 @@ def test_minshi_serve_prints_a_token_link_that_opens_the_console(project):
     finally:
         proc.terminate()
         proc.wait(30)
+
+
+def test_an_unreadable_master_or_ledger_is_a_chinese_message_not_a_crash(app, client, project):
+    (project / "output" / "minshi.sqlite").write_bytes(b"not a database, a copy gone wrong" * 50)
+    r = client.get(f"/p/{PERIOD}/")
+    assert r.status_code == 500 and "台账" in text(r) and "Traceback" not in text(r)
+    (project / "output" / "master.xlsx").write_bytes(b"PK\x03\x04 broken")
+    r = client.get(f"/p/{PERIOD}/unit/{BAD}")
+    assert r.status_code == 500 and "总表" in text(r)

@@ -100,6 +100,11 @@ def create_app(project: Project, token: Optional[str] = None, period: Optional[s
                 403: "没有访问权限。", 404: "没有这个页面或文件。"}.get(e.code, e.name)
         return render_template("message.html", code=e.code, message=message), e.code
 
+    @app.errorhandler(MinshiError)
+    def fatal(e: MinshiError):
+        """What the CLI would exit 2 with (an unreadable master, a ledger that is not one)."""
+        return render_template("message.html", code=500, message=str(e)), 500
+
     def load(period: str):
         """(master or None, config, reconciliation or None, unit states) for a page."""
         from minshi_xls import mail, reconcile

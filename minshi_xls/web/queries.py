@@ -38,7 +38,8 @@ class Version:
 def open_ledger(db: Path) -> sqlite3.Connection:
     """The ledger, or an empty one in memory before anything was collected (a view never
     creates the clerk's ledger file)."""
-    return ledger.connect(db if Path(db).is_file() else ":memory:")
+    from minshi_xls.reconcile import connect  # a file that is not a ledger: a clear message
+    return connect(db) if Path(db).is_file() else ledger.connect(":memory:")
 
 
 def versions(con: sqlite3.Connection, period: str, unit: str) -> List[Version]:

@@ -326,6 +326,27 @@ def demo_cmd(folder):
         click.echo(line)
 
 
+@cli.command("month")
+@click.argument("paths", nargs=-1, metavar="[文件或文件夹...]", type=click.Path(exists=True))
+@PERIOD_OPTION
+@OUT_OPTION
+@MASTER_OPTION
+@DB_OPTION
+@CONFIG_OPTION
+@fatal_as_exit2
+def month_cmd(paths, period, out_dir, master, db, config_path):
+    """一次完成本月无需值守的步骤：收取邮件（已设收信服务器时）、收取给出的文件夹、汇总、通报，最后列出需要提醒的单位。
+
+    退出码：0 无错误，1 有单位的报表有错误或某一步未完成，2 无法运行。
+    """
+    from minshi_xls import month
+    with progress_bar("本月") as progress:
+        result = month.run(period, paths, master, db, config_path, out_dir, progress)
+    for line in result.lines + result.remind_lines():
+        click.echo(line)
+    sys.exit(result.exit_code)
+
+
 # --- send / fetch / remind (issue 6) ---------------------------------------------------------
 
 TEMPLATES_OPTION = click.option("--templates", "templates_dir", default=settings.DEFAULT_TEMPLATES,

@@ -179,4 +179,18 @@ class ChineseGroup(ChineseCommand, click.Group):
         except click.Abort:
             click.echo("已中止。", err=True)
             sys.exit(1)
+        except Exception as e:  # a bug: the clerk gets Chinese and a file to pass on
+            click.echo(f"错误：程序出现意外，本次未完成（{type(e).__name__}：{e}）。"
+                       f"详细记录已保存到 {crash_log()}，请发给维护人员。", err=True)
+            sys.exit(2)
         sys.exit(code if isinstance(code, int) else 0)
+
+
+def crash_log() -> str:
+    """The traceback of the exception being handled, in a file of the system's temp folder."""
+    import tempfile
+    import traceback
+    fd, path = tempfile.mkstemp(prefix="minshi-error-", suffix=".log")
+    with open(fd, "w", encoding="utf-8") as f:
+        f.write(traceback.format_exc())
+    return path

@@ -147,3 +147,19 @@ def test_quick_start_leaves_the_checkout_clean():
     ignored = (ROOT / ".gitignore").read_text(encoding="utf-8").splitlines()
     top = Path(demo).parts[0]
     assert f"/{top}/*" in ignored or f"/{top}/" in ignored, demo
+
+
+def test_a_crash_is_a_chinese_message_and_a_log(tmp_path, monkeypatch):
+    """A bug must not show a clerk an English traceback: one Chinese line, the details in a file."""
+    import minshi_xls.reconcile as rc
+
+    def broken(*args, **kwargs):
+        raise KeyError("单位")
+    monkeypatch.setattr(rc, "compute_period", broken)
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(cli, ["status", "--period", "2024-06"])
+    assert result.exit_code == 2
+    assert result.output.startswith("错误：程序出现意外") and "Traceback" not in result.output
+    log = re.search(r"保存到 (\S+?)，", result.output).group(1)
+    assert "Traceback" in Path(log).read_text(encoding="utf-8")
+    Path(log).unlink()

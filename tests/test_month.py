@@ -212,3 +212,14 @@ def test_a_clerks_two_months_from_an_empty_folder(month):
     assert "2024-07-03 07:59" in out and "未报" in out
     for t in shown_times(out):
         assert "T" not in t and "+" not in t
+
+    # --- the unattended part in one command, and who to remind --------------------------------
+    late_june = fill(month / "templates" / JUNE / C.file_name(JUNE, "市教育局"),
+                     month / "work" / "教育局6月.xlsx", edit=typed_text)
+    reply(month / "inbox" / "6月第二批", "市教育局", addresses["市教育局"],
+          datetime(2024, 7, 4, 6, 0, tzinfo=UTC), late_june)
+    out = minshi("month", "--period", JUNE, month / "inbox" / "6月第二批", ok=(1,))
+    assert "未设收信服务器" in out and "共 1 个文件、1 个单位" in out
+    assert "通报：" in out and (month / "output" / JUNE / "通报_2024-06.txt").exists()
+    assert "未报送 40 个" in out and "报表有错误 1 个：市教育局" in out
+    assert "发送提醒：minshi remind --period 2024-06" in out

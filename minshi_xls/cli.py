@@ -263,13 +263,16 @@ OUT_OPTION = click.option("-o", "--out", "out_dir", default=None, type=click.Pat
                           help="输出文件夹（默认 output/<月份>/）")
 
 
+def REPORT_OPTIONS(fn):  # noqa: N802 - used as a decorator like the option constants
+    """--period, -o, --master, --db, --config of the commands that write output/<月份>/."""
+    for option in (fatal_as_exit2, CONFIG_OPTION, DB_OPTION, MASTER_OPTION, OUT_OPTION,
+                   PERIOD_OPTION):
+        fn = option(fn)
+    return fn
+
+
 @cli.command("reconcile")
-@PERIOD_OPTION
-@OUT_OPTION
-@MASTER_OPTION
-@DB_OPTION
-@CONFIG_OPTION
-@fatal_as_exit2
+@REPORT_OPTIONS
 def reconcile_cmd(period, out_dir, master, db, config_path):
     """汇总本月数据，生成进展汇总表（2024年1-6月民生实事进展汇总表.xlsx）和明细 CSV。
 
@@ -283,12 +286,7 @@ def reconcile_cmd(period, out_dir, master, db, config_path):
 
 
 @cli.command("summary")
-@PERIOD_OPTION
-@OUT_OPTION
-@MASTER_OPTION
-@DB_OPTION
-@CONFIG_OPTION
-@fatal_as_exit2
+@REPORT_OPTIONS
 def summary_cmd(period, out_dir, master, db, config_path):
     """输出本月通报文字，并保存为 output/<月份>/通报_<月份>.txt。"""
     from minshi_xls import report
@@ -328,12 +326,7 @@ def demo_cmd(folder):
 
 @cli.command("month")
 @click.argument("paths", nargs=-1, metavar="[文件或文件夹...]", type=click.Path(exists=True))
-@PERIOD_OPTION
-@OUT_OPTION
-@MASTER_OPTION
-@DB_OPTION
-@CONFIG_OPTION
-@fatal_as_exit2
+@REPORT_OPTIONS
 def month_cmd(paths, period, out_dir, master, db, config_path):
     """一次完成本月无需值守的步骤：收取邮件（已设收信服务器时）、收取给出的文件夹、汇总、通报，最后列出需要提醒的单位。
 

@@ -278,9 +278,10 @@ def _file_issue(code: str, item: Incoming, unit=None, period=None, **kw) -> I.Is
 
 
 def evaluate(item: Incoming, result: dict, master: Optional[Master], config: dict,
-             run_period: Optional[str], previous: Callable[[str, str], Dict[str, float]]
-             ) -> Evaluation:
-    """Identify and validate one parsed file (``result`` from :func:`reader.read_guarded`)."""
+             run_period: Optional[str], previous: Callable[[str, str], Dict[str, float]],
+             generated: bool = False) -> Evaluation:
+    """Identify and validate one parsed file (``result`` from :func:`reader.read_guarded`).
+    ``generated``: the file is byte for byte a workbook ``templates`` wrote (never a return)."""
     found = list(result.get("findings") or [])
     if isinstance(item, Refused):
         found.insert(0, item.finding)
@@ -309,10 +310,16 @@ def evaluate(item: Incoming, result: dict, master: Optional[Master], config: dic
                     previous=previous(unit, period) if period else {},
                     received_at=item.received_at, sender=item.sender,
                     source_path=item.source_path)
-    issues.extend(R.run(ctx))
+    found = R.run(ctx)
+    if generated:  # our own bytes (a bounce, a forwarded template): one issue says it all
+        found = [i for i in found if i.code != "blank-return"]
+        found.insert(0, ctx.issue("blank-return", field="内容", detail="与系统生成的填报表完全相同"))
+        found = [i for i in found if i.code not in ("missing-value", "missing-text")]
+    issues.extend(found)
     rejected = any(i.code in R.FILE_LEVEL_ERRORS and i.severity == I.ERROR for i in issues)
+    blank = any(i.code == "blank-return" and i.severity == I.ERROR for i in issues)
     ev = Evaluation(item, result["format"], wb, ident, issues,
-                    "rejected" if rejected else "accepted")
+                    "blank" if blank else "rejected" if rejected else "accepted")
     _collect_values(ev, ctx)
     return ev
 
@@ -328,12 +335,15 @@ def _collect_values(ev: Evaluation, ctx: R.Context) -> None:
     flagged = {(i.sheet, i.cell) for i in ev.issues if i.cell}
     bad_rows = {(i.sheet, i.indicator_id) for i in ev.issues
                 if i.code == "unknown-row" and i.indicator_id}
+    # a repeated row: the copy named by duplicate-row (both copies when they differ) is not read
+    dup_cells = {(i.sheet, i.cell) for i in ev.issues if i.code == "duplicate-row"}
     error_rows = {(i.sheet, i.indicator_id) for i in ev.issues
                   if i.severity == I.ERROR and i.indicator_id}
     accepted_rows = 0
     add = ev.values.append
     for row in ctx.rows():
-        row_bad = (row.sheet, row.id) in bad_rows
+        row_bad = (row.sheet, row.id) in bad_rows or (
+            dup_cells and (row.sheet, row.ref("indicator_id")) in dup_cells)
         for col in R.COLUMNS[row.kind]:
             value, ref = row.cells.get(col.key, (None, None))
             if ref is None or value is None or value == "":
@@ -346,7 +356,7 @@ def _collect_values(ev: Evaluation, ctx: R.Context) -> None:
                 p = ctx.number(row, col.key)
                 number = p.number if p.kind in (N.OK, N.COERCED) else None
             add((row.sheet, ref, row.id, col.header, N.raw_text(value), number, int(ok)))
-        if ev.status == "accepted" and (row.sheet, row.id) not in error_rows:
+        if ev.status == "accepted" and (row.sheet, row.id) not in error_rows and not row_bad:
             accepted_rows += 1
     ev.accepted_rows = accepted_rows
 
@@ -409,17 +419,53 @@ class CollectResult:
         lines.append(f"共 {len(self.rows)} 个文件、{len(units)} 个单位；错误 {errors} 个，警告 {warnings} 个。")
         if not self.master_used:
             lines.append("未找到总表，锁定内容按报表标识页校验。")
-        shown = [i for i in self.issues if i.severity != I.INFO]
-        for i in shown[:max_issues]:
-            lines.append(issue_line(i))
+        shown = issue_lines([i for i in self.issues if i.severity != I.INFO])
+        lines.extend(shown[:max_issues])
         if len(shown) > max_issues:
-            lines.append(f"……另有 {len(shown) - max_issues} 个问题，见 --json 输出或台账 issues_v。")
+            lines.append(f"……另有 {len(shown) - max_issues} 条问题，见 --json 输出或台账 issues_v。")
         return lines
 
 
-def issue_line(i: I.Issue) -> str:
+def issue_line(i: I.Issue, where: Optional[str] = None) -> str:
     """``[错误] 市卫健委 牵头任务!L6 不是数字：message`` (a return of no known unit: 未识别)."""
-    return i.line(unknown_unit="未识别")
+    return i.line(unknown_unit="未识别", where=where)
+
+
+#: A run of at least this many cells of one column with the same problem is one line.
+GROUP_MIN = 3
+
+
+def _split_cell(cell: Optional[str]) -> Tuple[str, int]:
+    letters = (cell or "").rstrip("0123456789")
+    digits = (cell or "")[len(letters):]
+    return letters, int(digits) if digits else -1
+
+
+def issue_lines(issues: Sequence[I.Issue]) -> List[str]:
+    """What the clerk reads: one line per issue, except that the same problem (same file,
+    code and message) over several cells of one column is one line, "牵头任务!L5–L80 共 76 格"
+    (the records themselves stay one per cell, in the ledger and --json)."""
+    groups: Dict[tuple, List[I.Issue]] = {}
+    order: List[tuple] = []
+    for n, i in enumerate(issues):
+        letters, row = _split_cell(i.cell)
+        key = (i.file, i.unit, i.code, i.severity, i.sheet, letters, i.message) \
+            if i.sheet and row >= 0 else (n,)
+        if key not in groups:
+            groups[key] = []
+            order.append(key)
+        groups[key].append(i)
+    lines = []
+    for key in order:
+        members = groups[key]
+        if len(members) < GROUP_MIN:
+            lines.extend(issue_line(i) for i in members)
+            continue
+        rows = sorted(_split_cell(i.cell)[1] for i in members)
+        first, letters = members[0], key[5]
+        where = f"{first.sheet}!{letters}{rows[0]}–{letters}{rows[-1]} 共 {len(members)} 格"
+        lines.append(issue_line(first, where))
+    return lines
 
 
 def _table(head: Sequence[str], body: Sequence[Sequence[str]]) -> List[str]:
@@ -432,7 +478,7 @@ def _table(head: Sequence[str], body: Sequence[Sequence[str]]) -> List[str]:
 
 
 STATUS_LABELS = {"accepted": "已接收", "rejected": "退回", "superseded": "已被替代",
-                 "duplicate": "重复", "unidentified": "无法识别"}
+                 "duplicate": "重复", "unidentified": "无法识别", "blank": "空表未计入"}
 
 
 class _Ledger:
@@ -609,15 +655,14 @@ class _Job:
     #: file, or into annotate_dir), "" (none)
     annotate_mode: str = ""
     annotate_dir: Optional[str] = None
+    #: SHA-256 of every workbook ``templates`` wrote (ledger.generated_hashes): never a return
+    generated: frozenset = frozenset()
 
 
 _NO_WORKBOOK = {"format": "unknown", "findings": [], "workbook": None}
 
 
 def _finish(job: _Job, item: Incoming, result: dict) -> Evaluation:
-    ev = evaluate(item, result, job.master, job.config, job.run_period,
-                  lambda unit, period: job.previous.get(unit, {}))
-    ev.saved_at = result.get("saved_at")
     big = getattr(item, "source_file", None)
     if big and not item.data:  # streamed: never loaded whole
         h, size = hashlib.sha256(), 0
@@ -625,10 +670,13 @@ def _finish(job: _Job, item: Incoming, result: dict) -> Evaluation:
             for chunk in iter(lambda: f.read(1 << 20), b""):
                 h.update(chunk)
                 size += len(chunk)
-        ev.sha256, ev.size = h.hexdigest(), size
+        sha = h.hexdigest()
     else:
-        ev.sha256 = hashlib.sha256(item.data).hexdigest()
-        ev.size = len(item.data)
+        sha, size = hashlib.sha256(item.data).hexdigest(), len(item.data)
+    ev = evaluate(item, result, job.master, job.config, job.run_period,
+                  lambda unit, period: job.previous.get(unit, {}), sha in job.generated)
+    ev.sha256, ev.size = sha, size
+    ev.saved_at = result.get("saved_at")
     if job.archive_root:
         ev.archive_path, ev.archive_created = write_archive(
             Path(job.archive_root), job.run_period, ev)
@@ -733,7 +781,8 @@ def ingest(items: Iterable[Incoming], period: str, db_path=settings.DEFAULT_DB,
     result = CollectResult(period, db_path=str(db_path), tz=clock.zone(config))
     led = _Ledger(db_path, period, result.tz)
     job = _Job(master, config, period, led.previous_all(), str(led.root),
-               "collect" if annotate_dir else "", str(annotate_dir) if annotate_dir else None)
+               "collect" if annotate_dir else "", str(annotate_dir) if annotate_dir else None,
+               ledger.generated_hashes(led.con))
     done = batch = 0
     started = 0.0
     try:
@@ -818,7 +867,7 @@ def write_json(obj: dict, path) -> None:
 
 def check_files(paths: Sequence, master: Optional[Master] = None, annotate: bool = False,
                 config: Optional[dict] = None, period: Optional[str] = None,
-                annotate_dir=None) -> I.Report:
+                annotate_dir=None, generated: frozenset = frozenset()) -> I.Report:
     """Validate files without recording anything (a bureau checking before it sends).
 
     With ``annotate`` an annotated copy ``<name>_问题标注.xlsx`` is written next to each file
@@ -827,25 +876,29 @@ def check_files(paths: Sequence, master: Optional[Master] = None, annotate: bool
     items = _order(expand_paths(paths, config), None)
     report = I.Report(stats={"files": 0, "returns": [], "annotated": []})
     job = _Job(master, config, period, {}, None, "check" if annotate else "",
-               str(annotate_dir) if annotate_dir else None)
+               str(annotate_dir) if annotate_dir else None, generated)
     for ev in _evaluated(items, job, None):
         item = ev.item
         report.extend(ev.issues)
         report.stats["files"] += 1
-        report.stats["returns"].append({"file": item.source_path, "unit": ev.identity.unit,
-                                        "period": ev.identity.period, "status": ev.status,
-                                        "accepted_rows": ev.accepted_rows})
+        report.stats["returns"].append({
+            "file": item.source_path, "unit": ev.identity.unit, "period": ev.identity.period,
+            "status": ev.status, "accepted_rows": ev.accepted_rows,
+            "errors": sum(i.severity == I.ERROR for i in ev.issues),
+            "warnings": sum(i.severity == I.WARNING for i in ev.issues)})
         if ev.annotated:
             report.stats["annotated"].append(ev.annotated)
     return report
 
 
 def check(paths: Sequence, master_path=None, annotate: bool = False, json_path=None,
-          config_path=None) -> I.Report:
-    """``minshi check``: the master is used when it exists (else ``_meta`` fingerprints)."""
+          config_path=None, db_path=settings.DEFAULT_DB) -> I.Report:
+    """``minshi check``: the master is used when it exists (else ``_meta`` fingerprints); the
+    ledger, when there is one, tells our own generated workbooks (blank-return)."""
     config = settings.load_config(config_path)
     master = load_master(master_path, required=_named(master_path))
-    report = check_files(paths, master, annotate, config)
+    report = check_files(paths, master, annotate, config,
+                         generated=ledger.generated_in(db_path))
     report.stats["master_used"] = master is not None
     if json_path:
         write_json({"files": report.stats["returns"],
@@ -853,14 +906,28 @@ def check(paths: Sequence, master_path=None, annotate: bool = False, json_path=N
     return report
 
 
+def _verdict(r: dict) -> str:
+    """What ``check`` says of one file: never 可以接收 while it lists errors for it."""
+    errors, warnings = r.get("errors", 0), r.get("warnings", 0)
+    if r["status"] == "blank":
+        return "是空白报表，不能作为报送"
+    if r["status"] == "unidentified":
+        return "无法识别"
+    if r["status"] == "rejected":
+        return f"将被整份退回（{errors} 个错误）"
+    if errors:
+        return f"有 {errors} 个错误，有错的数值不会被采用，请改正后再报送"
+    if warnings:
+        return f"可以接收（{r['accepted_rows']} 行，{warnings} 个警告请核实）"
+    return f"可以接收（{r['accepted_rows']} 行无错误）"
+
+
 def check_lines(report: I.Report) -> List[str]:
     """What ``minshi check`` prints."""
     lines = []
     for r in report.stats.get("returns", []):
-        verdict = {"accepted": f"可以接收（{r['accepted_rows']} 行无错误）",
-                   "rejected": "将被整份退回", "unidentified": "无法识别"}.get(r["status"], "")
-        lines.append(f"{r['file']}：{r['unit'] or '未识别单位'} {r['period'] or ''} {verdict}")
-    lines.extend(issue_line(i) for i in report.issues)
+        lines.append(f"{r['file']}：{r['unit'] or '未识别单位'} {r['period'] or ''} {_verdict(r)}")
+    lines.extend(issue_lines(report.issues))
     lines.append(f"错误 {len(report.errors)} 个，警告 {len(report.warnings)} 个。")
     if report.stats.get("master_used") is False:
         lines.append("未找到总表，锁定内容按报表标识页校验。")

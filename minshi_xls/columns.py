@@ -6,10 +6,12 @@ bump ``settings.FORMAT_VERSION``.
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
+import unicodedata
 from dataclasses import dataclass
-from typing import Dict, Iterable, List, Optional, Sequence
+from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
 # Kinds of cell in a table column.
 LOCKED = "locked"  # pre-filled from the master; a change is template-modified
@@ -27,6 +29,10 @@ class Column:
     width: float
     number: bool = False  # a numeric cell (validated as a non-negative number)
     text_limit: int = 0  # data-validation length limit for text inputs
+    #: other header texts clerks give the same column (compared by :func:`header_key`)
+    synonyms: Tuple[str, ...] = ()
+    #: an input the return cannot do without: missing-column (error) when it cannot be found
+    required: bool = False
 
 
 SHEET_GUIDE = "填报说明"
@@ -34,40 +40,56 @@ SHEET_LEAD = "牵头任务"
 SHEET_CO = "配合任务"
 SHEET_META = "_meta"
 
+_CUMULATIVE = ("本月累计完成数", "累计完成", "累计完成数", "本月累计", "截至本月底累计完成",
+               "年初至本月底累计完成", "本年累计完成")
+_PROBLEMS = ("存在的问题", "主要问题", "问题")
+_NOTE = ("备注", "说明")
+
 LEAD_COLUMNS: List[Column] = [
-    Column("task_id", "任务编号", LOCKED, 9),
-    Column("indicator_id", "指标编号", LOCKED, 11),
-    Column("task_text", "任务内容", LOCKED, 34),
-    Column("indicator", "指标", LOCKED, 12),
-    Column("target", "年度目标", LOCKED, 9),
+    Column("task_id", "任务编号", LOCKED, 9, synonyms=("任务序号",)),
+    Column("indicator_id", "指标编号", LOCKED, 11, synonyms=("指标序号", "指标代码")),
+    Column("task_text", "任务内容", LOCKED, 34, synonyms=("任务名称", "民生实事任务")),
+    Column("indicator", "指标", LOCKED, 12, synonyms=("指标名称", "具体指标")),
+    Column("target", "年度目标", LOCKED, 9, synonyms=("全年目标", "年度目标任务", "目标任务")),
     Column("unit", "计量单位", LOCKED, 7),
-    Column("plan_q1", "一季度末计划", PLAN, 8, number=True),
-    Column("plan_q2", "二季度末计划", PLAN, 8, number=True),
-    Column("plan_q3", "三季度末计划", PLAN, 8, number=True),
-    Column("plan_q4", "四季度末计划", PLAN, 8, number=True),
-    Column("previous", "上月累计", PREFILL, 8, number=True),
-    Column("cumulative", "本月累计完成", INPUT, 9, number=True),
-    Column("rate", "完成率", FORMULA, 8),
-    Column("status", "推进状态", INPUT, 9),
-    Column("progress", "进展情况", INPUT, 26, text_limit=500),
-    Column("problems", "存在问题", INPUT, 18, text_limit=500),
-    Column("next_steps", "下步计划", INPUT, 18, text_limit=500),
-    Column("note", "备注（说明）", INPUT, 14, text_limit=500),
+    Column("plan_q1", "一季度末计划", PLAN, 8, number=True,
+           synonyms=("一季度计划", "第一季度末计划", "第一季度计划", "1季度末计划")),
+    Column("plan_q2", "二季度末计划", PLAN, 8, number=True,
+           synonyms=("二季度计划", "第二季度末计划", "第二季度计划", "2季度末计划")),
+    Column("plan_q3", "三季度末计划", PLAN, 8, number=True,
+           synonyms=("三季度计划", "第三季度末计划", "第三季度计划", "3季度末计划")),
+    Column("plan_q4", "四季度末计划", PLAN, 8, number=True,
+           synonyms=("四季度计划", "第四季度末计划", "第四季度计划", "4季度末计划")),
+    Column("previous", "上月累计", PREFILL, 8, number=True, synonyms=("上月累计完成",
+                                                                      "上月累计完成数")),
+    Column("cumulative", "本月累计完成", INPUT, 9, number=True, synonyms=_CUMULATIVE,
+           required=True),
+    Column("rate", "完成率", FORMULA, 8, synonyms=("完成比例",)),
+    Column("status", "推进状态", INPUT, 9, synonyms=("进展状态",), required=True),
+    Column("progress", "进展情况", INPUT, 26, text_limit=500,
+           synonyms=("工作进展", "工作进展情况", "进展情况说明", "推进情况"), required=True),
+    Column("problems", "存在问题", INPUT, 18, text_limit=500, synonyms=_PROBLEMS),
+    Column("next_steps", "下步计划", INPUT, 18, text_limit=500,
+           synonyms=("下一步计划", "下步工作计划", "下一步工作计划")),
+    Column("note", "备注（说明）", INPUT, 14, text_limit=500, synonyms=_NOTE),
 ]
 
 CO_COLUMNS: List[Column] = [
-    Column("task_id", "任务编号", LOCKED, 9),
-    Column("indicator_id", "指标编号", LOCKED, 11),
-    Column("task_text", "任务内容", LOCKED, 34),
-    Column("indicator", "指标", LOCKED, 12),
+    Column("task_id", "任务编号", LOCKED, 9, synonyms=("任务序号",)),
+    Column("indicator_id", "指标编号", LOCKED, 11, synonyms=("指标序号", "指标代码")),
+    Column("task_text", "任务内容", LOCKED, 34, synonyms=("任务名称", "民生实事任务")),
+    Column("indicator", "指标", LOCKED, 12, synonyms=("指标名称", "具体指标")),
     Column("lead_units", "牵头单位", LOCKED, 12),
-    Column("unit_target", "本单位目标", LOCKED, 9),
+    Column("unit_target", "本单位目标", LOCKED, 9, synonyms=("本单位目标任务", "分解目标")),
     Column("unit", "计量单位", LOCKED, 7),
     # INPUT for counties and functional zones; bureaus get it locked and empty (text only).
-    Column("cumulative", "本单位累计完成", INPUT, 10, number=True),
-    Column("progress", "配合工作情况", INPUT, 30, text_limit=500),
-    Column("problems", "存在问题", INPUT, 20, text_limit=500),
-    Column("note", "备注（说明）", INPUT, 16, text_limit=500),
+    # Required only where it is an input (the reader asks :func:`required_keys`).
+    Column("cumulative", "本单位累计完成", INPUT, 10, number=True,
+           synonyms=("本单位累计完成数", "本地累计完成") + _CUMULATIVE, required=True),
+    Column("progress", "配合工作情况", INPUT, 30, text_limit=500,
+           synonyms=("配合情况", "配合工作进展", "工作进展", "进展情况"), required=True),
+    Column("problems", "存在问题", INPUT, 20, text_limit=500, synonyms=_PROBLEMS),
+    Column("note", "备注（说明）", INPUT, 16, text_limit=500, synonyms=_NOTE),
 ]
 
 SHEET_COLUMNS: Dict[str, List[Column]] = {SHEET_LEAD: LEAD_COLUMNS, SHEET_CO: CO_COLUMNS}
@@ -85,7 +107,10 @@ DATE_LABEL = "填报日期："
 STATUS_CHOICES = ("已完成", "超序时", "序时推进", "滞后", "未启动")
 
 # _meta (very hidden): key/value rows from A1, then a blank row, then a row table.
-META_KEYS = ("format_version", "unit", "period", "deadline", "generated_at", "year", "co_numbers")
+META_KEYS = ("format_version", "unit", "period", "deadline", "generated_at", "year", "co_numbers",
+             "columns_lead", "columns_co")
+# "columns_<kind>" (format 2): where the template put each column, "task_id=A;indicator_id=B;..."
+# (see :func:`column_map`); the reader looks there first, then by header text.
 # "co_numbers" (added by the template writer, issue 3): "1" when 本单位累计完成 on 配合任务 is an
 # input (counties, functional zones), "0" when it is locked and empty (bureaus: text only).
 META_ROW_HEADER = ("sheet", "indicator_id", "row", "fingerprint", "plan_locked")
@@ -158,3 +183,59 @@ def column(columns: Iterable[Column], key: str) -> Optional[Column]:
         if c.key == key:
             return c
     return None
+
+
+#: Brackets a clerk adds to a header: "本月累计完成（截至6月底）", "年度目标(个)", "【必填】".
+_ANNOTATION = re.compile(r"\([^()]*\)|\[[^\[\]]*\]|【[^】]*】|〔[^〕]*〕|<[^<>]*>")
+
+
+@functools.lru_cache(maxsize=8192)
+def header_key(text: str) -> str:
+    """The meaning of a header text: NFKC, no whitespace or line breaks, no invisible
+    characters, no bracketed annotation, no required-marks or trailing colon. Headers of the
+    template and their synonyms are compared through it ("备注（说明）" -> "备注")."""
+    t = unicodedata.normalize("NFKC", str(text))
+    t = "".join(ch for ch in t if not ch.isspace() and unicodedata.category(ch) not in ("Cf", "Cc"))
+    t = _ANNOTATION.sub("", t)
+    return t.strip("*＊:：")
+
+
+def header_keys(columns: Iterable[Column]) -> Dict[str, str]:
+    """{header_key: column key} of a sheet's columns, the official header first, then its
+    synonyms (a synonym never takes the meaning of another column's own header)."""
+    out: Dict[str, str] = {}
+    cols = list(columns)
+    for c in cols:
+        out.setdefault(header_key(c.header), c.key)
+    for c in cols:
+        for s in c.synonyms:
+            out.setdefault(header_key(s), c.key)
+    return out
+
+
+def column_map(columns: Sequence[Column]) -> str:
+    """The ``_meta`` value naming where the template put each column: "task_id=A;..."."""
+    return ";".join(f"{c.key}={col_letter(i)}" for i, c in enumerate(columns))
+
+
+def parse_column_map(text: Optional[str]) -> Dict[str, int]:
+    """{column key: 0-based column} from a ``_meta`` column map (empty when absent or bad)."""
+    out: Dict[str, int] = {}
+    for part in (text or "").split(";"):
+        key, _, letters = part.partition("=")
+        letters = letters.strip().upper()
+        if key and letters.isalpha() and letters.isascii() and len(letters) <= 3:
+            n = 0
+            for ch in letters:
+                n = n * 26 + ord(ch) - 64
+            out[key.strip()] = n - 1
+    return out
+
+
+def col_letter(col0: int) -> str:
+    """0-based column -> "A", "AB"."""
+    col, letters = col0 + 1, ""
+    while col:
+        col, rem = divmod(col - 1, 26)
+        letters = chr(65 + rem) + letters
+    return letters

@@ -58,6 +58,18 @@ TYPES: Dict[str, IssueType] = {t.code: t for t in [
        "管理员已于 {found} 指定 {detail} 为本月计入的版本，此版本保留备查，不再计入。"),
     _t("late-return", WARNING, "逾期报送",
        "报送时间 {found} 晚于截止时间 {detail}。"),
+    _t("identity-conflict", ERROR, "单位标识不一致",
+       "这份报表的单位来源互相矛盾：{detail}。无法确定是哪个单位报送的，未计入任何单位。请使用本单位下发的填报表填写后重新报送。"),
+    _t("blank-return", ERROR, "空白报表",
+       "报表中没有填写任何{field}（{detail}），不能作为本月报送，该单位仍按未报送处理。请填写后重新报送。"),
+    _t("missing-column", ERROR, "找不到列",
+       "找不到“{field}”列（表头第 {found} 行）。请勿删除或改写表头，使用下发的原表重新填写。"),
+    _t("ambiguous-column", ERROR, "列重复",
+       "有多列都像是“{field}”列（{detail}），无法确定以哪一列为准。请删除多余的列后重新报送。"),
+    _t("extra-table", WARNING, "多余的工作表",
+       "工作表“{found}”中也有本单位的指标（{detail}），已按下发的“{expected}”表读取，“{found}”未读取。请确认数据填在“{expected}”表中。"),
+    _t("ambiguous-table", ERROR, "工作表重复",
+       "工作表“{found}”和“{expected}”都有本单位的指标（{detail}），无法确定哪一张是正式填报表。请删除多余的工作表后重新报送。"),
     _t("template-modified", ERROR, "锁定内容被改动",
        "锁定单元格的内容被改动：应为“{expected}”，实际为“{value}”。请勿修改任务、目标等锁定内容，恢复原值后重新报送。"),
     # --- row and cell level ---------------------------------------------------------------
@@ -65,6 +77,8 @@ TYPES: Dict[str, IssueType] = {t.code: t for t in [
        "报表中缺少指标 {indicator_id} 的行。请勿删除行，使用下发的原表重新填写。"),
     _t("unknown-row", ERROR, "无法识别的行",
        "指标编号“{value}”不在本单位的任务清单中。请勿新增或改写指标编号。"),
+    _t("duplicate-row", ERROR, "行重复",
+       "指标 {indicator_id} 出现了不止一次（另见第 {found} 行），{detail}"),
     _t("missing-value", ERROR, "未填写数值",
        "“{field}”未填写。请填写截至本月底的累计完成数（没有进展请填 0）。"),
     _t("not-a-number", ERROR, "不是数字",
@@ -83,6 +97,12 @@ TYPES: Dict[str, IssueType] = {t.code: t for t in [
        "推进状态为“{value}”，但本月累计 {number} {detail}。请核对推进状态。"),
     _t("missing-text", WARNING, "未填写进展情况",
        "已填写数值，但“进展情况”为空。请简要说明本月工作进展。"),
+    _t("out-of-range", ERROR, "超出范围",
+       "“{field}”是形象进度（0—100，45 表示完成 45%），填写了 {value}，超过 100。请改为 0—100 之间的数字。"),
+    _t("unknown-status", WARNING, "推进状态不在列表中",
+       "推进状态“{value}”不是下拉列表中的选项（{detail}）。请从下拉列表中选择。"),
+    _t("text-too-long", WARNING, "文字过长",
+       "“{field}”有 {found} 字，超过 {detail} 字的限制。请精简后填写，详细材料可另附。"),
     _t("plan-not-monotonic", WARNING, "季度计划不递增",
        "季度末计划应为累计数且逐季不减少，{field} 为 {value}，小于上一季度的 {expected}。"),
     # --- reconcile ------------------------------------------------------------------------
@@ -151,16 +171,43 @@ class Issue:
             return f"第{self.cell}行"
         return str(self.file or "").replace("\\", "/").rsplit("/", 1)[-1]
 
-    def line(self, unknown_unit: Optional[str] = None) -> str:
+    def line(self, unknown_unit: Optional[str] = None, where: Optional[str] = None) -> str:
         """``[错误] 市卫健委 牵头任务!L6 不是数字：“本月累计”应填写数字……``: the one way an issue
         is printed for a clerk. The code is for JSON, SQL and the 问题代码 column, never the
-        sentence."""
+        sentence. ``where`` replaces the location (a run of cells: "牵头任务!L5–L80 共 76 格")."""
         parts = [f"[{SEVERITY_LABELS.get(self.severity, self.severity)}]", self.unit or unknown_unit,
-                 self.where]
+                 where or self.where]
         return " ".join(p for p in parts if p) + f" {self.title}：{self.message}"
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+
+#: Characters a clerk cannot see in a cell, shown by name inside a message: “3［零宽空格］”.
+INVISIBLE = {"\u200b": "零宽空格", "\u200c": "零宽非连接符", "\u200d": "零宽连接符",
+             "\ufeff": "零宽不换行空格", "\u2060": "零宽连接符", "\u00a0": "不换行空格",
+             "\u3000": "全角空格", "\u00ad": "软连字符", "\t": "制表符", "\n": "换行",
+             "\r": "回车", "\u2028": "换行", "\u202f": "窄空格", "\u200e": "方向标记",
+             "\u200f": "方向标记", "\u202a": "方向标记", "\u202c": "方向标记"}
+
+
+def visible(text) -> str:
+    """``text`` with invisible characters (and leading/trailing spaces) named, so “3 ” and
+    “3​” do not look like “3” in a message that says they are not numbers."""
+    import unicodedata
+    s = "" if text is None else str(text)
+    out = []
+    for ch in s:
+        name = INVISIBLE.get(ch)
+        if name is None and unicodedata.category(ch) in ("Cf", "Cc", "Zl", "Zp"):
+            name = f"U+{ord(ch):04X}"
+        out.append(f"［{name}］" if name else ch)
+    shown = "".join(out)
+    lead = len(shown) - len(shown.lstrip(" "))
+    trail = len(shown) - len(shown.rstrip(" "))
+    if shown.strip(" ") and (lead or trail):
+        shown = "［空格］" * lead + shown.strip(" ") + "［空格］" * trail
+    return shown
 
 
 def make(code: str, *, unit=None, period=None, file=None, sheet=None, cell=None,
@@ -169,7 +216,7 @@ def make(code: str, *, unit=None, period=None, file=None, sheet=None, cell=None,
     t = TYPES[code]
     fields = _Ctx(ctx)
     fields.update(unit=unit or "", period=period or "", indicator_id=indicator_id or "",
-                  value="" if value is None else value, cell=cell or "")
+                  value="" if value is None else visible(value), cell=cell or "")
     return Issue(code=code, severity=severity or t.severity, message=t.template.format_map(fields),
                  unit=unit, period=period, file=file, sheet=sheet, cell=cell,
                  indicator_id=indicator_id, value=None if value is None else str(value))

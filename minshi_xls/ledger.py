@@ -118,6 +118,14 @@ CREATE TABLE IF NOT EXISTS fetched (
     period TEXT, fetched_at TEXT NOT NULL
 );
 
+-- Every workbook ``templates`` wrote, by its exact bytes: such a file coming back (a bounce,
+-- the blank template forwarded) is never a return (collect: blank-return; mail can ask too).
+CREATE TABLE IF NOT EXISTS generated (
+    sha256 TEXT PRIMARY KEY,
+    unit TEXT NOT NULL, period TEXT NOT NULL, file_name TEXT NOT NULL,
+    generated_at TEXT NOT NULL
+);
+
 CREATE VIEW IF NOT EXISTS issues_v AS
 SELECT i.code, i.severity, i.unit, i.period, i.file_path, f.sha256 AS file_sha256,
        i.sheet, i.cell, i.indicator_id, i.value, i.message
@@ -212,6 +220,39 @@ def accepted_numbers(con: sqlite3.Connection, period: str, fields: Sequence[str]
         if ind:
             out.setdefault(u, {})[ind] = num
     return out
+
+
+def record_generated(db_path, rows: Sequence[tuple]) -> None:
+    """(sha256, unit, period, file name) of workbooks ``templates`` just wrote."""
+    from datetime import datetime, timezone
+    now = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    con = connect(db_path)
+    try:
+        with transaction(con):
+            con.executemany("INSERT OR REPLACE INTO generated(sha256, unit, period, file_name, "
+                            "generated_at) VALUES (?,?,?,?,?)", [(*r, now) for r in rows])
+    finally:
+        con.close()
+
+
+def generated_hashes(con: sqlite3.Connection) -> frozenset:
+    """SHA-256 (hex) of every workbook ``templates`` wrote: bytes that are never a return."""
+    return frozenset(r[0] for r in con.execute("SELECT sha256 FROM generated"))
+
+
+def generated_in(db_path) -> frozenset:
+    """:func:`generated_hashes` of the ledger at ``db_path``, read only; empty without one."""
+    p = Path(db_path) if db_path else None
+    if p is None or not p.is_file():
+        return frozenset()
+    try:
+        con = sqlite3.connect(f"file:{p.resolve()}?mode=ro", uri=True, timeout=30)
+        try:
+            return generated_hashes(con)
+        finally:
+            con.close()
+    except sqlite3.Error:  # an older ledger without the table, a foreign file
+        return frozenset()
 
 
 def archive_dir(db_path) -> Path:

@@ -52,11 +52,7 @@ def _norm_str(text: str) -> str:
 
 def a1(row0: int, col0: int) -> str:
     """0-based (row, col) -> "B5"."""
-    col, letters = col0 + 1, ""
-    while col:
-        col, rem = divmod(col - 1, 26)
-        letters = chr(65 + rem) + letters
-    return f"{letters}{row0 + 1}"
+    return f"{C.col_letter(col0)}{row0 + 1}"
 
 
 def _plain(v):
@@ -71,32 +67,70 @@ def _plain(v):
 
 
 _PRIMITIVE = {str, float, int, bool, type(None)}
-_HEADER_KEYS = {kind: {norm_text(c.header): c.key for c in cols}
-                for kind, cols in ((LEAD, C.LEAD_COLUMNS), (CO, C.CO_COLUMNS))}
-_ONLY = {LEAD: set(_HEADER_KEYS[LEAD]) - set(_HEADER_KEYS[CO]),
-         CO: set(_HEADER_KEYS[CO]) - set(_HEADER_KEYS[LEAD])}
-_ID_HEADER = norm_text(C.column(C.LEAD_COLUMNS, "indicator_id").header)
+_COLUMNS = {LEAD: C.LEAD_COLUMNS, CO: C.CO_COLUMNS}
+#: header meaning (columns.header_key) -> column key, per table kind
+_MEANINGS = {kind: C.header_keys(cols) for kind, cols in _COLUMNS.items()}
+_OFFICIAL = {kind: {c.key: norm_text(c.header) for c in cols} for kind, cols in _COLUMNS.items()}
+_ONLY = {LEAD: set(_MEANINGS[LEAD]) - set(_MEANINGS[CO]),
+         CO: set(_MEANINGS[CO]) - set(_MEANINGS[LEAD])}
+_ID_MEANINGS = {k for k, key in _MEANINGS[LEAD].items() if key == "indicator_id"}
 
 
-def _find_header(rows: List[list]) -> Optional[Tuple[int, str, Dict[str, int]]]:
-    """(row index, table kind, {column key: column index}) of the first header row."""
+def _locate(texts: List[str], kind: str, mapped: Dict[str, int]
+            ) -> Tuple[Dict[str, int], Dict[str, List[int]]]:
+    """({column key: column}, {column key: candidate columns it cannot choose between}).
+
+    By meaning (official header or a synonym, annotations stripped); between two columns of
+    the same meaning the one with the exact official header, else the one where ``_meta``'s
+    column map put it. A header retyped beyond recognition is taken from the map only while
+    every recognised column still sits where the map put it (no column inserted or moved)."""
+    meanings, official = _MEANINGS[kind], _OFFICIAL[kind]
+    cands: Dict[str, List[int]] = {}
+    for c, t in enumerate(texts):
+        key = meanings.get(C.header_key(t)) if t else None
+        if key:
+            cands.setdefault(key, []).append(c)
+    cols: Dict[str, int] = {}
+    ambiguous: Dict[str, List[int]] = {}
+    for key, found in cands.items():
+        if len(found) > 1:
+            exact = [c for c in found if norm_text(texts[c]) == official[key]]
+            if len(exact) == 1:
+                found = exact
+            elif mapped.get(key) in found:
+                found = [mapped[key]]
+        if len(found) == 1:
+            cols[key] = found[0]
+        else:
+            ambiguous[key] = found
+    if mapped and all(mapped.get(k) == c for k, c in cols.items()):
+        used = set(cols.values()) | {c for v in ambiguous.values() for c in v}
+        for key, c in mapped.items():
+            if key not in cols and key not in ambiguous and c not in used and c < len(texts) \
+                    and key in official:
+                cols[key] = c
+    return cols, ambiguous
+
+
+def _find_header(rows: List[list], meta: Optional[dict] = None
+                 ) -> Optional[Tuple[int, str, Dict[str, int], Dict[str, List[int]]]]:
+    """(row index, table kind, {column key: column index}, ambiguous) of the first header row:
+    the row with a 指标编号 header and more headers of one kind of table than of the other."""
     for r, row in enumerate(rows[:HEADER_SEARCH_ROWS]):
         # cheap pre-test before normalising a row (a guide sheet has long texts)
-        if not any(type(v) is str and "编号" in v for v in row):
+        if not any(type(v) is str and "指标" in v for v in row):
             continue
-        texts = [norm_text(v) if isinstance(v, str) else "" for v in row]
-        if _ID_HEADER not in texts:
+        texts = [v if isinstance(v, str) else "" for v in row]
+        keys = [C.header_key(t) if t else "" for t in texts]
+        if not _ID_MEANINGS.intersection(keys):
             continue
-        scores = {k: sum(t in _ONLY[k] for t in texts) for k in (LEAD, CO)}
+        scores = {k: sum(t in _ONLY[k] for t in keys) for k in (LEAD, CO)}
         kind = LEAD if scores[LEAD] >= scores[CO] else CO
         if scores[kind] == 0:
             continue
-        cols: Dict[str, int] = {}
-        for c, t in enumerate(texts):
-            key = _HEADER_KEYS[kind].get(t)
-            if key and key not in cols:
-                cols[key] = c
-        return r, kind, cols
+        mapped = C.parse_column_map((meta or {}).get(f"columns_{kind}"))
+        cols, ambiguous = _locate(texts, kind, mapped)
+        return r, kind, cols, ambiguous
     return None
 
 
@@ -157,20 +191,30 @@ def read_workbook(data: bytes, fmt: str, parts: Optional[Dict[str, bytes]] = Non
     out: dict = {"sheets": list(wb.sheet_names), "meta": None, "meta_rows": [], "labels": {},
                  "tables": [], "formula_cells": {}}
     hidden = {m.name for m in wb.sheets_metadata if m.visible != pc.SheetVisibleEnum.Visible}
-    for name in wb.sheet_names:
+
+    def sheet_rows(name: str) -> List[list]:
         sheet = wb.get_sheet_by_name(name)
         end = sheet.end
         if end and (end[0] + 1 > lim["max_rows"] or end[1] + 1 > lim["max_cols"]):
             raise SheetTooLarge(f"工作表“{name}”数据区域达 {end[0] + 1} 行 × {end[1] + 1} 列")
-        rows = sheet.to_python(skip_empty_area=False)
-        if name == C.SHEET_META or (name in hidden and rows and rows[0] and
-                                    rows[0][0] == C.META_KEYS[0]):
-            out["meta"], out["meta_rows"] = _read_meta(rows)
+        return sheet.to_python(skip_empty_area=False)
+    # _meta first: its column map is where the tables' columns are looked for first
+    meta_sheet = None
+    for name in wb.sheet_names:
+        if name == C.SHEET_META or name in hidden:
+            rows = sheet_rows(name)
+            if name == C.SHEET_META or (rows and rows[0] and rows[0][0] == C.META_KEYS[0]):
+                out["meta"], out["meta_rows"] = _read_meta(rows)
+                meta_sheet = name
+                break
+    for name in wb.sheet_names:
+        if name == meta_sheet:
             continue
-        found = _find_header(rows)
+        rows = sheet_rows(name)
+        found = _find_header(rows, out["meta"])
         if found is None:
             continue  # a guide, a chart, a sheet of the unit's own: not a table
-        hr, kind, cols = found
+        hr, kind, cols, ambiguous = found
         _label_values(rows, hr, name, out["labels"])
         id_col = cols.get("indicator_id")
         letters = [(key, c, a1(0, c)[:-1]) for key, c in cols.items()]
@@ -186,7 +230,10 @@ def read_workbook(data: bytes, fmt: str, parts: Optional[Dict[str, bytes]] = Non
                      for key, c, col in letters}
             table_rows.append({"row": r + 1, "id": C._norm(ident), "cells": cells})
         out["tables"].append({"sheet": name, "kind": kind, "header_row": hr + 1,
+                              "hidden": name in hidden,
                               "columns": {key: col for key, _, col in letters},
+                              "ambiguous": {k: [C.col_letter(c) for c in v]
+                                            for k, v in ambiguous.items()},
                               "rows": table_rows})
     if fmt in ("xlsx", "xlsm"):
         out["formula_cells"] = _formula_cells(data, out["tables"], parts)

@@ -16,7 +16,7 @@ except ModuleNotFoundError:  # pragma: no cover
 
 from minshi_xls import MinshiError
 
-FORMAT_VERSION = "1"  # of the fill-in workbook contract (_meta, columns)
+FORMAT_VERSION = "2"  # of the fill-in workbook contract (_meta, columns); 2: _meta column maps
 DEFAULT_MASTER = "output/master.xlsx"
 DEFAULT_DB = "output/minshi.sqlite"
 DEFAULT_TEMPLATES = "templates"
@@ -108,6 +108,13 @@ def period_parts(period: str) -> tuple:
         return y, m
     except ValueError:
         raise MinshiError(f"月份“{period}”格式不对，应写成 YYYY-MM，例如 2024-06。") from None
+
+
+def text_max_length(config: Optional[dict]) -> int:
+    """The one length limit of a unit's texts: the template's validation and collect's
+    text-too-long both use it."""
+    rules = (config or {}).get("rules", {})
+    return int(rules.get("text_max_length", DEFAULTS["rules"]["text_max_length"]))
 
 
 def previous_period(period: str) -> Optional[str]:

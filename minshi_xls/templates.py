@@ -7,6 +7,7 @@ while the unit types, so most mistakes are fixed before the file is sent.
 """
 from __future__ import annotations
 
+import hashlib
 import os
 import sqlite3
 from dataclasses import dataclass, field
@@ -139,6 +140,7 @@ class WorkbookInfo:
     email: str
     lead_rows: int
     co_rows: int
+    sha256: str = ""  # of the bytes written (recorded in the ledger's ``generated``)
 
     @property
     def rows(self) -> int:
@@ -401,8 +403,7 @@ class _Writer:
                         "、".join(C.STATUS_CHOICES) + "。",
                         "error_title": "推进状态", "error_message": "请从下拉列表中选择，不要手工输入其他内容。"}
             else:
-                rule = _text_rule(c.header, c.text_limit or
-                                  int(self.config.get("rules", {}).get("text_max_length", 500)))
+                rule = _text_rule(c.header, settings.text_max_length(self.config))
             _validate(ws, col_of[key], rows, rule)
 
     def _hints(self, ws, sheet: str, col_of, first: int, last_row: int) -> None:
@@ -515,7 +516,9 @@ class _Writer:
                   "period": self.period, "deadline": self.deadline.isoformat(),
                   "generated_at": clock.now(),
                   "year": str(self.master.year or self.year),
-                  "co_numbers": "1" if self.rows.co_numbers else "0"}
+                  "co_numbers": "1" if self.rows.co_numbers else "0",
+                  "columns_lead": C.column_map(C.LEAD_COLUMNS),
+                  "columns_co": C.column_map(C.CO_COLUMNS)}
         for r, key in enumerate(C.META_KEYS):
             ws.write_string(r, 0, key)
             ws.write_string(r, 1, values.get(key, ""))
@@ -559,7 +562,8 @@ def write_workbook(master: Master, unit: str, period: str, path, deadline=None,
     _Writer(master, unit, period, path, resolve_deadline(period, deadline, config), config,
             previous or {}, rows).write()
     kind, email = _unit_info(master, unit)
-    return WorkbookInfo(unit, kind, path, email, len(rows.lead), len(rows.co))
+    return WorkbookInfo(unit, kind, path, email, len(rows.lead), len(rows.co),
+                        hashlib.sha256(path.read_bytes()).hexdigest())
 
 
 # --- all units ------------------------------------------------------------------------------------
@@ -656,6 +660,8 @@ def write_templates(master: Master, period: str, out_dir, deadline=None,
                                       dl, config, prev, include_co_bureaus=include))
         if progress:
             progress(i, len(units), unit)
+    if db:  # these exact bytes coming back are never a return (collect's blank-return)
+        ledger.record_generated(db, [(e.sha256, e.unit, period, e.path.name) for e in entries])
     dist = out / distribution_name(period)
     write_distribution(entries, period, dl, dist)
     return TemplatesSummary(period, dl, out, entries, dist)

@@ -23,8 +23,9 @@ from minshi_xls import MinshiError, clock, ledger
 from minshi_xls import issues as I
 
 #: Issue codes that keep a return out of the contest: a file for another month never replaces
-#: this month's return (it is collected for its own month).
-NON_COMPETING = ("wrong-period",)
+#: this month's return (it is collected for its own month); a file whose sources name
+#: different units never replaces any unit's return; a blank one is no return at all.
+NON_COMPETING = ("wrong-period", "identity-conflict", "blank-return")
 #: The issues this module writes (and replaces when the choice changes).
 VERSION_CODES = ("superseded", "version-chosen", "version-tie")
 

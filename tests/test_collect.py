@@ -112,6 +112,7 @@ def test_each_mistake_at_its_cell_and_good_cells_still_accepted(tmp_path):
         (*at(5, "本月累计完成"), "formula-no-value"),
         (*at(6, "推进状态"), "status-inconsistent"),
         (*at(7, "本月累计完成"), "exceeds-target"),
+        (*at(7, "本月累计完成"), "out-of-range"),  # a 形象进度 row: 0-100 (issue 9, class 7)
         (*at(8, "进展情况"), "missing-text"),
         (*at(9, "二季度末计划"), "plan-not-monotonic"),
     }
@@ -218,12 +219,13 @@ def test_wrong_period_wrong_unit_and_late(tmp_path):
     res = run([may, other], tmp_path / "l.sqlite", received=None)
     codes = {(i.unit, i.code) for i in res.issues}
     assert ("市卫健委", "wrong-period") in codes
-    assert ("市教育局", "wrong-unit") in codes  # the file name says 市卫健委; _meta wins
+    # the file name says 市卫健委, _meta and the 填报单位 cell 市教育局: counted for nobody
+    assert ("市教育局", "identity-conflict") in codes
     # the file's modified time is today, long after the 2024-07-08 deadline, but a file in a
     # folder has no receipt time: never called late on a guess, its time shown as 文件时间
     assert ("市教育局", "late-return") not in codes
     status = {r.unit: r.status for r in res.rows}
-    assert status == {"市卫健委": "rejected", "市教育局": "accepted"}
+    assert status == {"市卫健委": "rejected", "市教育局": "rejected"}
     assert all(line.count("（文件时间）") == 1 for line in res.summary_lines()[2:4])
     # given (--received) after the deadline, the same file is late, shown in the office's time
     late = run([other], tmp_path / "l2.sqlite", received="2024-07-09T01:30:00+00:00")
@@ -413,13 +415,16 @@ def test_sender_and_unit_cell_checked_against_the_registry(tmp_path):
              Incoming("b.xlsx", relabelled.read_bytes(), "b.xlsx", received_at=ON_TIME)]
     res = collect.ingest(items, PERIOD, tmp_path / "l.sqlite", m, {})
     got = {(i.file, i.code, i.sheet, i.cell) for i in res.issues
-           if i.code in ("wrong-unit", "unexpected-sender")}
-    assert ("imap:<1@x>/a.xlsx", "wrong-unit", None, None) in got  # a 市教育局 address
-    assert ("b.xlsx", "wrong-unit", C.SHEET_LEAD, "B2") in got  # the 填报单位 cell says otherwise
+           if i.code in ("identity-conflict", "unexpected-sender")}
+    assert ("imap:<1@x>/a.xlsx", "identity-conflict", None, None) in got  # a 市教育局 address
+    # the 填报单位 cell says otherwise
+    assert ("b.xlsx", "identity-conflict", C.SHEET_LEAD, "B2") in got
     assert ("imap:<2@x>/c.xlsx", "unexpected-sender", None, None) in got  # nobody's address
-    assert {r.unit for r in res.rows if r.file == "b.xlsx"} == {"市民政局"}  # _meta wins
-    msg = [i.message for i in res.issues if i.code == "wrong-unit" and i.file == "b.xlsx"][0]
-    assert "市教育局" in msg and "市民政局" in msg
+    status = {r.file: (r.unit, r.status) for r in res.rows}
+    assert status["b.xlsx"] == ("市民政局", "rejected")  # recorded under _meta, counted for nobody
+    assert status["a.xlsx"] == ("市卫健委", "rejected") and status["c.xlsx"][1] == "accepted"
+    msg = [i.message for i in res.issues if i.code == "identity-conflict" and i.file == "b.xlsx"][0]
+    assert "报表标识页为“市民政局”" in msg and "“填报单位”单元格为“市教育局”" in msg
 
 
 def test_same_receipt_time_is_never_ordered_by_name_and_received_option(tmp_path):

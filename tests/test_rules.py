@@ -27,7 +27,8 @@ def row(n, ind_id, **typed):
 
 
 def ctx(*rows, with_master=True, **kw):
-    wb = {"tables": [{"sheet": LEAD, "kind": "lead", "rows": list(rows)}],
+    wb = {"tables": [{"sheet": LEAD, "kind": "lead", "rows": list(rows), "columns": COLS,
+                      "header_row": C.HEADER_ROW}],
           "meta_rows": [], "formula_cells": kw.pop("formula_cells", {})}
     return R.Context(wb, unit="市卫健委", period="2024-06", master=master() if with_master else None,
                      config={}, **kw)

@@ -19,7 +19,10 @@ from minshi_xls.reader import CO, LEAD
 
 #: Codes that reject a whole file (no value of it is accepted).
 FILE_LEVEL_ERRORS = ("file-unreadable", "file-encrypted", "file-too-large",
-                     "unidentified-return", "wrong-period", "template-modified")
+                     "unidentified-return", "wrong-period", "template-modified",
+                     "identity-conflict", "blank-return", "missing-column", "ambiguous-column",
+                     "ambiguous-table")
+
 COLUMNS = {LEAD: C.LEAD_COLUMNS, CO: C.CO_COLUMNS}
 KIND_OF_SHEET = {C.SHEET_LEAD: LEAD, C.SHEET_CO: CO}
 SHEET_OF_KIND = {v: k for k, v in KIND_OF_SHEET.items()}
@@ -71,11 +74,18 @@ class Context:
         return _memo(self.master) if self.master else self.__dict__.setdefault("_memo", {})
 
     # --- the table ---------------------------------------------------------------------------
+    def tables(self) -> List[dict]:
+        """The tables read: per 指标编号 only the one the template made (see
+        :func:`structure.choose_tables`; the others are extra-table / ambiguous-table)."""
+        if "_tables" not in self.__dict__:
+            from minshi_xls.rules.structure import choose_tables
+            self.__dict__["_tables"], self.__dict__["_table_issues"] = choose_tables(self)
+        return self.__dict__["_tables"]
+
     def rows(self, kind: Optional[str] = None) -> List[Row]:
         if "_rows" not in self.__dict__:
             self.__dict__["_rows"] = [Row(t["sheet"], t["kind"], r["row"], r["id"], r["cells"])
-                                      for t in self.workbook.get("tables", [])
-                                      for r in t["rows"]]
+                                      for t in self.tables() for r in t["rows"]]
         rows = self.__dict__["_rows"]
         return rows if kind is None else [r for r in rows if r.kind == kind]
 
@@ -104,9 +114,15 @@ class Context:
         return N.parse(row.value("target")).number
 
     def number(self, row: Row, key: str) -> N.Parsed:
+        """The cell's number; a cell shown as a percentage (0.85 formatted "85%") in a "%" row
+        is the 85 the clerk sees."""
         k = (row.sheet, row.ref(key))
         if k not in self._numbers:
-            self._numbers[k] = N.parse(row.value(key), self.row_unit(row))
+            p = N.parse(row.value(key), self.row_unit(row))
+            if p.number is not None and k[1] in self.workbook.get("percent_cells", {}).get(
+                    row.sheet, ()):
+                p = N.Parsed(p.kind, round(p.number * 100, 9))
+            self._numbers[k] = p
         return self._numbers[k]
 
     def is_formula(self, row: Row, key: str) -> bool:
@@ -132,7 +148,11 @@ class Context:
         """Whether 本单位累计完成 is an input for this unit (counties and functional zones)."""
         if "_co_numbers" not in self.__dict__:
             u = registry_get(self.master, self.unit) if self.master and self.unit else None
-            self.__dict__["_co_numbers"] = bool(u and u.is_territorial)
+            if u is not None:
+                self.__dict__["_co_numbers"] = u.is_territorial
+            else:  # without the registry: what the template was made with
+                self.__dict__["_co_numbers"] = (self.workbook.get("meta") or {}).get(
+                    "co_numbers") == "1"
         return self.__dict__["_co_numbers"]
 
     def rule_setting(self, key: str):
@@ -201,9 +221,10 @@ def header(kind: str, key: str) -> str:
 
 def _rules():
     from minshi_xls.rules import plan, structure, targets, text, values
-    return [structure.template_modified, structure.rows, values.check, targets.exceeds_target,
-            targets.cumulative_decreased, targets.status_inconsistent, text.missing_text,
-            plan.not_monotonic]
+    return [structure.tables, structure.columns, structure.template_modified, structure.rows,
+            values.check, values.blank, values.out_of_range, targets.exceeds_target,
+            targets.cumulative_decreased, targets.status_inconsistent, text.unknown_status,
+            text.missing_text, text.too_long, plan.not_monotonic]
 
 
 def _row_of(cell: Optional[str]) -> str:
@@ -215,6 +236,8 @@ def run(ctx: Context) -> List[I.Issue]:
     out: List[I.Issue] = []
     for rule in _rules():
         out.extend(rule(ctx))
+    if any(i.code == "blank-return" for i in out):  # one issue, not one per empty cell
+        out = [i for i in out if i.code not in ("missing-value", "missing-text")]
     # A row that is not the unit's (unknown-row) gets that one issue, not the rules' noise.
     unknown = {(i.sheet, _row_of(i.cell)) for i in out if i.code == "unknown-row"}
     if unknown:

@@ -2,8 +2,10 @@
 
 ``_meta`` (very hidden, written by ``templates``) wins. Without it (values pasted into a new
 workbook) the 填报单位 cell and the file name identify the return, with a meta-missing warning;
-with neither, the return is unidentified (an error: nothing of it can be attributed). A file name,
-folder or sender naming another unit is wrong-unit; the return stays with the unit in ``_meta``.
+with neither, the return is unidentified (an error: nothing of it can be attributed). When
+``_meta``, the 填报单位 cell, the file name and the sender's registered unit do not all name the
+same unit, it is identity-conflict (an error naming each source: the file is counted for nobody
+and never supersedes a return). A folder naming another unit is only wrong-unit (a warning).
 """
 from __future__ import annotations
 
@@ -120,36 +122,43 @@ def identify(wb: dict, name: str, master: Optional[Master]) -> Identity:
 
 def wrong_unit(ident: Identity, wb: dict, name: str, source_path: str, sender: Optional[str],
                master: Optional[Master]) -> Iterator[Tuple[str, dict]]:
-    """(code, fields) for wrong-unit and unexpected-sender findings."""
+    """(code, fields) for identity-conflict, wrong-unit (folder) and unexpected-sender."""
     if not ident.unit or master is None:
         return  # without the registry a full name and a short name cannot be compared
+    sources: List[Tuple[str, str]] = [("报表标识页" if ident.meta_found else "识别结果",
+                                       ident.unit)]
+    where: dict = {}
     label = (wb.get("labels") or {}).get("unit")
-    if label and ident.meta_found:
+    if label:
         found = resolve_unit(label[0], master)
-        if found and found != ident.unit:
-            yield "wrong-unit", {"detail": "“填报单位”单元格", "found": label[0],
-                                 "sheet": label[1], "cell": label[2]}
+        if found:
+            sources.append(("“填报单位”单元格", found))
+            if found != ident.unit:
+                where = {"sheet": label[1], "cell": label[2]}
     base = PurePosixPath(name.replace("\\", "/")).name
     _, name_unit = name_parts(base)
     named = [resolve_unit(name_unit, master)] if name_unit else units_in_text(base, master)
     named = [u for u in named if u]
-    if named and ident.unit not in named:
-        yield "wrong-unit", {"detail": "文件名", "found": named[0]}
+    if len(named) == 1 or (named and ident.unit not in named):
+        sources.append(("文件名", named[0] if ident.unit not in named else ident.unit))
+    if sender:
+        addr = _address(sender)
+        owners = [u.short for u in master.registry.units if addr in u.addresses]
+        if owners:
+            sources.append(("发件邮箱", ident.unit if ident.unit in owners else owners[0]))
+        else:
+            me = registry_get(master, ident.unit)
+            if me and me.addresses:
+                yield "unexpected-sender", {"found": addr}
+    if len({u for _, u in sources}) > 1:
+        detail = "；".join(f"{how}为“{u}”" for how, u in sources)
+        yield "identity-conflict", {"detail": detail, **where}
     folders = [p for p in PurePosixPath(str(source_path).replace("\\", "/")).parts[:-1]]
     for part in reversed(folders[-2:]):
         u = resolve_unit(part, master)
         if u and u != ident.unit:
             yield "wrong-unit", {"detail": "所在文件夹", "found": part}
             break
-    if sender:
-        addr = _address(sender)
-        owners = [u.short for u in master.registry.units if addr in u.addresses]
-        if owners and ident.unit not in owners:
-            yield "wrong-unit", {"detail": "发件邮箱", "found": owners[0]}
-        elif not owners:
-            me = registry_get(master, ident.unit)
-            if me and me.addresses:
-                yield "unexpected-sender", {"found": addr}
 
 
 def _address(sender: str) -> str:

@@ -1,10 +1,15 @@
-"""missing-text: a figure with no word on the work behind it (进展情况 / 配合工作情况)."""
+"""Text cells: missing-text (a figure with no word on the work behind it), unknown-status (a
+推进状态 outside the template's list), text-too-long (over ``[rules] text_max_length``, the
+limit the template's own validation uses)."""
 from __future__ import annotations
 
 from typing import Iterator
 
+from minshi_xls import columns as C
 from minshi_xls import numbers as N
 from minshi_xls.issues import Issue
+from minshi_xls.reader import LEAD
+from minshi_xls.rules import COLUMNS
 
 
 def missing_text(ctx) -> Iterator[Issue]:
@@ -14,3 +19,24 @@ def missing_text(ctx) -> Iterator[Issue]:
         p = ctx.number(row, "cumulative") if row.ref("cumulative") else N.Parsed(N.EMPTY)
         if p.kind != N.EMPTY:
             yield ctx.issue("missing-text", row, "progress")
+
+
+def unknown_status(ctx) -> Iterator[Issue]:
+    choices = "、".join(C.STATUS_CHOICES)
+    for row in ctx.rows(LEAD):
+        status = row.text("status")
+        if status and status not in C.STATUS_CHOICES:
+            yield ctx.issue("unknown-status", row, "status", detail=choices)
+
+
+def too_long(ctx) -> Iterator[Issue]:
+    from minshi_xls.settings import text_max_length
+    limit = text_max_length(ctx.config)
+    for row in ctx.rows():
+        for col in COLUMNS[row.kind]:
+            if col.kind != C.INPUT or col.number or col.key == "status":
+                continue
+            v = row.value(col.key)
+            if type(v) is str and len(v.strip()) > limit:
+                yield ctx.issue("text-too-long", row, col.key, value=v[:20] + "……",
+                                found=len(v.strip()), detail=limit)

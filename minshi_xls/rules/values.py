@@ -1,4 +1,5 @@
-"""Number cells: not-a-number, coerced-number, negative-value, missing-value, formula-no-value.
+"""Number cells: not-a-number, coerced-number, negative-value, missing-value, formula-no-value,
+out-of-range (形象进度 over 100); blank-return (no figure in the whole return).
 
 Only input cells are checked (本月累计完成, the quarterly plan while it is an input, and
 本单位累计完成 for counties); the template's own formula column is never read.
@@ -8,6 +9,7 @@ from __future__ import annotations
 from typing import Iterator, List
 
 from minshi_xls import numbers as N
+from minshi_xls.model import MILESTONE_NAME, MILESTONE_UNIT
 from minshi_xls.issues import Issue
 from minshi_xls.reader import CO, LEAD
 
@@ -46,3 +48,50 @@ def check(ctx) -> Iterator[Issue]:
             elif p.kind == N.COERCED:
                 yield ctx.issue("coerced-number", row, key, number=N.format_number(p.number))
 
+
+
+def is_milestone(ctx, row) -> bool:
+    """A 形象进度 row (0-100), by the master, else by the row's own 指标 cell."""
+    found = ctx.indicator(row)
+    if found:
+        return found[1].is_milestone
+    return row.text("indicator") == MILESTONE_NAME and ctx.row_unit(row) == MILESTONE_UNIT
+
+
+def out_of_range(ctx) -> Iterator[Issue]:
+    """形象进度 above 100 (a cell shown as 85% already reads 85: ctx.number). Other "%"
+    indicators (a rate) are left to exceeds-target."""
+    for row in ctx.rows():
+        if not is_milestone(ctx, row):
+            continue
+        for key in input_number_keys(ctx, row):
+            p = ctx.number(row, key)
+            if p.kind in (N.OK, N.COERCED) and p.number > 100:
+                yield ctx.issue("out-of-range", row, key, value=N.format_number(p.number))
+
+
+def blank(ctx) -> Iterator[Issue]:
+    """blank-return: not one required figure in the whole return (a blank template sent back,
+    our own workbook forwarded, a bounce); for a unit that reports text only, not one text.
+    Not raised when a required column is missing (missing-column says why)."""
+    rows = ctx.rows()
+    if not rows:
+        if ctx.workbook.get("tables") or ctx.meta_rows():
+            yield ctx.issue("blank-return", field="指标行", detail="找不到任何指标行",
+                            severity=None)
+        return
+    figures = [r for r in rows if required(ctx, r, "cumulative")]
+    if any(r.ref("cumulative") is None for r in figures):
+        return
+    if figures:
+        if any(N.raw_text(r.value("cumulative")) not in (None, "") and
+               r.text("cumulative") != "" for r in figures) or \
+                any(ctx.is_formula(r, "cumulative") for r in figures):
+            return
+        field = figures[0].kind == LEAD and "本月累计完成" or "本单位累计完成"
+        yield ctx.issue("blank-return", field=f"“{field}”",
+                        detail=f"{len(figures)} 行均未填写")
+        return
+    if any(r.text(k) for r in rows for k in ("progress", "problems", "note")):
+        return
+    yield ctx.issue("blank-return", field="工作情况", detail=f"{len(rows)} 行均未填写")

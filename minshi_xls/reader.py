@@ -21,7 +21,7 @@ import io
 import re
 import unicodedata
 import zipfile
-from typing import Dict, List, Optional, Tuple
+from typing import Dict, Iterator, List, Optional, Tuple
 
 import python_calamine as pc
 
@@ -236,9 +236,10 @@ def read_workbook(data: bytes, fmt: str, parts: Optional[Dict[str, bytes]] = Non
                                             for k, v in ambiguous.items()},
                               "rows": table_rows})
     if fmt in ("xlsx", "xlsm"):
-        out["formula_cells"] = _formula_cells(data, out["tables"], parts)
+        out["formula_cells"], out["percent_cells"] = _formula_cells(data, out["tables"], parts)
     elif fmt == "ods":
-        out["formula_cells"] = _ods_formula_cells(data, out["tables"], parts)
+        out["formula_cells"], out["percent_cells"] = _ods_formula_cells(
+            data, out["tables"], parts)
     return out
 
 
@@ -247,17 +248,28 @@ _REL = re.compile(rb'<Relationship\b[^>]*?\bId="([^"]*)"[^>]*?\bTarget="([^"]*)"
 _REL2 = re.compile(rb'<Relationship\b[^>]*?\bTarget="([^"]*)"[^>]*?\bId="([^"]*)"')
 
 
-def _empty_inputs(tables: List[dict]) -> Dict[str, set]:
-    """sheet -> A1 refs of the number input cells that read empty."""
-    number_keys = {c.key for c in C.LEAD_COLUMNS + C.CO_COLUMNS
-                   if c.number and c.kind in (C.INPUT, C.PLAN)}
+_NUMBER_INPUTS = {c.key for c in C.LEAD_COLUMNS + C.CO_COLUMNS
+                  if c.number and c.kind in (C.INPUT, C.PLAN)}
+_PERCENT_UNITS = ("%", "％")
+
+
+def _empty_inputs(tables: List[dict]) -> Tuple[Dict[str, set], Dict[str, set]]:
+    """(sheet -> A1 refs of the number input cells that read empty, sheet -> refs of the
+    number input cells holding a number in a "%" row: their number format is looked up)."""
     wanted: Dict[str, set] = {}
+    percent: Dict[str, set] = {}
     for t in tables:
         for row in t["rows"]:
-            for key, (v, ref) in row["cells"].items():
-                if key in number_keys and v in ("", None):
+            cells = row["cells"]
+            pct = str(cells.get("unit", ("",))[0]).strip() in _PERCENT_UNITS
+            for key, (v, ref) in cells.items():
+                if key not in _NUMBER_INPUTS:
+                    continue
+                if v in ("", None):
                     wanted.setdefault(t["sheet"], set()).add(ref)
-    return wanted
+                elif pct and type(v) in (float, int):
+                    percent.setdefault(t["sheet"], set()).add(ref)
+    return wanted, percent
 
 
 _ODS = {"table": "urn:oasis:names:tc:opendocument:xmlns:table:1.0"}
@@ -267,39 +279,45 @@ def _ods_formula_cells(data: bytes, tables: List[dict],
                        parts: Optional[Dict[str, bytes]] = None) -> Dict[str, List[str]]:
     """The same for .ods: empty input cells whose content.xml cell carries a formula (an error
     result or no cached value). Rows and columns are counted with their repeat attributes."""
-    wanted = _empty_inputs(tables)
-    if not wanted:
-        return {}
+    wanted, percent = _empty_inputs(tables)
+    if not wanted and not percent:
+        return {}, {}
     from defusedxml import ElementTree as DET
     xml = (parts or {}).get("content.xml") or zipfile.ZipFile(io.BytesIO(data)).read("content.xml")
     t = "{%s}" % _ODS["table"]
+    value_type = "{urn:oasis:names:tc:opendocument:xmlns:office:1.0}value-type"
     out: Dict[str, List[str]] = {}
+    pct_out: Dict[str, List[str]] = {}
     for table in DET.fromstring(xml).iter(t + "table"):
         name = table.get(t + "name")
-        if name not in wanted:
+        if name not in wanted and name not in percent:
             continue
-        hits, r = [], 0
+        want, pct = wanted.get(name, set()), percent.get(name, set())
+        hits, pct_hits, r = [], [], 0
         for row in table.iter(t + "table-row"):
             c = 0
             for cell in row:
                 if cell.tag not in (t + "table-cell", t + "covered-table-cell"):
                     continue
                 span = int(cell.get(t + "number-columns-repeated", "1"))
-                if cell.get(t + "formula") is not None and a1(r, c) in wanted[name]:
-                    hits.append(a1(r, c))
+                ref = a1(r, c)
+                if cell.get(t + "formula") is not None and ref in want:
+                    hits.append(ref)
+                elif ref in pct and cell.get(value_type) == "percentage":
+                    pct_hits.append(ref)
                 c += min(span, 16384)
             r += min(int(row.get(t + "number-rows-repeated", "1")), 1 << 20)
-        out[name] = hits
-    return out
+        out[name], pct_out[name] = hits, pct_hits
+    return out, pct_out
 
 
-def _formula_cells(data: bytes, tables: List[dict],
-                   parts: Optional[Dict[str, bytes]] = None) -> Dict[str, List[str]]:
-    """Input cells that read empty but hold a formula or an error (xlsx only): calamine cannot
-    tell them from empty cells. Only sheets with such empty input cells are looked at."""
-    wanted = _empty_inputs(tables)
-    if not wanted:
-        return {}
+def _formula_cells(data: bytes, tables: List[dict], parts: Optional[Dict[str, bytes]] = None
+                   ) -> Tuple[Dict[str, List[str]], Dict[str, List[str]]]:
+    """(input cells that read empty but hold a formula or an error, number cells of "%" rows
+    shown as a percentage): calamine tells neither. Only sheets with such cells are looked at."""
+    wanted, percent = _empty_inputs(tables)
+    if not wanted and not percent:
+        return {}, {}
     parts = parts or {}
     z = None
 
@@ -314,9 +332,11 @@ def _formula_cells(data: bytes, tables: List[dict],
     targets = {i.decode(): t.decode() for i, t in _REL.findall(rels)}
     targets.update({i.decode(): t.decode() for t, i in _REL2.findall(rels)})
     out: Dict[str, List[str]] = {}
+    pct_out: Dict[str, List[str]] = {}
+    styles = None
     for name, rid in _WB_SHEET.findall(wbxml):
         sheet = html.unescape(name.decode("utf-8"))
-        if sheet not in wanted:
+        if sheet not in wanted and sheet not in percent:
             continue
         target = targets.get(rid.decode(), "")
         part = target.lstrip("/") if target.startswith("/") else "xl/" + target
@@ -324,8 +344,47 @@ def _formula_cells(data: bytes, tables: List[dict],
             xml = read(part)
         except KeyError:
             continue
-        out[sheet] = _formula_or_error_refs(xml, wanted[sheet])
+        out[sheet] = _formula_or_error_refs(xml, wanted.get(sheet, set()))
+        if sheet in percent:
+            if styles is None:
+                try:
+                    styles = _percent_styles(read("xl/styles.xml"))
+                except KeyError:
+                    styles = set()
+            pct_out[sheet] = [ref for ref, tag, _ in _cell_tags(xml, percent[sheet])
+                              if _style_of(tag) in styles]
+    return out, pct_out
+
+
+_XF = re.compile(rb"<(?:\w+:)?xf\b([^>]*)>")
+_NUMFMT = re.compile(rb'<(?:\w+:)?numFmt\b[^>]*?numFmtId="(\d+)"[^>]*?formatCode="([^"]*)"')
+_STYLE_ATTR = re.compile(rb'\bs="(\d+)"')
+_FMT_ID = re.compile(rb'\bnumFmtId="(\d+)"')
+
+
+def _percent_styles(xml: bytes) -> set:
+    """Indexes of the cell formats (cellXfs) that show a number as a percentage: built-in
+    formats 9 and 10, or a format code with a % outside quotes."""
+    percent_ids = {9, 10}
+    for fid, code in _NUMFMT.findall(xml):
+        text = re.sub(r'"[^"]*"|\\.', "", html.unescape(code.decode("utf-8", "replace")))
+        if "%" in text:
+            percent_ids.add(int(fid))
+    start = xml.find(b"<cellXfs")
+    if start < 0:
+        start = xml.find(b":cellXfs")
+    end = xml.find(b"cellXfs>", start + 8)
+    out = set()
+    for n, attrs in enumerate(_XF.findall(xml[start:end] if start >= 0 else b"")):
+        m = _FMT_ID.search(attrs)
+        if m and int(m.group(1)) in percent_ids:
+            out.add(n)
     return out
+
+
+def _style_of(tag: bytes) -> int:
+    m = _STYLE_ATTR.search(tag)
+    return int(m.group(1)) if m else 0
 
 
 def _a1_key(ref: str) -> Tuple[int, int]:
@@ -334,12 +393,12 @@ def _a1_key(ref: str) -> Tuple[int, int]:
     return int(ref[len(letters):] or 0), guard.col_number(letters)
 
 
-def _formula_or_error_refs(xml: bytes, refs: set) -> List[str]:
-    """Those of ``refs`` whose cell in the sheet XML holds a formula or an error value. Cells
+def _cell_tags(xml: bytes, refs: set) -> Iterator[Tuple[str, bytes, bytes]]:
+    """(ref, opening tag, what follows it) of each of ``refs`` present in the sheet XML. Cells
     are written in row and column order, so each is searched from where the previous one was
     found (one pass over the sheet, not one per cell: a unit leaving the plan columns blank
     made a find per cell a third of the read); a cell out of order is searched before that."""
-    hits, pos = [], 0
+    pos = 0
     for ref in sorted(refs, key=_a1_key):
         needle = b' r="%s"' % ref.encode()
         found = xml.find(needle, pos)
@@ -350,9 +409,18 @@ def _formula_or_error_refs(xml: bytes, refs: set) -> List[str]:
         pos = found
         start = xml.rfind(b"<", 0, found)
         end = xml.find(b">", found)
-        if xml[start:start + 2] != b"<c" or xml[end - 1:end] == b"/":
+        if xml[start:start + 2] != b"<c":
             continue
-        if xml[end + 1:end + 3] == b"<f" or b't="e"' in xml[start:end]:
+        yield ref, xml[start:end + 1], xml[end + 1:end + 3]
+
+
+def _formula_or_error_refs(xml: bytes, refs: set) -> List[str]:
+    """Those of ``refs`` whose cell in the sheet XML holds a formula or an error value."""
+    hits = []
+    for ref, tag, after in _cell_tags(xml, refs):
+        if tag.endswith(b"/>"):
+            continue
+        if after == b"<f" or b't="e"' in tag:
             hits.append(ref)
     return sorted(hits)
 

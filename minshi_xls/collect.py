@@ -873,8 +873,19 @@ def check_files(paths: Sequence, master: Optional[Master] = None, annotate: bool
     With ``annotate`` an annotated copy ``<name>_问题标注.xlsx`` is written next to each file
     with issues (or into ``annotate_dir``); ``report.stats["annotated"]`` lists them."""
     config = settings.load_config() if config is None else config
-    items = _order(expand_paths(paths, config), None)
-    report = I.Report(stats={"files": 0, "returns": [], "annotated": []})
+    return check_items(expand_paths(paths, config), master, annotate, config, period,
+                       annotate_dir, generated)
+
+
+def check_items(items: Iterable[Incoming], master: Optional[Master] = None,
+                annotate: bool = False, config: Optional[dict] = None,
+                period: Optional[str] = None, annotate_dir=None,
+                generated: frozenset = frozenset()) -> I.Report:
+    """:func:`check_files` on arrived files (with their sender, source and Message-ID, as mail
+    hands them over); ``report.stats["evaluations"]`` holds each file's evaluation."""
+    config = settings.load_config() if config is None else config
+    items = _order(items, None)
+    report = I.Report(stats={"files": 0, "returns": [], "annotated": [], "evaluations": []})
     job = _Job(master, config, period, {}, None, "check" if annotate else "",
                str(annotate_dir) if annotate_dir else None, generated)
     for ev in _evaluated(items, job, None):
@@ -886,6 +897,7 @@ def check_files(paths: Sequence, master: Optional[Master] = None, annotate: bool
             "status": ev.status, "accepted_rows": ev.accepted_rows,
             "errors": sum(i.severity == I.ERROR for i in ev.issues),
             "warnings": sum(i.severity == I.WARNING for i in ev.issues)})
+        report.stats["evaluations"].append(ev)
         if ev.annotated:
             report.stats["annotated"].append(ev.annotated)
     return report

@@ -78,36 +78,26 @@ _ID_MEANINGS = {k for k, key in _MEANINGS[LEAD].items() if key == "indicator_id"
 
 def _locate(texts: List[str], kind: str, mapped: Dict[str, int]
             ) -> Tuple[Dict[str, int], Dict[str, List[int]]]:
-    """({column key: column}, {column key: candidate columns it cannot choose between}).
+    """({column key: column}, {column key: the columns it cannot choose between}).
 
-    By meaning (official header or a synonym, annotations stripped); between two columns of
-    the same meaning the one with the exact official header, else the one where ``_meta``'s
-    column map put it. A header retyped beyond recognition is taken from the map only while
-    every recognised column still sits where the map put it (no column inserted or moved)."""
-    meanings, official = _MEANINGS[kind], _OFFICIAL[kind]
+    By meaning (official header or a synonym, annotations stripped). Two columns of one
+    meaning (a "修正" copy next to the original) are ambiguous: taking either could be the
+    wrong figure. A header retyped beyond recognition is taken from ``_meta``'s column map
+    only while every recognised column still sits where the map put it (nothing inserted or
+    moved)."""
+    meanings = _MEANINGS[kind]
     cands: Dict[str, List[int]] = {}
     for c, t in enumerate(texts):
         key = meanings.get(C.header_key(t)) if t else None
         if key:
             cands.setdefault(key, []).append(c)
-    cols: Dict[str, int] = {}
-    ambiguous: Dict[str, List[int]] = {}
-    for key, found in cands.items():
-        if len(found) > 1:
-            exact = [c for c in found if norm_text(texts[c]) == official[key]]
-            if len(exact) == 1:
-                found = exact
-            elif mapped.get(key) in found:
-                found = [mapped[key]]
-        if len(found) == 1:
-            cols[key] = found[0]
-        else:
-            ambiguous[key] = found
+    cols = {key: found[0] for key, found in cands.items() if len(found) == 1}
+    ambiguous = {key: found for key, found in cands.items() if len(found) > 1}
     if mapped and all(mapped.get(k) == c for k, c in cols.items()):
         used = set(cols.values()) | {c for v in ambiguous.values() for c in v}
         for key, c in mapped.items():
-            if key not in cols and key not in ambiguous and c not in used and c < len(texts) \
-                    and key in official:
+            if key not in cols and key not in ambiguous and c not in used \
+                    and c < len(texts) and key in _OFFICIAL[kind]:
                 cols[key] = c
     return cols, ambiguous
 

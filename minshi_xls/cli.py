@@ -216,12 +216,16 @@ def collect_cmd(paths, period, db, master, received, json_path, config_path):
 @click.option("--annotate", is_flag=True, help="在原文件旁生成问题标注副本（<文件名>_问题标注.xlsx）")
 @JSON_OPTION
 @MASTER_OPTION
+@DB_OPTION
 @CONFIG_OPTION
 @fatal_as_exit2
-def check_cmd(files, annotate, json_path, master, config_path):
-    """只校验不入账：报送前自查填报表（总表不存在时按报表标识页校验锁定内容）。"""
+def check_cmd(files, annotate, json_path, master, db, config_path):
+    """只校验不入账：报送前自查填报表（总表不存在时按报表标识页校验锁定内容）。
+
+    台账（--db）存在时，与系统生成的空白填报表完全相同的文件判为空表。
+    """
     from minshi_xls import collect
-    report = collect.check(files, master, annotate, json_path, config_path)
+    report = collect.check(files, master, annotate, json_path, config_path, db)
     for line in collect.check_lines(report):
         click.echo(line)
     sys.exit(int(not report.valid))

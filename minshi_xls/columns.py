@@ -28,7 +28,7 @@ class Column:
     kind: str
     width: float
     number: bool = False  # a numeric cell (validated as a non-negative number)
-    text_limit: int = 0  # data-validation length limit for text inputs
+    text: bool = False  # free text, limited to settings.text_max_length (validation and rule)
     #: other header texts clerks give the same column (compared by :func:`header_key`)
     synonyms: Tuple[str, ...] = ()
     #: an input the return cannot do without: missing-column (error) when it cannot be found
@@ -66,12 +66,12 @@ LEAD_COLUMNS: List[Column] = [
            required=True),
     Column("rate", "完成率", FORMULA, 8, synonyms=("完成比例",)),
     Column("status", "推进状态", INPUT, 9, synonyms=("进展状态",), required=True),
-    Column("progress", "进展情况", INPUT, 26, text_limit=500,
+    Column("progress", "进展情况", INPUT, 26, text=True,
            synonyms=("工作进展", "工作进展情况", "进展情况说明", "推进情况"), required=True),
-    Column("problems", "存在问题", INPUT, 18, text_limit=500, synonyms=_PROBLEMS),
-    Column("next_steps", "下步计划", INPUT, 18, text_limit=500,
+    Column("problems", "存在问题", INPUT, 18, text=True, synonyms=_PROBLEMS),
+    Column("next_steps", "下步计划", INPUT, 18, text=True,
            synonyms=("下一步计划", "下步工作计划", "下一步工作计划")),
-    Column("note", "备注（说明）", INPUT, 14, text_limit=500, synonyms=_NOTE),
+    Column("note", "备注（说明）", INPUT, 14, text=True, synonyms=_NOTE),
 ]
 
 CO_COLUMNS: List[Column] = [
@@ -86,10 +86,10 @@ CO_COLUMNS: List[Column] = [
     # Required only where it is an input (the reader asks :func:`required_keys`).
     Column("cumulative", "本单位累计完成", INPUT, 10, number=True,
            synonyms=("本单位累计完成数", "本地累计完成") + _CUMULATIVE, required=True),
-    Column("progress", "配合工作情况", INPUT, 30, text_limit=500,
+    Column("progress", "配合工作情况", INPUT, 30, text=True,
            synonyms=("配合情况", "配合工作进展", "工作进展", "进展情况"), required=True),
-    Column("problems", "存在问题", INPUT, 20, text_limit=500, synonyms=_PROBLEMS),
-    Column("note", "备注（说明）", INPUT, 16, text_limit=500, synonyms=_NOTE),
+    Column("problems", "存在问题", INPUT, 20, text=True, synonyms=_PROBLEMS),
+    Column("note", "备注（说明）", INPUT, 16, text=True, synonyms=_NOTE),
 ]
 
 SHEET_COLUMNS: Dict[str, List[Column]] = {SHEET_LEAD: LEAD_COLUMNS, SHEET_CO: CO_COLUMNS}

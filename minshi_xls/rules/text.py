@@ -34,7 +34,7 @@ def too_long(ctx) -> Iterator[Issue]:
     limit = text_max_length(ctx.config)
     for row in ctx.rows():
         for col in COLUMNS[row.kind]:
-            if col.kind != C.INPUT or col.number or col.key == "status":
+            if not col.text:
                 continue
             v = row.value(col.key)
             if type(v) is str and len(v.strip()) > limit:

@@ -151,7 +151,8 @@ def _float(v) -> Optional[float]:
 
 _SCOPE_BY_LABEL = {**{v: k for k, v in SCOPE_LABELS.items()}, **{s: s for s in SCOPES}}
 _QUALIFIER_BY_LABEL = {**{v: k for k, v in QUALIFIER_LABELS.items()}, **{q: q for q in QUALIFIERS},
-                       "以上": ">=", "不少于": ">=", "多": ">", "余": ">"}
+                       "以上": ">=", "不少于": ">=", "多": ">", "余": ">", "以内": "<=",
+                       "不超过": "<=", "以下": "<=", "左右": "~", "约": "~"}
 
 
 # --- writing ------------------------------------------------------------------------------------
@@ -491,6 +492,14 @@ def check_master(path) -> Report:
         if _float(target) is None and "target" in r.cells:
             report.issues.append(issues.make("bad-target", sheet=SHEET_INDICATORS,
                                              cell=r.cells["target"], value=target,
+                                             indicator_id=_text(r.values.get("id"))))
+        high = _text(r.values.get("target_high"))
+        is_range = _QUALIFIER_BY_LABEL.get(_text(r.values.get("qualifier"))) == "range"
+        if (is_range or high) and "target_high" in r.cells and (
+                _float(high) is None or (_float(target) is not None and _float(high) < _float(target))):
+            # a 区间 needs a high end that is a number and not below the low end
+            report.issues.append(issues.make("bad-target", sheet=SHEET_INDICATORS,
+                                             cell=r.cells["target_high"], value=high or "（空）",
                                              indicator_id=_text(r.values.get("id"))))
         report.extend(_check_plan(r))
     for r in allocs:

@@ -347,6 +347,10 @@ class _Writer:
                     plan_locked: bool, sheet: str) -> Optional[str]:
         """Write one table cell; return the validation rule kind when it is an input cell."""
         st, col = self.st, col_of[c.key]
+        if c.kind == C.FORMULA and ind.qualifier == "<=":
+            # an upper bound (控制在…以内) has no completion rate: see progress.compute
+            ws.write_string(r, col, "—", st.cell(locked=True, align="center"))
+            return None
         if c.kind == C.FORMULA:  # 完成率 = 本月累计完成 / 年度目标, blank until a number is typed
             cum = xl_rowcol_to_cell(r, col_of["cumulative"])
             tgt = xl_rowcol_to_cell(r, col_of["target"])

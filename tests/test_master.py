@@ -367,3 +367,21 @@ def test_cli_import_of_another_city_reports_lines_and_its_new_registry(workdir):
     assert "按通知新建单位名册" in r.output
     units = read_units("m.xlsx")
     assert "区教育局" in units.names() and "市卫健委" not in units.names()
+
+
+def test_check_a_range_needs_a_high_end_not_below_the_low_end(tmp_path):
+    out = tmp_path / "m.xlsx"
+    import_notice(FIXTURES / "f06_wuhan_nested_categories.txt", out)
+    assert not [i for i in check_master(out).issues if i.code == "bad-target"]
+    wb = openpyxl.load_workbook(out)
+    ws = wb[SHEET_INDICATORS]
+    row = _find_row(ws, "市-5#1")
+    high = f"{_col(INDICATOR_COLUMNS, 'target_high')}{row}"
+    assert ws[f"{_col(INDICATOR_COLUMNS, 'qualifier')}{row}"].value == "区间"
+    assert ws[high].value == 15
+    ws[high] = 8  # below the low end, 10
+    wb.save(out)
+    report = check_master(out)
+    assert [(i.code, i.cell) for i in report.issues if i.code == "bad-target"] == [
+        ("bad-target", high)]
+    assert read_master(out).indicator("市-5#1").target_high == "8"

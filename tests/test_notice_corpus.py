@@ -378,6 +378,7 @@ def test_a_district_notice_with_bounds_and_ranges_runs_the_whole_cycle(workdir):
     hdr, ids = cells(ws)
     assert ws.cell(ids["区-3#2"], hdr["年度目标"]).number_format.endswith('"以内"')
     assert ws.cell(ids["区-4#1"], hdr["年度目标"]).number_format.endswith('"—5000"')
+    assert ws.cell(ids["区-3#2"], hdr["完成率"]).value == "—"  # no rate for an upper bound
     for ind_id, value in (("区-3#1", 80), ("区-3#2", 10), ("区-4#1", 3500)):
         ws.cell(ids[ind_id], hdr["本月累计完成"]).value = value
         ws.cell(ids[ind_id], hdr["推进状态"]).value = "已完成"

@@ -108,8 +108,9 @@ def _decode_text(data: bytes, path: Path) -> str:
 
 #: Header words of a task table, by column role, in the order they are tried on a header cell
 #: ("牵头责任单位" is a lead column before it is a 责任单位 one; "区政府分管领导" is a person).
-_TABLE_HEADERS = (("skip", ("完成时限", "时限", "备注", "分管领导", "责任领导", "牵头领导", "责任人",
-                            "资金", "投资")),
+_TABLE_HEADERS = (("skip", ("完成时限", "时限", "备注", "分管领导", "分管市领导", "市领导", "责任领导",
+                            "牵头领导", "责任人", "资金", "投资", "完成情况", "成效", "电话")),
+                  ("category", ("类别", "类型", "领域")),
                   ("number", ("序号", "编号")),
                   ("name", ("项目名称", "事项名称", "实事名称", "任务名称", "名称", "民生实事")),
                   ("lead", ("牵头单位", "主办单位", "牵头部门", "牵头责任单位")),
@@ -143,25 +144,40 @@ def _units_cell(c: str) -> str:
 def _table_lines(rows: List[List[str]]) -> List[str]:
     """A 任务分解表 laid out as a table (序号 | 项目名称 | 项目内容 | 牵头单位 | 责任单位 | 完成时限
     …, any of the usual headers) as the lines the notice would have in prose:
-    "1、name：text（牵头单位：A；责任单位：B）". A row whose cells are all the same (a merged
-    category row) stays one line; a row without 序号 or name under a numbered one is a second
-    part of that item (N.1, N.2…); other tables pass through."""
+    "1、name：text（牵头单位：A；责任单位：B）". See :func:`_table_rows`."""
+    return [line for _, line in _table_rows(rows)]
+
+
+def _table_rows(rows: List[List[str]]) -> List[Tuple[int, str]]:
+    """(row index, line) for every line a table gives. A row whose cells are all the same (a
+    merged category row) stays one line; a 类别 column gives a heading line where it changes;
+    a row without 序号 or name under a numbered one is a second part of that item (N.1, N.2…);
+    a row with fewer cells than the header lost its leading, merged-down cells; tables that are
+    not task tables pass through."""
     cols: dict = {}
-    out: List[str] = []
+    out: List[Tuple[int, str]] = []
+    width = 0
+    category = ""
     parent: Optional[Tuple[int, str, int]] = None  # (index in out, number, parts so far)
-    for cells in rows:
+    for ri, cells in enumerate(rows):
         if not cols:
-            cols = _table_columns(cells)
+            cols, width = _table_columns(cells), len(cells)
             if not cols:
-                out.append("  ".join(dict.fromkeys(" ".join(c.split()) for c in cells if c.strip())))
+                out.append((ri, "  ".join(dict.fromkeys(" ".join(c.split())
+                                                        for c in cells if c.strip()))))
             continue
         distinct = list(dict.fromkeys(" ".join(c.split()) for c in cells if c.strip()))
         if len(distinct) <= 1:
-            out.append(distinct[0] if distinct else "")
+            out.append((ri, distinct[0] if distinct else ""))
             parent = None
             continue
+        cells = [""] * (width - len(cells)) + list(cells)
         get = {k: (cells[i] if i < len(cells) else "") for k, i in cols.items() if k != "co"}
         get["co"] = "\n".join(cells[i] for i in cols.get("co", []) if i < len(cells))
+        cat = "".join(get.get("category", "").split())
+        if cat and cat != category:
+            category = cat
+            out.append((ri, cat if _CATEGORY_RE.match(cat) else f"——{cat}"))
         number = "".join(get.get("number", "").split())
         name = "".join(get.get("name", "").split())
         text = "".join(get.get("text", "").split())
@@ -173,17 +189,49 @@ def _table_lines(rows: List[List[str]]) -> List[str]:
         if not number and not name and parent is not None:
             idx, num, k = parent
             if k == 1:
-                out[idx] = f"{num}.1、" + out[idx][len(num) + 1:]
+                out[idx] = (out[idx][0], f"{num}.1、" + out[idx][1][len(num) + 1:])
             parent = (idx, num, k + 1)
-            out.append(f"{num}.{k + 1}、{line}")
+            out.append((ri, f"{num}.{k + 1}、{line}"))
             continue
         if re.fullmatch(r"\d+(?:\.\d+)?", number):
             parent = (len(out), number, 1)
-            out.append(f"{number}、{line}")
+            out.append((ri, f"{number}、{line}"))
         else:
             parent = None
-            out.append(f"{number}{line}")
+            out.append((ri, f"{number}{line}"))
     return out
+
+
+_CELL_SEP = re.compile(r"\t+|\s*[|｜]\s*")
+
+
+def _delimited(raws: List[str]) -> Tuple[List[str], List[int], dict]:
+    """Tables pasted as text with a tab or | between cells (a Word table copied into a .txt, a
+    web table scraped with separators) as the prose lines of their items. Returns the lines,
+    for each the index of the raw line it came from (a row may give a heading line and an
+    item), and {raw index: place} for header rows."""
+    out: List[str] = []
+    src: List[int] = []
+    forced: dict = {}
+    i = 0
+    while i < len(raws):
+        cells = [c.strip() for c in _CELL_SEP.split(raws[i].strip().strip("|｜"))]
+        if len(cells) < 3 or not _table_columns([normalize(c) for c in cells]):
+            out.append(raws[i])
+            src.append(i)
+            i += 1
+            continue
+        forced[i] = HEADING
+        table = [cells]
+        j = i + 1
+        while j < len(raws) and len(_CELL_SEP.split(raws[j].strip().strip("|｜"))) >= 2:
+            table.append([c.strip() for c in _CELL_SEP.split(raws[j].strip().strip("|｜"))])
+            j += 1
+        for ri, line in _table_rows(table):
+            out.append(line)
+            src.append(i + ri)
+        i = j
+    return out, src, forced
 
 
 def _unflatten(norm: List[str]) -> Tuple[List[str], dict]:
@@ -363,7 +411,7 @@ class _Block:
         t = self.text
         starts = list(_UNITS_START.finditer(t))
         if not starts:
-            return True
+            return not _PROSE_UNITS.search(t)
         brackets = [m for m in starts if t[m.start()] == "（"]
         if brackets:
             m = brackets[-1]
@@ -532,6 +580,7 @@ def _is_group_token(name: str) -> bool:
 def _split_names(s: str, known: frozenset = frozenset()) -> List[str]:
     """Unit names of one label's list, each whole: a 、 inside one name joined back
     (各乡、镇人民政府), a shared suffix given to the fragment before it, trailing 等 removed."""
+    s = re.sub(r"及(?=各)", "、", s)  # "市级各有关部门及各县市区政府": two groups
     raw = [_TRAILING_ETC.sub("", x.strip().strip("。 ")) for x in _split_top(s)]
     names = [n for n in raw if n]
     joined: List[str] = []
@@ -563,6 +612,23 @@ def _balanced(s: str) -> str:
     return s
 
 
+#: Units written as prose at the end of an item: "（市政府办公室、市审改办牵头，市级各有关部门及各县
+#: 市区政府按职责分工负责）" / "（市教育局牵头，市财政局配合）".
+_PROSE_UNITS = re.compile(r"（(?P<lead>[^（）：]{2,60}?)(?:共同)?牵头(?:负责|抓总)?(?:[，,；;](?P<co>[^（）：]*?))?"
+                          r"(?:按职责分工负责|按职责分工落实|分工负责|配合|参与|负责|落实)?）[。.]?$")
+_LEAD_MARK = re.compile(r"（牵头(?:单位)?）$")
+
+
+def _prose_units(text: str, known: frozenset = frozenset()) -> Optional[Tuple[int, List[str], List[str]]]:
+    """(where the units start, lead, co) for units written as prose, else None."""
+    m = _PROSE_UNITS.search(text)
+    if not m:
+        return None
+    lead = _split_names(m.group("lead"), known)
+    co = _split_names(m.group("co") or "", known)
+    return m.start(), lead, [n for n in co if n not in lead]
+
+
 def parse_units(part: str, known: frozenset = frozenset()) -> Tuple[str, List[str], List[str]]:
     """"（牵头单位：A；共同责任单位：B，各县区）" -> ("local", [A], [B, 各县区]).
 
@@ -582,11 +648,13 @@ def parse_units(part: str, known: frozenset = frozenset()) -> Tuple[str, List[st
     for label, names in zip(pieces[1::2], pieces[2::2]):
         if label in _OTHER_LABELS:
             continue
-        target = lead if label in _LEAD_LABELS else co
         for n in _split_names(_balanced(names.strip("；;。 ")), known):
-            if n not in target:
+            # "责任单位：市教育局（牵头）、市财政局": a mark after the name makes it the lead
+            target = lead if label in _LEAD_LABELS or _LEAD_MARK.search(n) else co
+            n = _LEAD_MARK.sub("", n)
+            if n not in target and n not in lead:
                 target.append(n)
-    return "local", lead, co
+    return "local", lead, [n for n in co if n not in lead]
 
 
 def responsible(registry: Registry, lead: List[str], co: List[str],
@@ -612,6 +680,7 @@ def responsible(registry: Registry, lead: List[str], co: List[str],
 #: Where a line of the notice ends up (the 说明 sheet and the import report count them).
 PREAMBLE, HEADING, ITEM, UNPARSED, BLANK = "前言", "标题", "任务", "未解析", "空行"
 PLACES = (PREAMBLE, HEADING, ITEM, UNPARSED, BLANK)
+_PLACE_RANK = {BLANK: 0, PREAMBLE: 1, HEADING: 2, UNPARSED: 3, ITEM: 4}
 
 
 def _level_of(line: str) -> Optional[str]:
@@ -646,10 +715,13 @@ def _finish(block: _Block, registry: Registry, memo: dict, known: frozenset,
     task_id = f"{block.level}-{block.number}"
     scope, lead, co = "local", [], []
     body = text
+    prose = None if starts else _prose_units(text, known)
     if starts:
         cut = (label_starts or starts)[0 if label_starts else -1].start()
         body = text[:cut]
         scope, lead, co = parse_units(text[cut:], known)
+    elif prose:
+        body, lead, co = text[:prose[0]], prose[1], prose[2]
     if scope == "local" and co and not lead and lead_rule != "none":
         if lead_rule == "all":
             lead, co = co, []
@@ -763,8 +835,8 @@ def _body_start(norm: List[str], raws: List[str]) -> int:
     for i, line in enumerate(norm):
         if line and _level_of(line):
             return i
-    first_label = next((i for i, line in enumerate(norm) if line and _UNITS_START.search(line)),
-                       None)
+    first_label = next((i for i, line in enumerate(norm) if line and (
+        _UNITS_START.search(line) or _PROSE_UNITS.search(line))), None)
     if first_label is None:
         return next((i for i, line in enumerate(norm)
                      if line and (_heading_like(line) or _starts_item(line, raws[i]))), len(norm))
@@ -791,7 +863,8 @@ def parse_lines(lines: List[str], registry: Registry, source: str = "",
     letter before the list, 抄送 and what follows it), a heading, an item, or an unparsed line
     reported as ``notice-unparsed`` with its number and what was expected there.
     """
-    lines = to_simplified("\n".join(lines)).split("\n")
+    raws = to_simplified("\n".join(lines)).split("\n")
+    lines, src, forced = _delimited(raws)
     norm, merged = _unflatten([normalize(raw).strip() for raw in lines])
     if any(_FIRST_LEADS.search(line) for line in norm):
         lead_rule = "first"  # the notice says so itself
@@ -807,7 +880,7 @@ def parse_lines(lines: List[str], registry: Registry, source: str = "",
     last_main: Optional[int] = None
     sub_parent: Optional[str] = None
     for idx in range(start, len(norm)):
-        line, line_no = norm[idx], idx + 1
+        line, line_no = norm[idx], src[idx] + 1
         if not line:
             continue
         if blocks and _END_RE.match(line):
@@ -878,8 +951,13 @@ def parse_lines(lines: List[str], registry: Registry, source: str = "",
     found.sort(key=lambda i: int(i.cell or 0))
     for idx, first in merged.items():
         place[idx] = place[first] if place[first] != BLANK else HEADING
-    coverage = {p: place.count(p) for p in PLACES}
-    master = Master(source=source, tasks=tasks, registry=registry, year=_find_year(lines),
+    by_raw = [BLANK] * len(raws)  # a raw line that gave several lines takes the strongest place
+    for idx, where in enumerate(place):
+        if _PLACE_RANK[where] > _PLACE_RANK[by_raw[src[idx]]]:
+            by_raw[src[idx]] = where
+    by_raw = [forced.get(i, where) for i, where in enumerate(by_raw)]
+    coverage = {p: by_raw.count(p) for p in PLACES}
+    master = Master(source=source, tasks=tasks, registry=registry, year=_find_year(raws),
                     lead_rule=lead_rule, coverage=coverage)
     return master, found
 

@@ -98,6 +98,18 @@ EXPECTED = {
         市-1 | 市住建局 | 各县区、功能板块 | 20个
         市-2 | - | - | 1家
         """, 0),
+    "f15_xianyang_prose_units.txt": (2022, """
+        市-1 | 市教育局 | 市发展改革委、市财政局、市自然资源局 | 15所 4500个
+        市-2 | 市教育局、市住建局 | 各县市区政府 | 8万平方米
+        市-3 | 市民政局 | 市财政局、各县市区政府 | 12万人
+        市-4 | 市人社局 | 市级各有关部门、各县市区政府 | >=100场次
+        """, 0),
+    "f16_shandong_pipe_table.txt": (2022, """
+        市-1 | 教育体育局 | - | 2座
+        市-2 | 教育体育局 | - | 14处
+        市-3 | 卫生健康局 | - | 20处
+        市-4 | 卫生健康局 | 妇联 | 1.2万人
+        """, 0),
     "f14_pdf_cn_numbered.txt": (2018, """
         市-1 | 市教育局 | 各县（区）人民政府 | 6所 1800个
         市-2 | 市住建局 | 市环保局、各县（区）人民政府 | 25个
@@ -267,6 +279,13 @@ def test_docx_table_with_responsible_units_only(tmp_path):
 
 # --- what the import does with a notice of another city ----------------------------------------
 
+def test_a_pasted_table_keeps_its_categories_and_drops_progress_columns():
+    master, _ = parse_notice(HERE / "f16_shandong_pipe_table.txt")
+    assert [t.category for t in master.tasks] == ["教育文化", "教育文化", "医疗卫生", "医疗卫生"]
+    assert "已完成" not in master.task("市-1").text  # 1-9月份工作完成情况 is not the task
+    assert master.coverage == {"前言": 2, "标题": 1, "任务": 4, "未解析": 0, "空行": 1}
+
+
 def test_another_city_gets_a_registry_of_its_own_units():
     master, found = parse_notice(HERE / "f02_lishan_label_lines.txt")
     assert found[0].code == "notice-new-registry" and found[0].severity == "info"
@@ -400,3 +419,18 @@ def test_a_district_notice_with_bounds_and_ranges_runs_the_whole_cycle(workdir):
     assert books and "区民生实事" in openpyxl.load_workbook(books[0]).sheetnames
     text = run("summary", "--period", "2025-06").output
     assert "5项区民生实事中" in text
+
+
+def test_a_word_table_copied_into_text_with_tabs_and_a_lead_mark():
+    """A Word table pasted into a .txt keeps a tab between cells; "（牵头）" after a name in a
+    责任单位 list makes that unit the lead."""
+    from minshi_xls.notice import parse_lines
+    from minshi_xls.registry import registry_from_names
+    lines = ["白沙县2023年民生实事项目分解表",
+             "序号\t项目名称\t责任单位\t完成时限",
+             "1\t新建乡镇公办幼儿园3所\t县财政局、县教育局（牵头）\t2023年9月",
+             "2\t改造农村公路40公里\t县交通运输局\t2023年12月"]
+    master, found = parse_lines(lines, registry_from_names([]), "t.txt")
+    assert _got(master) == [("县-1", ["县教育局"], ["县财政局"], ["3所"]),
+                            ("县-2", ["县交通运输局"], [], ["40公里"])]
+    assert master.coverage == {"前言": 0, "标题": 2, "任务": 2, "未解析": 0, "空行": 0}

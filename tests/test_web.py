@@ -428,3 +428,17 @@ def test_an_unreadable_master_or_ledger_is_a_chinese_message_not_a_crash(app, cl
     (project / "output" / "master.xlsx").write_bytes(b"PK\x03\x04 broken")
     r = client.get(f"/p/{PERIOD}/unit/{BAD}")
     assert r.status_code == 500 and "总表" in text(r)
+
+
+def test_a_master_edited_while_the_console_runs_is_read_again(app, client, project):
+    page = text(client.get(f"/p/{PERIOD}/remind"))
+    assert f'data-unit="{BAD}"' in page and "（未登记邮箱）" in page.split(f'data-unit="{BAD}"')[1]
+    path = project / "output" / "master.xlsx"
+    wb = openpyxl.load_workbook(path)
+    ws = wb["单位"]
+    head = [c.value for c in ws[1]]
+    row = next(r for r in ws.iter_rows(min_row=2) if r[head.index("简称")].value == BAD)
+    row[head.index("邮箱")].value = "mzj@lyg.example"
+    wb.save(path)
+    page = text(client.get(f"/p/{PERIOD}/remind"))
+    assert "mzj@lyg.example" in page.split(f'data-unit="{BAD}"')[1].split("</tr>")[0]

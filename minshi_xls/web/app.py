@@ -3,6 +3,7 @@ button to the function its command calls; nothing here decides anything about th
 from __future__ import annotations
 
 import secrets
+import threading
 from collections import Counter
 from datetime import datetime
 from pathlib import Path
@@ -52,6 +53,27 @@ def state_class(state) -> str:
     if state.status is not None:
         return "bad"
     return "warn" if getattr(state, "mail", None) else "none"
+
+
+class MasterCache:
+    """The master read once per version of the file: reading it is most of a page's time, and
+    the clerk edits it rarely (a new mtime or size is read again)."""
+
+    def __init__(self, path: Path):
+        self.path, self.key, self.master = path, None, None
+        self.lock = threading.Lock()
+
+    def get(self):
+        from minshi_xls.master import load_master
+        try:
+            st = self.path.stat()
+            key = (st.st_mtime_ns, st.st_size)
+        except OSError:
+            return None
+        with self.lock:
+            if key != self.key:
+                self.master, self.key = load_master(self.path, required=False), key
+            return self.master
 
 
 def create_app(project: Project, token: Optional[str] = None, period: Optional[str] = None,
@@ -105,12 +127,13 @@ def create_app(project: Project, token: Optional[str] = None, period: Optional[s
         """What the CLI would exit 2 with (an unreadable master, a ledger that is not one)."""
         return render_template("message.html", code=500, message=str(e)), 500
 
+    master_cache = MasterCache(project.master)
+
     def load(period: str):
         """(master or None, config, reconciliation or None, unit states) for a page."""
         from minshi_xls import mail, reconcile
-        from minshi_xls.master import load_master
         cfg = project.config()
-        master = load_master(project.master, required=False)
+        master = master_cache.get()
         if master is None:
             return None, cfg, None, {}
         con = queries.open_ledger(project.db)

@@ -58,6 +58,9 @@ class Refused(Incoming):
     finding: Tuple[str, str] = ("file-unreadable", "")
     #: a file too large to load: archived by streaming it from here (``data`` is empty)
     source_file: Optional[str] = None
+    #: the unit whose registered address sent it (fetch): an unreadable file still counts as
+    #: that unit's rejected return, so its reminder says what was wrong
+    unit: Optional[str] = None
 
 
 #: The clerk's choice of the version that counts (``minshi accept``): see minshi_xls/versions.py.
@@ -78,7 +81,7 @@ def safe_name(name: str) -> str:
 def wanted(name: str, head: bytes = b"") -> bool:
     """Whether an archive member or attachment can be a return: a spreadsheet, archive or
     message by its name, or (attachments) a workbook by its first bytes whatever its name."""
-    if name.lower().endswith(SPREADSHEET_EXT + (".zip", ".eml")):
+    if name.lower().endswith(SPREADSHEET_EXT + (".zip", ".eml", ".rar", ".7z")):
         return True
     return bool(head) and guard.sniff(head) in ("ole", "zip")
 
@@ -188,6 +191,47 @@ def _from_eml(data: bytes, source: str, base: Incoming, limits: dict,
         yield from _expand_bytes(item, limits, depth + 1)
 
 
+#: RAR and 7-Zip, read by libarchive (Debian's libarchive13 through libarchive-c).
+OTHER_ARCHIVES = (b"Rar!\x1a\x07", b"7z\xbc\xaf\x27\x1c")
+
+
+def _from_libarchive(data: bytes, source: str, base: Incoming, limits: dict,
+                     depth: int) -> Iterator[Incoming]:
+    """Members of a .rar or .7z with the .zip limits: a member's declared size and the bytes
+    actually read are both capped at ``max_file_bytes`` (nothing is decompressed unbounded)."""
+    import libarchive
+
+    def refused(name, code, detail):
+        return Refused(name, data, f"{source}!{name}", base.sender, base.message_id,
+                       base.mail_date, base.received_at, base.file_time, finding=(code, detail))
+    try:
+        with libarchive.memory_reader(data) as archive:
+            for entry in archive:
+                if not entry.isfile:
+                    continue
+                name = safe_name(entry.pathname or "")
+                if name.startswith("~$") or not wanted(name):
+                    continue
+                cap, body = limits["max_file_bytes"], bytearray()
+                if (entry.size or 0) > cap:
+                    yield refused(name, "file-too-large",
+                                  f"压缩包成员 {name} 解压后 {entry.size // 1024} KB")
+                    continue
+                for block in entry.get_blocks():
+                    body += block
+                    if len(body) > cap:
+                        break
+                if len(body) > cap:
+                    yield refused(name, "file-too-large", f"压缩包成员 {name} 超过大小限制")
+                    continue
+                item = Incoming(name, bytes(body), f"{source}!{name}", base.sender,
+                                base.message_id, base.mail_date, base.received_at, base.file_time)
+                yield from _expand_bytes(item, limits, depth + 1)
+    except libarchive.ArchiveError as e:
+        yield refused(safe_name(base.name), "file-unreadable", f"压缩包损坏或已加密（{e.msg}）"
+                      if hasattr(e, "msg") else "压缩包损坏或已加密")
+
+
 def _expand_bytes(item: Incoming, limits: dict, depth: int) -> Iterator[Incoming]:
     if depth > MAX_NESTING:
         yield Refused(item.name, item.data, item.source_path, item.sender, item.message_id,
@@ -195,6 +239,8 @@ def _expand_bytes(item: Incoming, limits: dict, depth: int) -> Iterator[Incoming
                       finding=("file-unreadable", "压缩包嵌套过深"))
     elif item.name.lower().endswith(".zip") or _is_archive(item.data):
         yield from _from_zip(item.data, item.source_path, item, limits, depth)
+    elif item.data.startswith(OTHER_ARCHIVES):
+        yield from _from_libarchive(item.data, item.source_path, item, limits, depth)
     elif item.name.lower().endswith(".eml"):
         yield from _from_eml(item.data, item.source_path, item, limits, depth)
     else:
@@ -220,7 +266,7 @@ def expand_paths(paths: Iterable, config: Optional[dict] = None) -> Iterator[Inc
             # workbook with its _meta, and the units send it back corrected.
             files = sorted(f for f in p.rglob("*") if f.is_file()
                            and not f.name.startswith(("~$", "."))
-                           and f.suffix.lower() in SPREADSHEET_EXT + (".zip", ".eml"))
+                           and f.suffix.lower() in SPREADSHEET_EXT + (".zip", ".eml", ".rar", ".7z"))
         elif p.is_file():
             files = [p]
         else:
@@ -287,6 +333,8 @@ def evaluate(item: Incoming, result: dict, master: Optional[Master], config: dic
         found.insert(0, item.finding)
     wb = result.get("workbook")
     ident = identity.identify(wb, item.name, master) if wb else identity.Identity()
+    if not ident.unit and getattr(item, "unit", None):
+        ident.unit = item.unit
     unit, period = ident.unit, run_period or ident.period
     issues = [_file_issue(code, item, unit, period, detail=detail) for code, detail in found]
     if wb is None or isinstance(item, Refused):

@@ -126,6 +126,15 @@ CREATE TABLE IF NOT EXISTS generated (
     generated_at TEXT NOT NULL
 );
 
+-- Files that came with a return but are not one (the sealed scan, photos), archived beside it.
+-- Replies that are not returns are issues (source 'fetch', codes mail-*) against their unit.
+CREATE TABLE IF NOT EXISTS mail_files (
+    id INTEGER PRIMARY KEY,
+    period TEXT NOT NULL, unit TEXT, message_id TEXT,
+    name TEXT NOT NULL, archive_path TEXT NOT NULL, sha256 TEXT NOT NULL, size INTEGER NOT NULL,
+    kept_at TEXT NOT NULL
+);
+
 CREATE VIEW IF NOT EXISTS issues_v AS
 SELECT i.code, i.severity, i.unit, i.period, i.file_path, f.sha256 AS file_sha256,
        i.sheet, i.cell, i.indicator_id, i.value, i.message

@@ -424,15 +424,19 @@ def test_a_message_without_date_or_message_id_and_an_oversized_one(master, dovec
            "2024-07-04T10:00:00+08:00", folder=mail.imap_utf7("民生实事"))
     db = tmp_path / "l.sqlite"
     res = mail.fetch(master, PERIOD, db, cfg)
-    assert res.messages == 2 and res.ignored[0] == "scan.pdf"
+    assert res.messages == 3 and res.ignored[0] == "scan.pdf"
     assert "超过大小限制" in res.ignored[1] and "big.xlsx" not in res.attachments
-    # a message attached as a file is opened by collect
-    assert res.attachments == ["转发.eml"]
+    # too large from a registered address: that unit's refused return, not "nothing arrived"
+    assert [(n.code, n.unit) for n in res.notes] == [("mail-no-attachment", "市文广旅局"),
+                                                    ("mail-too-large", "市文广旅局")]
+    # a message attached as a file is opened: its workbook is the return
+    assert res.attachments == ["2024年6月.xlsx"]
     (src,) = [r["source_path"] for r in ledger_rows(db, "SELECT source_path FROM receipts")]
-    assert src.endswith("/转发.eml!2024年6月.xlsx")
-    (row,) = ledger_rows(db, "SELECT message_id, mail_date FROM fetched WHERE subject NOT LIKE '转发%'")
+    assert src.endswith("/2024年6月.xlsx")
+    (row,) = ledger_rows(db, "SELECT message_id, mail_date FROM fetched"
+                             " WHERE subject = '2024年6月 市文广旅局 报表'")
     assert row["message_id"].startswith("<uid-") and row["mail_date"] is not None
     from datetime import datetime
     assert datetime.fromisoformat(row["mail_date"]) == datetime.fromisoformat(
         "2024-07-04T08:30:00+08:00")
-    assert mail.fetch(master, PERIOD, db, cfg).already == 2
+    assert mail.fetch(master, PERIOD, db, cfg).already == 3

@@ -20,4 +20,4 @@ from minshi_xls.mail.outgoing import (POLICY, attachment_part, build_message,  #
 from minshi_xls.mail.reminding import (UnitState, remind, remind_body,  # noqa: F401
                                        reminder_attachment, unit_states)
 from minshi_xls.mail.sending import STATUS_LABELS, Delivery, SendResult, send  # noqa: F401
-from minshi_xls.mail.transport import imap_date, imap_utf7  # noqa: F401
+from minshi_xls.mail.transport import imap_utf7  # noqa: F401

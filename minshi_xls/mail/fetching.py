@@ -1,20 +1,28 @@
-"""``minshi fetch``: download the period's returns and hand them to collect."""
+"""``minshi fetch``: download the period's returns and hand them to collect; record every reply
+that is not a return (no attachment, auto-reply, bounce, download link, unreadable) against its
+unit, so ``status`` and ``remind`` can say what happened."""
 from __future__ import annotations
 
+import hashlib
+import os
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from email import policy
-from email.parser import BytesParser
-from email.utils import parseaddr
-from typing import Dict, Iterator, List, Optional, Tuple
+from pathlib import Path
+from typing import Dict, Iterator, List, Optional
 
-from minshi_xls import MinshiError, guard, issues, ledger, settings
+from minshi_xls import MinshiError, clock, guard, issues, ledger, settings
+from minshi_xls.mail import incoming
 from minshi_xls.mail.common import Progress, _config, _master, _safe_name, period_label
-from minshi_xls.mail.incoming import (_attachments, _header_text, _internal_date, _iso_date,
-                                      is_spreadsheet, period_pattern, structure_names)
-from minshi_xls.mail.transport import _fetch_parts, _Imap, imap_date
+from minshi_xls.mail.transport import Imap
 from minshi_xls.model import Incoming, Master
+
+#: Messages per header FETCH: one round trip each, not one per message.
+HEADER_BATCH = 200
+#: The codes of the replies that are not returns; each names its unit (mail states).
+NOTE_CODES = ("mail-no-attachment", "mail-auto-reply", "mail-bounced", "mail-link-only",
+              "mail-own-workbook", "mail-too-large", "mail-unreadable")
+
 
 @dataclass
 class FetchResult:
@@ -25,7 +33,9 @@ class FetchResult:
     already: int = 0  # fetched before (never downloaded twice)
     messages: int = 0  # new messages for the period
     attachments: List[str] = field(default_factory=list)  # names handed to collect
-    ignored: List[str] = field(default_factory=list)  # attachments that are not spreadsheets
+    kept: List[str] = field(default_factory=list)  # scans and photos archived beside a return
+    ignored: List[str] = field(default_factory=list)  # attachments that are not returns
+    notes: List[issues.Issue] = field(default_factory=list)  # replies that are not returns
     issues: List[issues.Issue] = field(default_factory=list)  # unexpected-sender
     collect: object = None  # collect.CollectResult, when anything was ingested
 
@@ -33,9 +43,11 @@ class FetchResult:
         lines = [f"{period_label(self.period)}收取：邮箱中检索到 {self.searched} 封，"
                  f"其中以前已收取 {self.already} 封，本次新收取本月邮件 {self.messages} 封，"
                  f"表格附件 {len(self.attachments)} 个。"]
+        if self.kept:
+            lines.append("  随表附件（已存档）：" + "，".join(self.kept))
         if self.ignored:
-            lines.append("  非表格附件（未处理）：" + "，".join(self.ignored))
-        for i in self.issues:
+            lines.append("  其他附件（未处理）：" + "，".join(self.ignored))
+        for i in self.notes + self.issues:
             lines.append(f"  [{i.title}] {i.message}")
         if self.collect is not None:
             lines.extend(self.collect.summary_lines())
@@ -43,15 +55,9 @@ class FetchResult:
 
     @property
     def exit_code(self) -> int:
-        """collect's: 1 when a return fetched has errors."""
-        return self.collect.exit_code if self.collect is not None else 0
-
-def _record_fetched(con, message_id: str, uid: str, folder: str, sender: str, mail_date,
-                    subject: str, period: str) -> None:
-    con.execute("INSERT OR IGNORE INTO fetched(message_id, uid, folder, sender, mail_date, subject,"
-                " period, fetched_at) VALUES (?,?,?,?,?,?,?,?)",
-                (message_id, uid, folder, sender, mail_date, subject, period,
-                 datetime.now().isoformat(timespec="seconds")))
+        """collect's (1 when a return fetched has errors), or 1 for a bounce: data problems."""
+        code = self.collect.exit_code if self.collect is not None else 0
+        return max(code, int(any(i.severity == issues.ERROR for i in self.notes)))
 
 
 @dataclass
@@ -61,49 +67,75 @@ class _Fetched:
     sender: str
     subject: str
     mail_date: Optional[str]
-    items: List[Incoming]
+    items: List[Incoming] = field(default_factory=list)
+    others: List[incoming.Attachment] = field(default_factory=list)
+    notes: List[issues.Issue] = field(default_factory=list)
+
+
+class _Context:
+    """What deciding about one message needs: the period, the registry, our own bytes."""
+
+    def __init__(self, master: Master, period: str, config: dict, seen: set, ours: set,
+                 own: Dict[str, str], folder: str, host: str):
+        self.period, self.config, self.seen, self.ours, self.own = period, config, seen, ours, own
+        self.pat = incoming.period_pattern(period)
+        self.limits = guard.limits_from(config)
+        self.book = {a: u.short for u in master.registry.units for a in u.addresses}
+        self.folder, self.host = folder, host
+        self.tz = clock.zone(config)
+
+    def note(self, code: str, f: "_Fetched", unit: Optional[str], **kw) -> issues.Issue:
+        when = clock.show(f.mail_date, self.tz)
+        kw.setdefault("detail", f"{when} “{f.subject}”" if when else f"“{f.subject}”")
+        kw.setdefault("found", f.sender)
+        value = kw.pop("value", None) or kw["found"]
+        i = issues.make(code, unit=unit, period=self.period, file=f"imap:{f.message_id}",
+                        value=value, **kw)
+        if not unit:
+            i.message = i.message.replace("的回复邮件", f"{f.sender} 的回复邮件", 1)
+        f.notes.append(i)
+        return i
 
 
 def fetch(master, period: str, db_path, config=None, since=None,
-          progress: Optional[Progress] = None, collect_options: Optional[dict] = None
-          ) -> FetchResult:
+          progress: Optional[Progress] = None, collect_options: Optional[dict] = None,
+          templates_dir=None) -> FetchResult:
     """Download the period's returns from the mailbox and hand them to collect.
 
-    Messages are read with BODY.PEEK from a folder opened read-only: nothing is deleted or marked
-    read. A message counts for the period when its subject or an attachment name mentions the
-    period, or it replies to a message ``send`` sent for it. Each message is recorded in
-    ``fetched`` after collect has taken its files, so it is never downloaded or ingested twice.
+    The folder is opened read-only and read with BODY.PEEK: nothing is deleted or marked read.
+    A message counts for the period when its subject or an attachment name mentions the period,
+    it replies to a message ``send`` sent, or it comes from a registered unit (or anyone) with a
+    spreadsheet or archive attached. Each message is parsed on its own: one that cannot be read
+    is recorded and the rest go on. Each is recorded in ``fetched`` after collect has taken its
+    files, so it is never downloaded or ingested twice.
     """
     master, config = _master(master), _config(config)
     y, m = settings.period_parts(period)
     since_day = _since(since, y, m)
-    pat = period_pattern(period)
-    limits = guard.limits_from(config)
     result = FetchResult(period)
-    imap = _Imap(config)
-    folder = imap.sec.get("folder") or "INBOX"
+    imap = Imap(config)
     con = ledger.connect(db_path)
     try:
-        seen = {r[0] for r in con.execute("SELECT message_id FROM fetched")}
-        ours = {r[0] for r in con.execute(
-            "SELECT message_id FROM sends WHERE period = ? AND message_id IS NOT NULL", (period,))}
         # Our own messages (a copy in the inbox, a test mail to ourselves) are never returns.
-        seen |= {r[0] for r in con.execute(
+        ours = {r[0] for r in con.execute(
             "SELECT message_id FROM sends WHERE message_id IS NOT NULL")}
+        seen = {r[0] for r in con.execute("SELECT message_id FROM fetched")} | ours
     finally:
         con.close()
+    ctx = _Context(master, period, config, seen, ours,
+                   own_workbooks(templates_dir or settings.DEFAULT_TEMPLATES, period),
+                   imap.folder, imap.sec["host"])
     new: List[_Fetched] = []
     imap.open()
     try:
-        data = imap.uid("SEARCH", None, "SINCE", imap_date(since_day))
-        uids = [u.decode() for u in (data[0] or b"").split()]
+        uids = sorted(imap.call("search", ["SINCE", since_day]))
         result.searched = len(uids)
         done = 0
         for chunk in range(0, len(uids), HEADER_BATCH):
-            heads = _headers(imap, uids[chunk:chunk + HEADER_BATCH])
-            for uid in uids[chunk:chunk + HEADER_BATCH]:
-                got = _fetch_one(imap, uid, heads.get(uid, (b"", b"")), pat, ours, seen, result,
-                                 folder, limits)
+            batch = uids[chunk:chunk + HEADER_BATCH]
+            heads = imap.call("fetch", batch, ["RFC822.SIZE", "INTERNALDATE", "BODY.PEEK[HEADER]"])
+            for uid in batch:
+                got = _one(imap, ctx, uid, heads.get(uid) or {}, result)
                 if got is not None:
                     new.append(got)
                 done += 1
@@ -123,11 +155,131 @@ def fetch(master, period: str, db_path, config=None, since=None,
         with ledger.transaction(con):
             for f in new:
                 result.issues.extend(_check_sender(con, master, period, f))
-                _record_fetched(con, f.message_id, f.uid, folder, f.sender, f.mail_date,
-                                f.subject, period)
+                result.kept.extend(_keep_others(con, db_path, period, f))
+                for i in f.notes:
+                    _store_note(con, i)
+                result.notes.extend(f.notes)
+                con.execute("INSERT OR IGNORE INTO fetched(message_id, uid, folder, sender,"
+                            " mail_date, subject, period, fetched_at) VALUES (?,?,?,?,?,?,?,?)",
+                            (f.message_id, f.uid, ctx.folder, f.sender, f.mail_date, f.subject,
+                             period, clock.now()))
     finally:
         con.close()
     return result
+
+
+def _one(imap: Imap, ctx: _Context, uid: int, head: dict,
+         result: FetchResult) -> Optional[_Fetched]:
+    """One message: new? for the period? then downloaded and read. Whatever it holds, it never
+    stops the run (a server failure does, as MinshiError)."""
+    f = _Fetched(str(uid), "", "", "", None)
+    try:
+        return _decide(imap, ctx, uid, head, result, f)
+    except MinshiError:
+        raise
+    except Exception as e:  # noqa: BLE001 - this message is recorded; the others go on
+        f.message_id = f.message_id or _uid_id(ctx, uid)
+        ctx.note("mail-unreadable", f, ctx.book.get(f.sender), cell=str(uid),
+                 value=f"{type(e).__name__}: {e}"[:200], detail=f.subject)
+        ctx.seen.add(f.message_id)
+        return f
+
+
+def _uid_id(ctx: _Context, uid) -> str:
+    return f"<uid-{uid}.{_safe_name(ctx.folder)}@{ctx.host}>"
+
+
+def _decide(imap: Imap, ctx: _Context, uid: int, head: dict, result: FetchResult,
+            f: _Fetched) -> Optional[_Fetched]:
+    msg = incoming.read_headers(head.get(b"BODY[HEADER]") or b"")
+    r = incoming.Reply()
+    incoming.basics(msg, r)
+    f.message_id = r.message_id or _uid_id(ctx, uid)
+    f.sender, f.subject = r.sender, r.subject
+    if f.message_id in ctx.seen:
+        result.already += 1  # fetched before, or sent by us
+        return None
+    internal = head.get(b"INTERNALDATE")
+    f.mail_date = r.date or (internal.isoformat() if isinstance(internal, datetime) else None)
+    unit = ctx.book.get(r.sender)
+    about = bool(ctx.pat.search(r.subject)) or any(x in r.refs for x in ctx.ours if x)
+    wanted = about or r.bounce
+    if not wanted and _names_other_period(r.subject, ctx.pat):
+        return None  # last month's return, a later one: left for its own fetch
+    if not wanted and msg.get_content_maintype() in ("multipart", "application", "message"):
+        # Attachment names and types are in the body structure: no download for most mail.
+        struct = (imap.call("fetch", [uid], ["BODYSTRUCTURE"]).get(uid) or {}).get(
+            b"BODYSTRUCTURE")
+        names = incoming.structure_names(struct)
+        about = bool(ctx.pat.search(names))
+        wanted = about or bool(incoming.MAY_BE_RETURN.search(names)) or bool(
+            unit and re.search(r"\b(application|image)\b", names, re.I))
+    if not wanted:
+        return None
+    ctx.seen.add(f.message_id)
+    size = int(head.get(b"RFC822.SIZE") or 0)
+    if size > ctx.limits["max_uncompressed_bytes"]:
+        # Not downloaded; against its unit it is a return refused as too large (class 7).
+        result.ignored.append(f"{r.subject}（邮件 {size >> 20} MB，超过大小限制）")
+        if unit:
+            ctx.note("mail-too-large", f, unit)
+        return f
+    raw = (imap.call("fetch", [uid], ["BODY.PEEK[]"]).get(uid) or {}).get(b"BODY[]") or b""
+    reply = incoming.read(raw)
+    if reply.why:
+        ctx.note("mail-unreadable", f, unit, cell=str(uid), value=reply.why, detail=f.subject)
+        return f
+    if reply.bounce:
+        for addr in dict.fromkeys(reply.failed):
+            if addr in ctx.book:
+                ctx.note("mail-bounced", f, ctx.book[addr], found=addr)
+        return f
+    for a in reply.files:
+        sha = hashlib.sha256(a.data).hexdigest()
+        if sha in ctx.own:  # our own workbook forwarded back or bounced: not a return
+            ctx.note("mail-own-workbook", f, ctx.own[sha])
+            continue
+        result.attachments.append(a.name)
+        f.items.extend(_items(a.name, a.data, f, ctx.limits, unit))
+    for a in reply.attachments:
+        if a.kind not in ("workbook", "archive") and not (a in reply.others and f.items):
+            result.ignored.append(a.name)
+    if f.items:
+        f.others = reply.others
+    elif not about:
+        return f  # not about this period and nothing to collect: only remembered as seen
+    elif f.notes:
+        pass
+    elif reply.auto_reply:
+        ctx.note("mail-auto-reply", f, unit)
+    elif reply.links:
+        ctx.note("mail-link-only", f, unit, value=reply.links[0], found=reply.links[0][:80])
+    else:
+        ctx.note("mail-no-attachment", f, unit)
+    return f
+
+
+_ANY_PERIOD = re.compile(r"(?<!\d)20\d\d\s*(?:[-年./_]\s*)?(?:1[0-2]|0?[1-9])(?!\d)")
+
+
+def _names_other_period(subject: str, pat: re.Pattern) -> bool:
+    return bool(_ANY_PERIOD.search(subject)) and not pat.search(subject)
+
+
+def own_workbooks(templates_dir, period: str) -> Dict[str, str]:
+    """sha256 -> unit of every workbook ``templates`` made for the period: those exact bytes
+    coming back (a bounce, a forward, a unit replying with the blank form) are not a return."""
+    from minshi_xls import columns
+    folder = Path(templates_dir) / period
+    out: Dict[str, str] = {}
+    if not folder.is_dir():
+        return out
+    prefix, _, suffix = columns.file_name(period, "UNIT").rpartition("UNIT")
+    for p in folder.iterdir():
+        if p.is_file() and p.name.startswith(prefix) and p.name.endswith(suffix):
+            unit = p.name[len(prefix):len(p.name) - len(suffix)]
+            out[hashlib.sha256(p.read_bytes()).hexdigest()] = unit
+    return out
 
 
 def _since(since, year: int, month: int) -> date:
@@ -142,87 +294,64 @@ def _since(since, year: int, month: int) -> date:
     except ValueError:
         raise MinshiError(f"--since 日期“{since}”格式不对，应写成 YYYY-MM-DD，例如 2024-07-01。") from None
 
-def _incoming(name: str, data: bytes, message_id: str, sender: str, mail_date: Optional[str],
-              limits: dict) -> Iterator[Incoming]:
-    """An attachment as collect takes it: zips and attached .eml files unpacked (with
-    collect's bomb limits), an oversized one refused with its issue rather than read."""
+
+def _items(name: str, data: bytes, f: _Fetched, limits: dict,
+           unit: Optional[str]) -> Iterator[Incoming]:
+    """An attachment as collect takes it: archives and attached messages unpacked (with
+    collect's bomb limits); an oversized one refused with its issue, against the unit whose
+    registered address sent it (its reminder says the file is too large)."""
     from minshi_xls import collect
     # a Message-ID is the sender's text: no path separators in what reads like a path
-    source = "imap:" + re.sub(r"[/\\]", "_", message_id) + "/" + name
+    source = "imap:" + re.sub(r"[/\\]", "_", f.message_id) + "/" + name
     if len(data) > limits["max_file_bytes"]:
-        yield collect.Refused(name, data, source, sender, message_id, mail_date, mail_date,
-                              finding=("file-too-large", f"附件 {len(data) // 1024} KB"))
+        yield collect.Refused(name, data, source, f.sender, f.message_id, f.mail_date,
+                              f.mail_date, finding=("file-too-large",
+                                                    f"附件 {len(data) // 1024} KB"), unit=unit)
         return
-    yield from collect.expand_bytes(Incoming(name, data, source, sender, message_id, mail_date,
-                                             mail_date), limits=limits)
-
-HEADER_BATCH = 200  # messages per header FETCH: one round trip each, not one per message
-
-
-def _headers(imap: _Imap, uids: List[str]) -> Dict[str, Tuple[bytes, bytes]]:
-    """uid -> (fetch answer without the literal, header bytes) for a batch of messages."""
-    data = imap.uid("FETCH", ",".join(uids), "(UID RFC822.SIZE INTERNALDATE BODY.PEEK["
-                                             "HEADER.FIELDS (MESSAGE-ID SUBJECT FROM DATE"
-                                             " IN-REPLY-TO REFERENCES CONTENT-TYPE)])")
-    out: Dict[str, Tuple[bytes, bytes]] = {}
-    meta, header = b"", b""
-
-    def flush():
-        m = re.search(rb"UID (\d+)", meta)
-        if m:
-            out[m.group(1).decode()] = (meta, header)
-    for item in data:
-        if isinstance(item, tuple):
-            if meta:
-                flush()
-            meta, header = item[0], item[1]
-        elif isinstance(item, bytes):
-            meta += item
-    if meta:
-        flush()
-    return out
+    for it in collect.expand_bytes(Incoming(name, data, source, f.sender, f.message_id,
+                                            f.mail_date, f.mail_date), limits=limits):
+        if isinstance(it, collect.Refused) and it.unit is None:
+            it.unit = unit
+        yield it
 
 
-def _fetch_one(imap: _Imap, uid: str, answer: Tuple[bytes, bytes], pat: re.Pattern, ours: set,
-               seen: set, result: FetchResult, folder: str, limits: dict) -> Optional[_Fetched]:
-    """From its headers, whether a message is new and belongs to the period; only then is the
-    whole message downloaded."""
-    meta, header = answer
-    head = BytesParser(policy=policy.default).parsebytes(header, headersonly=True)
-    message_id = _header_text(head.get("Message-ID")) or \
-        f"<uid-{uid}.{_safe_name(folder)}@{imap.sec['host']}>"
-    if message_id in seen:
-        result.already += 1  # fetched before, or sent by us
-        return None
-    subject = _header_text(head.get("Subject"))
-    refs = f"{head.get('In-Reply-To') or ''} {head.get('References') or ''}"
-    wanted = bool(pat.search(subject)) or any(r in refs for r in ours if r)
-    if not wanted and head.get_content_type() not in ("text/plain", "text/html",
-                                                       "multipart/alternative"):
-        # Attachment names are only in the body structure (plain or alternative text has none,
-        # so most unrelated mail costs no second round trip).
-        struct = _fetch_parts(imap.uid("FETCH", uid, "(BODYSTRUCTURE)"))["all"]
-        wanted = bool(pat.search(structure_names(struct)))
-    if not wanted:
-        return None
-    size = re.search(rb"RFC822\.SIZE (\d+)", meta)
-    if size and int(size.group(1)) > limits["max_uncompressed_bytes"]:
-        # Not downloaded at all; the clerk sees it in the summary and handles it by hand.
-        result.ignored.append(f"{subject}（邮件 {int(size.group(1)) >> 20} MB，超过大小限制）")
-        return None
-    body = _fetch_parts(imap.uid("FETCH", uid, "(BODY.PEEK[])")).get("literal", b"")
-    msg = BytesParser(policy=policy.default).parsebytes(body)
-    sender = parseaddr(_header_text(msg.get("From")))[1].lower()
-    mail_date = _iso_date(msg.get("Date")) or _internal_date(meta)
-    items = []
-    for name, data in _attachments(msg):
-        if not is_spreadsheet(name) and not name.lower().endswith((".zip", ".eml")):
-            result.ignored.append(name)
-            continue
-        result.attachments.append(name)
-        items.extend(_incoming(name, data, message_id, sender, mail_date, limits))
-    seen.add(message_id)
-    return _Fetched(uid, message_id, sender, subject, mail_date, items)
+def _store_note(con, i: issues.Issue) -> None:
+    con.execute("INSERT INTO issues(source, code, severity, unit, period, file_path, cell,"
+                " value, message) VALUES ('fetch', ?, ?, ?, ?, ?, ?, ?, ?)",
+                (i.code, i.severity, i.unit, i.period, i.file, i.cell, i.value, i.message))
+
+
+def _keep_others(con, db_path, period: str, f: _Fetched) -> List[str]:
+    """The sealed scan and photos that came with a return, archived beside it under the unit
+    collect identified (``archive/<P>/<unit>/随表附件/``) and listed in ``mail_files``."""
+    if not f.others:
+        return []
+    row = con.execute("SELECT r.unit FROM returns r JOIN receipts rc ON rc.id = r.receipt_id"
+                      " WHERE rc.message_id = ? AND r.unit IS NOT NULL ORDER BY r.id LIMIT 1",
+                      (f.message_id,)).fetchone()
+    unit = row["unit"] if row else None
+    root = ledger.archive_dir(db_path).parent
+    kept = []
+    for a in f.others:
+        sha = hashlib.sha256(a.data).hexdigest()
+        rel = (Path("archive") / _safe_name(period) / (_safe_name(unit) if unit else
+                                                        "_unidentified")
+               / ATTACHMENTS_FOLDER / f"{sha[:12]}_{_safe_name(a.name)}")
+        dest = root / rel
+        if not dest.exists():
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            tmp = dest.with_name(f"{dest.name}.{os.getpid()}.part")
+            tmp.write_bytes(a.data)
+            os.replace(tmp, dest)
+        con.execute("INSERT INTO mail_files(period, unit, message_id, name, archive_path,"
+                    " sha256, size, kept_at) VALUES (?,?,?,?,?,?,?,?)",
+                    (period, unit, f.message_id, a.name, rel.as_posix(), sha, len(a.data),
+                     clock.now()))
+        kept.append(a.name)
+    return kept
+
+
+ATTACHMENTS_FOLDER = "随表附件"
 
 
 def _check_sender(con, master: Master, period: str, f: _Fetched) -> List[issues.Issue]:

@@ -2,11 +2,13 @@
 turning every server or network failure into a Chinese message."""
 from __future__ import annotations
 
-import imaplib
 import smtplib
 from datetime import date
 from email.message import Message
 from typing import Dict, List, Optional
+
+from imapclient import IMAPClient
+from imapclient.exceptions import IMAPClientError
 
 from minshi_xls import MinshiError
 from minshi_xls.mail.common import (TIMEOUT_S, _connect, _os_reason, _password, _section,
@@ -98,7 +100,11 @@ def _quit(conn) -> None:
     except (smtplib.SMTPException, OSError):
         conn.close()
 
-class _Imap:
+class Imap:
+    """One read-only IMAP session (IMAPClient parses the answers: literals, BODYSTRUCTURE,
+    INTERNALDATE, modified UTF-7 folder names). Every server or network failure is a
+    MinshiError (exit 2); what a message holds is never a reason to stop."""
+
     def __init__(self, config: Optional[dict]):
         self.sec = _section(config, "imap")
         if not self.sec.get("host"):
@@ -107,35 +113,44 @@ class _Imap:
         if not self.sec.get("user"):
             raise MinshiError("未配置收件邮箱账号：请在 minshi.toml 的 [imap] 中填写 user。")
         self.password = _password(self.sec, "IMAP")
-        self.conn: Optional[imaplib.IMAP4] = None
+        self.conn: Optional[IMAPClient] = None
 
-    def open(self) -> imaplib.IMAP4:
+    @property
+    def folder(self) -> str:
+        return self.sec.get("folder") or "INBOX"
+
+    def open(self) -> IMAPClient:
         host, port = self.sec["host"], int(self.sec["port"])
         conn = _connect(self.sec, self.mode, "imap",
-                        lambda ctx: imaplib.IMAP4_SSL(host, port, ssl_context=ctx,
-                                                      timeout=TIMEOUT_S),
-                        lambda: imaplib.IMAP4(host, port, timeout=TIMEOUT_S),
-                        lambda c, ctx: c.starttls(ssl_context=ctx), imaplib.IMAP4.error)
+                        lambda ctx: IMAPClient(host, port, ssl=True, ssl_context=ctx,
+                                               timeout=TIMEOUT_S),
+                        lambda: IMAPClient(host, port, ssl=False, timeout=TIMEOUT_S),
+                        lambda c, ctx: c.starttls(ssl_context=ctx), IMAPClientError)
+        conn.normalise_times = False  # INTERNALDATE with its zone, not the machine's
         try:
             conn.login(self.sec["user"], self.password)
-        except imaplib.IMAP4.error:
+        except IMAPClientError:
             _logout(conn)
             raise MinshiError(f"收件服务器拒绝登录：用户 {self.sec['user']} 的密码不对"
                               f"（环境变量 {self.sec['password_env']}）或未开通 IMAP。") from None
-        folder = self.sec.get("folder") or "INBOX"
-        # EXAMINE: nothing is changed
-        typ, _ = conn.select(_quote(imap_utf7(folder)), readonly=True)
-        if typ != "OK":
+        except OSError as e:
+            raise MinshiError(f"收件服务器连接中断（{_os_reason(e)}）。请稍后重试。") from None
+        try:
+            conn.select_folder(self.folder, readonly=True)  # EXAMINE: nothing is changed
+        except IMAPClientError:
             _logout(conn)
-            raise MinshiError(f"收件邮箱中没有文件夹“{folder}”。请检查 [imap] 的 folder。")
+            raise MinshiError(f"收件邮箱中没有文件夹“{self.folder}”。请检查 [imap] 的 folder。") \
+                from None
         self.conn = conn
         return conn
 
-    def uid(self, *args) -> List:
-        typ, data = self.conn.uid(*args)
-        if typ != "OK":
-            raise MinshiError(f"收件服务器返回错误：{_text(data[0]) if data else typ}")
-        return data
+    def call(self, name: str, *args, **kw):
+        """A command of the session; a server error or a dropped connection stops the run."""
+        try:
+            return getattr(self.conn, name)(*args, **kw)
+        except (IMAPClientError, OSError) as e:
+            raise MinshiError(f"收件服务器返回错误或连接中断（{_os_reason(e)}）。"
+                              "已收取的邮件已记录，请稍后重新运行 minshi fetch。") from None
 
     def close(self) -> None:
         if self.conn is not None:
@@ -145,50 +160,15 @@ class _Imap:
 
 def imap_utf7(name: str) -> str:
     """A folder name in IMAP's modified UTF-7 (RFC 3501 5.1.3): "民生实事" is "&bBF1H1ueTos-"."""
-    import base64
-    out, run = [], []
-
-    def flush():
-        if run:
-            b64 = base64.b64encode("".join(run).encode("utf-16-be")).decode().rstrip("=")
-            out.append("&" + b64.replace("/", ",") + "-")
-            run.clear()
-    for ch in name:
-        if 0x20 <= ord(ch) <= 0x7e:
-            flush()
-            out.append("&-" if ch == "&" else ch)
-        else:
-            run.append(ch)
-    flush()
-    return "".join(out)
-
-
-def _quote(s: str) -> str:
-    return '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    from imapclient.imap_utf7 import encode
+    return encode(name).decode("ascii")
 
 
 def _logout(conn) -> None:
     try:
         conn.logout()
-    except (imaplib.IMAP4.error, OSError):
-        pass
-
-
-def _fetch_parts(data: List) -> Dict[str, bytes]:
-    """One UID FETCH answer: ``literal`` is the first literal payload (the header or the body),
-    ``all`` every byte of the answer (for BODYSTRUCTURE, whose strings may come as literals)."""
-    out: Dict[str, bytes] = {"all": b""}
-    for item in data:
-        if isinstance(item, tuple):
-            out.setdefault("literal", item[1])
-            out["all"] += b"".join(item)
-        elif isinstance(item, bytes):
-            out["all"] += item
-    return out
-
-_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
-
-
-def imap_date(d: date) -> str:
-    """``01-Jun-2024`` whatever the locale (strftime's %b is not always English)."""
-    return f"{d.day:02d}-{_MONTHS[d.month - 1]}-{d.year}"
+    except (IMAPClientError, OSError):
+        try:
+            conn.shutdown()
+        except OSError:
+            pass

@@ -264,6 +264,29 @@ def generated_in(db_path) -> frozenset:
         return frozenset()
 
 
+def mail_states(con: sqlite3.Connection, period: str) -> Dict[str, dict]:
+    """unit -> its latest reply that is not a return (``fetch``'s ``mail-*`` issues: no
+    attachment, auto-reply, bounce, download link, …) as {code, value, message, mail_date}:
+    the one reading ``status``, 报送情况 and ``remind`` share."""
+    out: Dict[str, dict] = {}
+    for r in con.execute(
+            "SELECT i.unit, i.code, i.value, i.message, f.mail_date FROM issues i"
+            " LEFT JOIN fetched f ON 'imap:' || f.message_id = i.file_path"
+            " WHERE i.period = ? AND i.source = 'fetch' AND i.code LIKE 'mail-%'"
+            " AND i.unit IS NOT NULL ORDER BY i.id", (period,)):
+        out[r["unit"]] = dict(r)
+    return out
+
+
+def mail_files(con: sqlite3.Connection, period: str) -> Dict[str, list]:
+    """unit -> the files that came with its return (sealed scan, photos), as archived."""
+    out: Dict[str, list] = {}
+    for r in con.execute("SELECT unit, name, archive_path FROM mail_files WHERE period = ?"
+                         " AND unit IS NOT NULL ORDER BY id", (period,)):
+        out.setdefault(r["unit"], []).append(dict(r))
+    return out
+
+
 def archive_dir(db_path) -> Path:
     """The archive sits next to the ledger: ``<db folder>/archive/``."""
     return Path(db_path).resolve().parent / "archive"

@@ -181,12 +181,11 @@ def tnef_files(data: bytes) -> List[Tuple[str, bytes]]:
         return []
     out = []
     for a in t.attachments:
-        try:
-            name = a.long_filename() or a.name
-        except Exception:  # noqa: BLE001
-            name = a.name
+        long = [x.data for x in a.mapi_attrs if x.name == 0x3707]  # PR_ATTACH_LONG_FILENAME
+        name = long[0] if long else a._name  # attAttachTitle: bytes in the OEM code page
         if isinstance(name, bytes):
-            name = _bytes_text(name.rstrip(b"\0"))
+            cp = str(getattr(a, "codepage", "") or "").lower()
+            name = _bytes_text(name.rstrip(b"\0"), cp if cp.startswith("cp") else None)
         out.append((_safe_name(str(name or "附件").rstrip("\0")), bytes(a.data or b"")))
     return out
 

@@ -29,7 +29,8 @@ class Delivery:
 
 
 STATUS_LABELS = {"sent": "已发送", "written": "已写入发件箱", "skipped": "已发送过，跳过",
-                 "failed": "发送失败", "no-email": "未登记邮箱", "no-file": "缺少填报表"}
+                 "failed": "发送失败", "no-email": "未登记邮箱", "no-file": "缺少填报表",
+                 "bounced": "邮箱退信，未发送"}
 
 
 @dataclass
@@ -52,7 +53,8 @@ class SendResult:
     @property
     def exit_code(self) -> int:
         """1 when some unit did not get its message (failed, no email, no workbook)."""
-        return int(any(d.status in ("failed", "no-email", "no-file") for d in self.deliveries))
+        return int(any(d.status in ("failed", "no-email", "no-file", "bounced")
+                           for d in self.deliveries))
 
     def by_unit(self) -> Dict[str, Delivery]:
         return {d.unit: d for d in self.deliveries}
@@ -67,7 +69,8 @@ class SendResult:
         for d in self.failed:
             lines.append(f"  {d.unit}：{STATUS_LABELS[d.status]} {d.detail}".rstrip())
         for status, hint in (("no-email", "请在总表“单位”表的“邮箱”列登记"),
-                             ("no-file", "请先运行 minshi templates")):
+                             ("no-file", "请先运行 minshi templates"),
+                             ("bounced", "地址无效，请在总表“单位”表中更正邮箱")):
             units = [d.unit for d in self.deliveries if d.status == status]
             if units:
                 lines.append(f"  {STATUS_LABELS[status]}（{hint}）：{'、'.join(units)}")

@@ -204,8 +204,10 @@ def _from_libarchive(data: bytes, source: str, base: Incoming, limits: dict,
     def refused(name, code, detail):
         return Refused(name, data, f"{source}!{name}", base.sender, base.message_id,
                        base.mail_date, base.received_at, base.file_time, finding=(code, detail))
+    # the format named, never guessed: a stored .xlsx member would make the data look like a zip
+    fmt = "rar" if data.startswith(OTHER_ARCHIVES[0]) else "7zip"
     try:
-        with libarchive.memory_reader(data) as archive:
+        with libarchive.memory_reader(data, format_name=fmt) as archive:
             for entry in archive:
                 if not entry.isfile:
                     continue

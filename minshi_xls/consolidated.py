@@ -84,6 +84,7 @@ RETURN_COLUMNS: List[Col] = [
     Col("错误", 6, lambda u: u.errors if u.returned else None, NUMBER),
     Col("警告", 6, lambda u: u.warnings if u.returned else None, NUMBER),
     Col("文件", 60, lambda u: u.file),
+    Col("说明", 30, lambda u: u.remark),
 ]
 
 ISSUE_COLUMNS: List[Col] = [

@@ -80,6 +80,18 @@ class UnitReturn:
     file_id: Optional[int] = None
     source_path: str = ""
     accepted: bool = False  # the return that counts was accepted (its values are used)
+    #: the unit's last reply when it was not a return (fetch: 回复无附件, 自动回复, 退信：地址无效,
+    #: 超大附件链接，需手工下载, …), from ledger.mail_states; empty once a return counts
+    mail_state: str = ""
+    #: the sealed scan and photos that came with the return (ledger.mail_files)
+    extra_files: List[str] = field(default_factory=list)
+
+    @property
+    def remark(self) -> str:
+        """The 说明 of 报送情况 and ``status``: the mail state, or the files kept beside."""
+        if self.extra_files:
+            return "随表附件：" + "、".join(self.extra_files)
+        return "" if self.returned else self.mail_state
 
 
 @dataclass
@@ -424,6 +436,12 @@ def compute(master: Master, period: str, con: sqlite3.Connection,
             ur.file, ur.return_id, ur.file_id = cur["archive_path"], cur["id"], cur["file_id"]
             ur.source_path, ur.accepted = cur["source_path"], cur["status"] == "accepted"
         returns.append(ur)
+    notes, extras = ledger.mail_states(con, period), ledger.mail_files(con, period)
+    for ur in returns:
+        note = notes.get(ur.unit)
+        if note and not ur.returned:
+            ur.mail_state = issues_mod.TYPES[note["code"]].title
+        ur.extra_files = [f["name"] for f in extras.get(ur.unit, [])]
 
     values = _values(con, [r.return_id for r in returns if r.accepted])
     idx = _index(values)
@@ -652,14 +670,15 @@ def compute_period(master_path, period: str, db_path, config_path=None) -> Recon
 
 def status_table(rec: Reconciliation) -> List[str]:
     """``status`` as terminal lines: one per expected unit, those not reported first."""
-    head = ("单位", "报送", "报送时间", "逾期", "版本", "接受行", "错误", "警告")
+    head = ("单位", "报送", "报送时间", "逾期", "版本", "接受行", "错误", "警告", "说明")
     rows = [head]
     for u in sorted(rec.expected, key=lambda u: u.returned):
         rows.append((u.unit, "是" if u.returned else "否",
                      u.received_shown if u.returned else "-",
                      ("是" if u.late else "否") if u.returned else "-", str(u.versions),
                      str(u.accepted_rows) if u.returned else "-",
-                     str(u.errors) if u.returned else "-", str(u.warnings) if u.returned else "-"))
+                     str(u.errors) if u.returned else "-", str(u.warnings) if u.returned else "-",
+                     u.remark))
     from minshi_xls.xlsx_style import display_width
     widths = [max(display_width(r[i]) for r in rows) for i in range(len(head))]
     lines = ["  ".join(c + " " * (w - display_width(c)) for c, w in zip(r, widths)).rstrip()

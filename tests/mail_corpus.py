@@ -739,6 +739,9 @@ Content-Transfer-Encoding: base64
 """)
 
 
+SCAN = b"%PDF-1.4\n% sealed scan\n%%EOF\n"
+
+
 def with_scan_and_photo(ctx: Ctx) -> bytes:
     """Outlook: the workbook, the sealed scan (PDF) and a photo of the site."""
     return crlf(f"""From: "{word(ctx.name)}" <{ctx.email}>
@@ -775,7 +778,7 @@ Content-Transfer-Encoding: base64
 Content-Disposition: attachment;
 \tfilename="{word('盖章扫描件.pdf')}"
 
-{b64(b"%PDF-1.4\n% sealed scan\n%%EOF\n")}
+{b64(SCAN)}
 
 ------=_NextPart_000_0002_01DACD61.B8351B22
 Content-Type: image/jpeg;

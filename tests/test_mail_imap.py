@@ -293,10 +293,13 @@ def test_remind_writes_only_to_missing_units_and_units_in_error(round_trip, mast
     annotated = openpyxl.load_workbook(io.BytesIO(att.get_content()))
     assert "问题清单" in annotated.sheetnames
     # a missing unit: asked for its workbook, the template attached
-    yb = got[master.registry.get("市医保局").email]
+    yb = got[master.registry.get("市总工会").email]
     assert "尚未收到你单位2024年6月民生实事推进情况填报表" in yb.get_body(("plain",)).get_content()
     (att,) = list(yb.iter_attachments())
-    assert att.get_content() == mail.template_path(round_trip["tdir"], PERIOD, "市医保局").read_bytes()
+    assert att.get_content() == mail.template_path(round_trip["tdir"], PERIOD, "市总工会").read_bytes()
+    # a unit that replied with a scan only: told its reply carried no workbook
+    assert "2024-07-03 10:00 的回复邮件没有附带2024年6月填报表" in got[master.registry.get(
+        "市医保局").email].get_body(("plain",)).get_content()
     rows = ledger_rows(round_trip["db"], "SELECT DISTINCT unit FROM sends WHERE kind = 'remind'")
     assert sorted(r["unit"] for r in rows) == sorted(expected)
 

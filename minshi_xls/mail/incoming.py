@@ -8,6 +8,7 @@ back with ``why`` set, and the fetch goes on.
 """
 from __future__ import annotations
 
+import html
 import re
 import urllib.parse
 from dataclasses import dataclass, field
@@ -331,8 +332,10 @@ def _leaves(msg: Message, where: str, texts: List[str], reply: Reply,
     data = _payload(msg)
     if ctype in ("text/plain", "text/html") and not name and disposition != "attachment":
         body = _bytes_text(data, msg.get_content_charset())
-        if ctype == "text/html":
-            body = re.sub(r"<[^>]+>", " ", body.replace("&amp;", "&"))
+        if ctype == "text/html":  # the links are in the tags (QQ's 超大附件 is an <a href>)
+            hrefs = re.findall(r"""href\s*=\s*["']?([^"'\s>]+)""", body, re.I)
+            body = re.sub(r"<[^>]+>", " ", body) + "\n" + "\n".join(hrefs)
+            body = html.unescape(body)
         texts.append(body)
         return
     if ctype == "text/rfc822-headers":

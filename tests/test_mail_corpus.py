@@ -1,0 +1,232 @@
+"""Every reply a real mail client sends, against a real dovecot: the corpus of tests/mail_corpus.py
+(one message per client quirk, written in that client's form) plus the full second round — send
+to 42 units, replies from mixed clients including the non-returns, fetch, status, remind — with
+every unit in exactly the right state."""
+import re
+import sqlite3
+from email import policy
+from email.parser import BytesParser
+
+import pytest
+
+from minshi_xls import clock, columns, ledger, mail, notice, reconcile, settings, templates
+from tests import imap_server
+from tests.imap_server import DovecotServer, SmtpSink, append
+from tests.mail_corpus import CASES, Ctx
+from tests.test_collect_support import fill
+from tests.test_mail import PW_ENV as SMTP_PW_ENV, config as smtp_config, with_emails
+
+pytestmark = [pytest.mark.skipif(imap_server.available() is not None,
+                                 reason=imap_server.available() or ""),
+              pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")]
+
+PERIOD = "2024-06"
+IMAP_PW_ENV = "MINSHI_TEST_IMAP_PASSWORD"
+MAX_FILE = 250_000  # the too-large case sends 300 KB
+
+
+@pytest.fixture(scope="module")
+def master():
+    return with_emails(notice.load_bundled())
+
+
+@pytest.fixture(scope="module")
+def round2(master, tmp_path_factory):
+    """send to 42 units -> each case's unit replies in its client's form -> fetch."""
+    work = tmp_path_factory.mktemp("corpus")
+    server, sink = DovecotServer.start(), SmtpSink()
+    mp = pytest.MonkeyPatch()
+    mp.setenv(SMTP_PW_ENV, sink.password)
+    mp.setenv(IMAP_PW_ENV, server.password)
+    try:
+        tdir = work / "templates"
+        templates.write_templates(master, PERIOD, tdir / PERIOD, config=settings.DEFAULTS)
+        db = work / "output" / "minshi.sqlite"
+        cfg = smtp_config(sink)
+        cfg["imap"].update(host=server.host, port=server.port, security="plain",
+                           user=server.user, password_env=IMAP_PW_ENV)
+        cfg["limits"] = {**settings.DEFAULTS["limits"], "max_file_bytes": MAX_FILE}
+        sent = mail.send(master, PERIOD, tdir, db, cfg)
+        assert sent.count("sent") == 42
+        ours = {rc[0]: BytesParser(policy=policy.default).parsebytes(data)
+                for _, rc, data in sink.messages}
+        units = list(master.reporting_units())
+        by_case = {}
+        for case, unit in zip(CASES, units):
+            u = master.registry.get(unit)
+            src = tdir / PERIOD / columns.file_name(PERIOD, unit)
+            filled = fill(src, work / "filled" / src.name).read_bytes()
+            ctx = Ctx(email=u.email, name=u.name, subject=str(ours[u.email]["Subject"]),
+                      message_id=ours[u.email]["Message-ID"], file_name=src.name,
+                      workbook=filled, blank=src.read_bytes())
+            append(server, case.build(ctx), "2024-07-03T10:15:00+08:00")
+            by_case[case.id] = unit
+        # unrelated mail around them: a newsletter, last month's return
+        append(server, b"From: news@example.com\r\nSubject: hello\r\n\r\nhi\r\n",
+               "2024-07-01T09:00:00+08:00")
+        fetched = mail.fetch(master, PERIOD, db, cfg, templates_dir=tdir)
+        con = ledger.connect(db)
+        try:
+            states = mail.unit_states(con, PERIOD, units)
+        finally:
+            con.close()
+        yield dict(work=work, tdir=tdir, db=db, cfg=cfg, fetched=fetched, states=states,
+                   by_case=by_case, units=units, server=server, sink=sink)
+    finally:
+        mp.undo()
+        sink.stop()
+        server.stop()
+
+
+def rows(db, sql, *args):
+    con = sqlite3.connect(db)
+    con.row_factory = sqlite3.Row
+    try:
+        return [dict(r) for r in con.execute(sql, args)]
+    finally:
+        con.close()
+
+
+def state_of(st) -> str:
+    if st.status == "accepted":
+        return "accepted"
+    if st.status == "rejected":
+        return "rejected:" + (st.errors[0]["code"] if st.errors else "")
+    return st.mail["code"] if st.mail else "none"
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
+def test_each_client_reply_leaves_its_unit_in_the_right_state(round2, case):
+    """One test per corpus case: the unit that replied in that client's form."""
+    st = round2["states"][round2["by_case"][case.id]]
+    assert state_of(st) == case.expect, (case.client, st)
+
+
+def test_one_bad_message_never_stops_the_fetch(round2, master):
+    """Class 1: a Message-ID the modern email API raises on, an unparsable Date; the run goes
+    on (exit 0/1 by data) and that message's return is still read."""
+    r = round2["fetched"]
+    unit = round2["by_case"]["broken-headers"]
+    (row,) = rows(round2["db"], "SELECT r.status, rc.received_at FROM returns r JOIN receipts rc"
+                                " ON rc.id = r.receipt_id WHERE r.unit = ?", unit)
+    # no usable Date: the server's arrival time (INTERNALDATE) orders it
+    assert clock.show(row["received_at"]) == "2024-07-03 10:15"
+    assert r.exit_code in (0, 1)
+    assert r.messages == len(CASES)  # every reply looked at, the newsletter not
+
+
+def test_attachments_are_recognised_by_their_bytes_at_any_depth(round2):
+    """Class 2: 附件, a cut name, winmail.dat, .rar, .7z, Apple's nesting, a forwarded message."""
+    names = round2["fetched"].attachments
+    assert "附件" in names and "2024-06_市" in names
+    for case in ("exchange-tnef", "oa-rar", "foxmail-7z", "apple-alternative-inline",
+                 "forwarded-rfc822", "iphone-cut-name", "android-fujian"):
+        assert round2["states"][round2["by_case"][case]].status == "accepted", case
+    srcs = {r["source_path"] for r in rows(round2["db"], "SELECT source_path FROM receipts")}
+    assert any(s.endswith("/报表.rar!report-2024-06.xlsx") for s in srcs)
+    assert any(re.search(r"/报表\.7z!2024-06_.*\.xlsx$", s) for s in srcs)
+
+
+def test_names_are_decoded_whatever_the_encoder_did(round2):
+    """Class 3: GB2312/GBK words split mid-character, unquoted words, raw 8-bit GBK, RFC 2231
+    continuations: each file name comes out as the unit wrote it."""
+    names = set(round2["fetched"].attachments)
+    for case in ("foxmail65-gb2312-split", "foxmail72-unquoted-name", "outlook2007-split-word",
+                 "outlook2016-utf8-split", "qq-gb18030", "coremail-163",
+                 "thunderbird-rfc2231-continuation", "raw-8bit-gbk", "scan-and-photo"):
+        assert columns.file_name(PERIOD, round2["by_case"][case]) in names, case
+
+
+def test_a_return_is_found_without_the_period_in_subject_or_name(round2, master):
+    """Class 4: a registered address with "报表"/"数据.xlsx", and an unknown address."""
+    r = round2["states"]
+    assert r[round2["by_case"]["registered-no-period"]].status == "accepted"
+    unit = round2["by_case"]["unknown-sender"]
+    assert r[unit].status == "accepted"
+    found = rows(round2["db"], "SELECT unit, message FROM issues_v WHERE code = 'unexpected-sender'")
+    assert [f["unit"] for f in found] == [unit] and "xiaowang1988@163.example" in found[0]["message"]
+
+
+def test_replies_that_are_not_returns_show_in_fetch_status_and_remind(round2, master):
+    """Class 5 (and 6, 7): each non-return is recorded against its unit, shown in fetch's
+    summary and in status, never counted, and the reminder says what happened."""
+    by, st = round2["by_case"], round2["states"]
+    labels = {c: st[by[c]].label for c in ("outlook-later", "exchange-oof", "postfix-dsn",
+                                           "qq-big-attachment", "too-large", "forward-of-blank")}
+    assert labels == {"outlook-later": "回复无附件", "exchange-oof": "自动回复",
+                      "postfix-dsn": "退信：地址无效", "qq-big-attachment": "超大附件链接，需手工下载",
+                      "too-large": "退回：文件过大", "forward-of-blank": "退回的下发表格"}
+    summary = round2["fetched"].summary()
+    for title in ("[回复无附件]", "[自动回复]", "[退信：地址无效]", "[超大附件链接，需手工下载]"):
+        assert title in summary
+    assert "mail.qq.com/cgi-bin/ftnExs_download" in st[by["qq-big-attachment"]].mail["message"]
+    con = ledger.connect(round2["db"])
+    try:
+        rec = reconcile.compute(master, PERIOD, con, round2["cfg"])
+    finally:
+        con.close()
+    table = "\n".join(reconcile.status_table(rec))
+    for unit, label in ((by["outlook-later"], "回复无附件"), (by["coremail-bounce"], "退信：地址无效"),
+                        (by["cloud-drive-link"], "超大附件链接，需手工下载")):
+        assert re.search(rf"^{unit}\s.*{label}", table, re.M), unit
+    # none of them counts as a return
+    counted = {u.unit for u in rec.expected if u.returned}
+    assert not counted & {by[c] for c in ("outlook-later", "exchange-oof", "qq-autoreply",
+                                         "postfix-dsn", "coremail-bounce", "qq-big-attachment",
+                                         "cloud-drive-link", "forward-of-blank")}
+
+
+def test_own_workbook_in_a_bounce_or_forward_is_not_a_return(round2):
+    """Class 6: the DSN carries our workbook; a unit forwards the blank back: neither counts."""
+    by = round2["by_case"]
+    for case in ("postfix-dsn", "forward-of-blank"):
+        got = rows(round2["db"], "SELECT id FROM returns WHERE unit = ?", by[case])
+        assert got == [], case
+    assert round2["states"][by["forward-of-blank"]].mail["code"] == "mail-own-workbook"
+
+
+def test_an_oversized_file_is_the_units_rejected_return(round2):
+    """Class 7: the reminder says the file is too large, not that nothing arrived."""
+    st = round2["states"][round2["by_case"]["too-large"]]
+    assert st.status == "rejected" and st.errors[0]["code"] == "file-too-large"
+
+
+def test_scans_and_photos_are_kept_beside_the_return(round2):
+    """Class 8: archived under the unit, listed with the unit's state."""
+    unit = round2["by_case"]["scan-and-photo"]
+    assert round2["states"][unit].extra_files == ["盖章扫描件.pdf", "现场照片.jpg"]
+    kept = rows(round2["db"], "SELECT archive_path FROM mail_files WHERE unit = ?", unit)
+    for k in kept:
+        p = round2["db"].parent / k["archive_path"]
+        assert p.is_file() and f"/{unit}/随表附件/" in k["archive_path"]
+    assert (round2["db"].parent / kept[0]["archive_path"]).read_bytes().startswith(b"%PDF")
+
+
+def test_second_round_every_unit_in_exactly_the_right_state(round2, master):
+    """42 units: the corpus units as their case says, the rest not reported; remind writes to
+    exactly the units that owe something, each worded for its state, not to a bounced address."""
+    st, by = round2["states"], round2["by_case"]
+    expect = {by[c.id]: c.expect for c in CASES}
+    for unit in round2["units"]:
+        assert state_of(st[unit]) == expect.get(unit, "none"), unit
+    sink = round2["sink"]
+    sink.reset()
+    res = mail.remind(master, PERIOD, round2["db"], round2["cfg"], round2["tdir"])
+    owing = [u for u in round2["units"] if expect.get(u) != "accepted"]
+    bounced = [by["postfix-dsn"], by["coremail-bounce"]]
+    assert [d.unit for d in res.deliveries] == owing
+    assert sorted(d.unit for d in res.deliveries if d.status == "bounced") == sorted(bounced)
+    assert res.count("sent") == len(owing) - 2 == len(sink.messages)
+    bodies = {rc[0]: BytesParser(policy=policy.default).parsebytes(data).get_body(
+        ("plain",)).get_content() for _, rc, data in sink.messages}
+
+    def body(case):
+        return bodies[master.registry.get(by[case]).email]
+    assert "2024-07-03 10:15 的回复邮件没有附带2024年6月填报表" in body("outlook-later")
+    assert "只收到你单位邮箱的自动回复" in body("qq-autoreply")
+    assert "下载链接（超大附件或网盘）" in body("cloud-drive-link")
+    assert "超出允许的大小" in body("too-large")
+    assert "下发的空白填报表" in body("forward-of-blank")
+    silent = [u for u in round2["units"] if u not in expect][0]
+    assert "尚未收到你单位2024年6月" in bodies[master.registry.get(silent).email]
+    assert "邮箱退信，未发送" in res.summary()

@@ -124,6 +124,25 @@ def seven_zip(name: str, data: bytes) -> bytes:
         os.unlink(path)
 
 
+def text_part(boundary: str, text: str, charset: str) -> str:
+    """A base64 text/plain body part the way Outlook and Foxmail write it (charset on its own
+    folded line)."""
+    data = text.encode("gbk" if charset.lower().startswith("gb") else charset)
+    return (f"{boundary}\nContent-Type: text/plain;\n\tcharset=\"{charset}\"\n"
+            f"Content-Transfer-Encoding: base64\n\n{b64(data)}")
+
+
+FOLD, FOLD_TAB = "\n ", "\n\t"  # a header folded onto the next line (space / tab)
+
+
+def attachment_block(boundary: str, ctype: str, name: str, data: bytes) -> str:
+    """An attachment part as Outlook and Foxmail lay it out: the same (possibly folded) value
+    in ``name`` and ``filename``, each parameter on its own line."""
+    return (f"{boundary}\nContent-Type: {ctype};\n\tname=\"{name}\"\n"
+            "Content-Transfer-Encoding: base64\nContent-Disposition: attachment;\n"
+            f"\tfilename=\"{name}\"\n\n{b64(data)}")
+
+
 def re_subject(ctx: Ctx, prefix: str = "回复") -> str:
     return f"{prefix}：{ctx.subject}"
 
@@ -149,23 +168,9 @@ Content-Type: multipart/mixed;
 
 This is a multi-part message in MIME format.
 
---=====001_Dragon137431226538_=====
-Content-Type: text/plain;
-\tcharset="gb2312"
-Content-Transfer-Encoding: base64
+{text_part("--=====001_Dragon137431226538_=====", "已填好，请查收。", "gb2312")}
 
-{b64("已填好，请查收。".encode("gbk"))}
-
---=====001_Dragon137431226538_=====
-Content-Type: application/octet-stream;
-\tname="{parts[0]}
- {parts[1]}"
-Content-Transfer-Encoding: base64
-Content-Disposition: attachment;
-\tfilename="{parts[0]}
- {parts[1]}"
-
-{b64(ctx.workbook)}
+{attachment_block("--=====001_Dragon137431226538_=====", 'application/octet-stream', parts[0] + FOLD + parts[1], ctx.workbook)}
 
 --=====001_Dragon137431226538_=====--
 """)
@@ -196,12 +201,7 @@ Content-Type: multipart/alternative;
 \tboundary="----=_002_NextPart525774237380_=----"
 
 
-------=_002_NextPart525774237380_=----
-Content-Type: text/plain;
-\tcharset="GB2312"
-Content-Transfer-Encoding: base64
-
-{b64("报表见附件。".encode("gbk"))}
+{text_part("------=_002_NextPart525774237380_=----", "报表见附件。", "GB2312")}
 
 ------=_002_NextPart525774237380_=----
 Content-Type: text/html;
@@ -245,23 +245,9 @@ Content-Language: zh-cn
 
 This is a multipart message in MIME format.
 
-------=_NextPart_000_0001_01CAD9EB.5D4F4E30
-Content-Type: text/plain;
-\tcharset="gb2312"
-Content-Transfer-Encoding: base64
+{text_part("------=_NextPart_000_0001_01CAD9EB.5D4F4E30", "附件为我单位报表。", "gb2312")}
 
-{b64("附件为我单位报表。".encode("gbk"))}
-
-------=_NextPart_000_0001_01CAD9EB.5D4F4E30
-Content-Type: {XLSX};
-\tname="{parts[0]}
-\t{parts[1]}"
-Content-Transfer-Encoding: base64
-Content-Disposition: attachment;
-\tfilename="{parts[0]}
-\t{parts[1]}"
-
-{b64(ctx.workbook)}
+{attachment_block("------=_NextPart_000_0001_01CAD9EB.5D4F4E30", XLSX, parts[0] + FOLD_TAB + parts[1], ctx.workbook)}
 
 ------=_NextPart_000_0001_01CAD9EB.5D4F4E30--
 """)
@@ -329,16 +315,7 @@ Content-Transfer-Encoding: base64
 
 {b64("已填报。".encode())}
 
-------=_NextPart_000_004B_01DA9CC1.F1D5A2A0
-Content-Type: application/octet-stream;
-\tname="{parts[0]}
- {parts[1]}"
-Content-Transfer-Encoding: base64
-Content-Disposition: attachment;
-\tfilename="{parts[0]}
- {parts[1]}"
-
-{b64(ctx.workbook)}
+{attachment_block("------=_NextPart_000_004B_01DA9CC1.F1D5A2A0", 'application/octet-stream', parts[0] + FOLD + parts[1], ctx.workbook)}
 
 ------=_NextPart_000_004B_01DA9CC1.F1D5A2A0--
 """)
@@ -370,12 +347,7 @@ This is a multi-part message in MIME format.
 Content-Type: multipart/alternative;
 \tboundary="----=_NextPart_668503A4_0B6D7F40_6C1A4B0E";
 
-------=_NextPart_668503A4_0B6D7F40_6C1A4B0E
-Content-Type: text/plain;
-\tcharset="gb18030"
-Content-Transfer-Encoding: base64
-
-{b64("好的".encode("gb18030"))}
+{text_part("------=_NextPart_668503A4_0B6D7F40_6C1A4B0E", "好的", "gb18030")}
 
 ------=_NextPart_668503A4_0B6D7F40_6C1A4B0E--
 
@@ -645,21 +617,9 @@ Message-ID: <202407031015441234567@{ctx.email.split('@')[1]}>
 Content-Type: multipart/mixed;
 \tboundary="----=_001_NextPart112233445566_=----"
 
-------=_001_NextPart112233445566_=----
-Content-Type: text/plain;
-\tcharset="GB2312"
-Content-Transfer-Encoding: base64
+{text_part("------=_001_NextPart112233445566_=----", "附件", "GB2312")}
 
-{b64("附件".encode("gbk"))}
-
-------=_001_NextPart112233445566_=----
-Content-Type: application/octet-stream;
-\tname="{w}"
-Content-Transfer-Encoding: base64
-Content-Disposition: attachment;
-\tfilename="{w}"
-
-{b64(seven_zip(ctx.file_name, ctx.workbook))}
+{attachment_block("------=_001_NextPart112233445566_=----", 'application/octet-stream', w, seven_zip(ctx.file_name, ctx.workbook))}
 
 ------=_001_NextPart112233445566_=------
 """)
@@ -755,39 +715,13 @@ Content-Type: multipart/mixed;
 \tboundary="----=_NextPart_000_0002_01DACD61.B8351B22"
 X-Mailer: Microsoft Outlook 16.0
 
-------=_NextPart_000_0002_01DACD61.B8351B22
-Content-Type: text/plain;
-\tcharset="gb2312"
-Content-Transfer-Encoding: base64
+{text_part("------=_NextPart_000_0002_01DACD61.B8351B22", "附盖章扫描件和现场照片。", "gb2312")}
 
-{b64("附盖章扫描件和现场照片。".encode("gbk"))}
+{attachment_block("------=_NextPart_000_0002_01DACD61.B8351B22", XLSX, word(ctx.file_name), ctx.workbook)}
 
-------=_NextPart_000_0002_01DACD61.B8351B22
-Content-Type: {XLSX};
-\tname="{word(ctx.file_name)}"
-Content-Transfer-Encoding: base64
-Content-Disposition: attachment;
-\tfilename="{word(ctx.file_name)}"
+{attachment_block("------=_NextPart_000_0002_01DACD61.B8351B22", 'application/pdf', word('盖章扫描件.pdf'), SCAN)}
 
-{b64(ctx.workbook)}
-
-------=_NextPart_000_0002_01DACD61.B8351B22
-Content-Type: application/pdf;
-\tname="{word('盖章扫描件.pdf')}"
-Content-Transfer-Encoding: base64
-Content-Disposition: attachment;
-\tfilename="{word('盖章扫描件.pdf')}"
-
-{b64(SCAN)}
-
-------=_NextPart_000_0002_01DACD61.B8351B22
-Content-Type: image/jpeg;
-\tname="{word('现场照片.jpg')}"
-Content-Transfer-Encoding: base64
-Content-Disposition: attachment;
-\tfilename="{word('现场照片.jpg')}"
-
-{b64(bytes.fromhex("ffd8ffe000104a464946") + b"photo")}
+{attachment_block("------=_NextPart_000_0002_01DACD61.B8351B22", 'image/jpeg', word('现场照片.jpg'), bytes.fromhex("ffd8ffe000104a464946") + b"photo")}
 
 ------=_NextPart_000_0002_01DACD61.B8351B22--
 """)
@@ -994,12 +928,7 @@ X-QQ-mid: bizesmtp57t1720000001tqk8wbz2
 X-Mailer: QQMail 2.x
 In-Reply-To: {ctx.message_id}
 
-------=_NextPart_668503A5_0B6D7F41_12AB34CD
-Content-Type: text/plain;
-\tcharset="gb18030"
-Content-Transfer-Encoding: base64
-
-{b64("报表见超大附件".encode("gb18030"))}
+{text_part("------=_NextPart_668503A5_0B6D7F41_12AB34CD", "报表见超大附件", "gb18030")}
 
 ------=_NextPart_668503A5_0B6D7F41_12AB34CD
 Content-Type: text/html;
@@ -1041,21 +970,9 @@ Content-Type: multipart/mixed;
 \tboundary="----=_NextPart_000_0003_01DACD63.30557799"
 X-Mailer: Microsoft Outlook 16.0
 
-------=_NextPart_000_0003_01DACD63.30557799
-Content-Type: text/plain;
-\tcharset="gb2312"
-Content-Transfer-Encoding: base64
+{text_part("------=_NextPart_000_0003_01DACD63.30557799", "请问这个表怎么填？", "gb2312")}
 
-{b64("请问这个表怎么填？".encode("gbk"))}
-
-------=_NextPart_000_0003_01DACD63.30557799
-Content-Type: {XLSX};
-\tname="{word(ctx.file_name)}"
-Content-Transfer-Encoding: base64
-Content-Disposition: attachment;
-\tfilename="{word(ctx.file_name)}"
-
-{b64(ctx.blank)}
+{attachment_block("------=_NextPart_000_0003_01DACD63.30557799", XLSX, word(ctx.file_name), ctx.blank)}
 
 ------=_NextPart_000_0003_01DACD63.30557799--
 """)

@@ -3,25 +3,23 @@
 to 42 units, replies from mixed clients including the non-returns, fetch, status, remind — with
 every unit in exactly the right state."""
 import re
-import sqlite3
 from email import policy
 from email.parser import BytesParser
 
 import pytest
 
-from minshi_xls import clock, columns, ledger, mail, notice, reconcile, settings, templates
+from minshi_xls import clock, columns, ledger, mail, notice, reconcile, settings
 from tests import imap_server
 from tests.imap_server import DovecotServer, SmtpSink, append
 from tests.mail_corpus import CASES, Ctx
 from tests.test_collect_support import fill
-from tests.test_mail import PW_ENV as SMTP_PW_ENV, config as smtp_config, with_emails
+from tests.test_mail import PW_ENV as SMTP_PW_ENV, with_emails
+from tests.test_mail_imap import IMAP_PW_ENV, PERIOD, ledger_rows, send_round
 
 pytestmark = [pytest.mark.skipif(imap_server.available() is not None,
                                  reason=imap_server.available() or ""),
               pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")]
 
-PERIOD = "2024-06"
-IMAP_PW_ENV = "MINSHI_TEST_IMAP_PASSWORD"
 MAX_FILE = 250_000  # the too-large case sends 300 KB
 
 
@@ -39,15 +37,8 @@ def round2(master, tmp_path_factory):
     mp.setenv(SMTP_PW_ENV, sink.password)
     mp.setenv(IMAP_PW_ENV, server.password)
     try:
-        tdir = work / "templates"
-        templates.write_templates(master, PERIOD, tdir / PERIOD, config=settings.DEFAULTS)
-        db = work / "output" / "minshi.sqlite"
-        cfg = smtp_config(sink)
-        cfg["imap"].update(host=server.host, port=server.port, security="plain",
-                           user=server.user, password_env=IMAP_PW_ENV)
-        cfg["limits"] = {**settings.DEFAULTS["limits"], "max_file_bytes": MAX_FILE}
-        sent = mail.send(master, PERIOD, tdir, db, cfg)
-        assert sent.count("sent") == 42
+        tdir, db, cfg = send_round(master, sink, server, work, limits={
+            **settings.DEFAULTS["limits"], "max_file_bytes": MAX_FILE})
         ours = {rc[0]: BytesParser(policy=policy.default).parsebytes(data)
                 for _, rc, data in sink.messages}
         units = list(master.reporting_units())
@@ -78,15 +69,6 @@ def round2(master, tmp_path_factory):
         server.stop()
 
 
-def rows(db, sql, *args):
-    con = sqlite3.connect(db)
-    con.row_factory = sqlite3.Row
-    try:
-        return [dict(r) for r in con.execute(sql, args)]
-    finally:
-        con.close()
-
-
 def state_of(st) -> str:
     if st.status == "accepted":
         return "accepted"
@@ -107,7 +89,7 @@ def test_one_bad_message_never_stops_the_fetch(round2, master):
     on (exit 0/1 by data) and that message's return is still read."""
     r = round2["fetched"]
     unit = round2["by_case"]["broken-headers"]
-    (row,) = rows(round2["db"], "SELECT r.status, rc.received_at FROM returns r JOIN receipts rc"
+    (row,) = ledger_rows(round2["db"], "SELECT r.status, rc.received_at FROM returns r JOIN receipts rc"
                                 " ON rc.id = r.receipt_id WHERE r.unit = ?", unit)
     # no usable Date: the server's arrival time (INTERNALDATE) orders it
     assert clock.show(row["received_at"]) == "2024-07-03 10:15"
@@ -122,7 +104,7 @@ def test_attachments_are_recognised_by_their_bytes_at_any_depth(round2):
     for case in ("exchange-tnef", "oa-rar", "foxmail-7z", "apple-alternative-inline",
                  "forwarded-rfc822", "iphone-cut-name", "android-fujian"):
         assert round2["states"][round2["by_case"][case]].status == "accepted", case
-    srcs = {r["source_path"] for r in rows(round2["db"], "SELECT source_path FROM receipts")}
+    srcs = {r["source_path"] for r in ledger_rows(round2["db"], "SELECT source_path FROM receipts")}
     assert any(s.endswith("/报表.rar!report-2024-06.xlsx") for s in srcs)
     assert any(re.search(r"/报表\.7z!2024-06_.*\.xlsx$", s) for s in srcs)
 
@@ -143,7 +125,7 @@ def test_a_return_is_found_without_the_period_in_subject_or_name(round2, master)
     assert r[round2["by_case"]["registered-no-period"]].status == "accepted"
     unit = round2["by_case"]["unknown-sender"]
     assert r[unit].status == "accepted"
-    found = rows(round2["db"], "SELECT unit, message FROM issues_v WHERE code = 'unexpected-sender'")
+    found = ledger_rows(round2["db"], "SELECT unit, message FROM issues_v WHERE code = 'unexpected-sender'")
     assert [f["unit"] for f in found] == [unit] and "xiaowang1988@163.example" in found[0]["message"]
 
 
@@ -180,7 +162,7 @@ def test_own_workbook_in_a_bounce_or_forward_is_not_a_return(round2):
     """Class 6: the DSN carries our workbook; a unit forwards the blank back: neither counts."""
     by = round2["by_case"]
     for case in ("postfix-dsn", "forward-of-blank"):
-        got = rows(round2["db"], "SELECT id FROM returns WHERE unit = ?", by[case])
+        got = ledger_rows(round2["db"], "SELECT id FROM returns WHERE unit = ?", by[case])
         assert got == [], case
     assert round2["states"][by["forward-of-blank"]].mail["code"] == "mail-own-workbook"
 
@@ -195,7 +177,7 @@ def test_scans_and_photos_are_kept_beside_the_return(round2):
     """Class 8: archived under the unit, listed with the unit's state."""
     unit = round2["by_case"]["scan-and-photo"]
     assert round2["states"][unit].extra_files == ["盖章扫描件.pdf", "现场照片.jpg"]
-    kept = rows(round2["db"], "SELECT archive_path FROM mail_files WHERE unit = ?", unit)
+    kept = ledger_rows(round2["db"], "SELECT archive_path FROM mail_files WHERE unit = ?", unit)
     for k in kept:
         p = round2["db"].parent / k["archive_path"]
         assert p.is_file() and f"/{unit}/随表附件/" in k["archive_path"]

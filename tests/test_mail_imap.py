@@ -116,6 +116,18 @@ def zipped(name, data):
     return buf.getvalue()
 
 
+def send_round(master, sink, server, work, **config):
+    """The period's workbooks made and mailed to the 42 units: (templates dir, db, config)."""
+    tdir = work / "templates"
+    templates.write_templates(master, PERIOD, tdir / PERIOD, config=settings.DEFAULTS)
+    db = work / "output" / "minshi.sqlite"
+    cfg = {**full_config(sink, server), **config}
+    sink.reset()
+    sent = mail.send(master, PERIOD, tdir, db, cfg)
+    assert sent.count("sent") == 42
+    return tdir, db, cfg
+
+
 @pytest.fixture(scope="module")
 def round_trip(master, dovecot, smtp, tmp_path_factory):
     """send -> units reply into dovecot -> fetch -> collect, once for the module."""
@@ -124,13 +136,7 @@ def round_trip(master, dovecot, smtp, tmp_path_factory):
     mp.setenv(SMTP_PW_ENV, smtp.password)
     mp.setenv(IMAP_PW_ENV, dovecot.password)
     try:
-        tdir = work / "templates"
-        templates.write_templates(master, PERIOD, tdir / PERIOD, config=settings.DEFAULTS)
-        db = work / "output" / "minshi.sqlite"
-        cfg = full_config(smtp, dovecot)
-        smtp.reset()
-        sent = mail.send(master, PERIOD, tdir, db, cfg)
-        assert sent.count("sent") == 42
+        tdir, db, cfg = send_round(master, smtp, dovecot, work)
         received = {rc[0]: BytesParser(policy=policy.default).parsebytes(data)
                     for _, rc, data in smtp.messages}
 

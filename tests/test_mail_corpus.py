@@ -55,7 +55,7 @@ def round2(master, tmp_path_factory):
         # unrelated mail around them: a newsletter, last month's return
         append(server, b"From: news@example.com\r\nSubject: hello\r\n\r\nhi\r\n",
                "2024-07-01T09:00:00+08:00")
-        fetched = mail.fetch(master, PERIOD, db, cfg, templates_dir=tdir)
+        fetched = mail.fetch(master, PERIOD, db, cfg)
         con = ledger.connect(db)
         try:
             states = mail.unit_states(con, PERIOD, units)

@@ -119,8 +119,8 @@ def zipped(name, data):
 def send_round(master, sink, server, work, **config):
     """The period's workbooks made and mailed to the 42 units: (templates dir, db, config)."""
     tdir = work / "templates"
-    templates.write_templates(master, PERIOD, tdir / PERIOD, config=settings.DEFAULTS)
     db = work / "output" / "minshi.sqlite"
+    templates.write_templates(master, PERIOD, tdir / PERIOD, config=settings.DEFAULTS, db=db)
     cfg = {**full_config(sink, server), **config}
     sink.reset()
     sent = mail.send(master, PERIOD, tdir, db, cfg)

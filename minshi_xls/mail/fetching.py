@@ -98,8 +98,8 @@ class _Context:
 
 
 def fetch(master, period: str, db_path, config=None, since=None,
-          progress: Optional[Progress] = None, collect_options: Optional[dict] = None,
-          templates_dir=None) -> FetchResult:
+          progress: Optional[Progress] = None, collect_options: Optional[dict] = None
+          ) -> FetchResult:
     """Download the period's returns from the mailbox and hand them to collect.
 
     The folder is opened read-only and read with BODY.PEEK: nothing is deleted or marked read.
@@ -120,11 +120,11 @@ def fetch(master, period: str, db_path, config=None, since=None,
         ours = {r[0] for r in con.execute(
             "SELECT message_id FROM sends WHERE message_id IS NOT NULL")}
         seen = {r[0] for r in con.execute("SELECT message_id FROM fetched")} | ours
+        # the exact bytes ``templates`` wrote (ledger.generated): never a unit's return
+        own = {r[0]: r[1] for r in con.execute("SELECT sha256, unit FROM generated")}
     finally:
         con.close()
-    ctx = _Context(master, period, config, seen, ours,
-                   own_workbooks(templates_dir or settings.DEFAULT_TEMPLATES, period),
-                   imap.folder, imap.sec["host"])
+    ctx = _Context(master, period, config, seen, ours, own, imap.folder, imap.sec["host"])
     new: List[_Fetched] = []
     imap.open()
     try:
@@ -264,22 +264,6 @@ _ANY_PERIOD = re.compile(r"(?<!\d)20\d\d\s*(?:[-年./_]\s*)?(?:1[0-2]|0?[1-9])(?
 
 def _names_other_period(subject: str, pat: re.Pattern) -> bool:
     return bool(_ANY_PERIOD.search(subject)) and not pat.search(subject)
-
-
-def own_workbooks(templates_dir, period: str) -> Dict[str, str]:
-    """sha256 -> unit of every workbook ``templates`` made for the period: those exact bytes
-    coming back (a bounce, a forward, a unit replying with the blank form) are not a return."""
-    from minshi_xls import columns
-    folder = Path(templates_dir) / period
-    out: Dict[str, str] = {}
-    if not folder.is_dir():
-        return out
-    prefix, _, suffix = columns.file_name(period, "UNIT").rpartition("UNIT")
-    for p in folder.iterdir():
-        if p.is_file() and p.name.startswith(prefix) and p.name.endswith(suffix):
-            unit = p.name[len(prefix):len(p.name) - len(suffix)]
-            out[hashlib.sha256(p.read_bytes()).hexdigest()] = unit
-    return out
 
 
 def _since(since, year: int, month: int) -> date:

@@ -71,6 +71,7 @@ class Version:
     accepted_rows: int
     file_id: int = 0
     pinned: bool = False
+    time_source: Optional[str] = None  # clock.FILE: received_at is only the file's own time
 
     @property
     def name(self) -> str:
@@ -81,9 +82,11 @@ class Version:
         return self.status != "superseded"
 
     def describe(self) -> str:
-        """``v1.xlsx（接收 2024-07-01 09:00，保存 2024-07-01 08:55）``."""
+        """``v1.xlsx（接收 2024-07-01 09:00，保存 2024-07-01 08:55）``; a file from a folder says
+        文件时间 instead of 接收 (nobody knows when it arrived)."""
         saved = clock.show(self.saved_at, default="无记录")
-        return f"{self.name}（接收 {clock.show(self.received_at)}，保存 {saved}）"
+        came = "文件时间" if self.time_source == clock.FILE else "接收"
+        return f"{self.name}（{came} {clock.show(self.received_at)}，保存 {saved}）"
 
     def to_dict(self) -> dict:
         d = {k: v for k, v in self.__dict__.items() if k != "file_id"}
@@ -123,7 +126,8 @@ def choose(versions: Sequence[Version], pin: Optional[int] = None
 
 _VERSIONS_SQL = (
     "SELECT r.id, r.unit, r.period, rc.source_path, f.sha256, r.received_at, r.saved_at,"
-    " r.status, COALESCE(r.verdict, r.status) AS verdict, r.accepted_rows, r.file_id"
+    " r.status, COALESCE(r.verdict, r.status) AS verdict, r.accepted_rows, r.file_id,"
+    " r.time_source"
     " FROM returns r JOIN receipts rc ON rc.id = r.receipt_id JOIN files f ON f.id = r.file_id"
     " WHERE r.unit = ? AND r.period = ? AND r.status IN ('accepted', 'rejected', 'superseded')"
     " AND NOT EXISTS (SELECT 1 FROM issues i WHERE i.return_id = r.id AND i.code IN (%s))"
@@ -134,7 +138,7 @@ def competing(con: sqlite3.Connection, unit: str, period: str) -> List[Version]:
     """The unit's versions for ``period`` that take part in the contest, oldest recorded first."""
     pin = pinned(con, unit, period)
     return [Version(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10],
-                    pinned=r[0] == pin)
+                    pinned=r[0] == pin, time_source=r[11])
             for r in con.execute(_VERSIONS_SQL, (unit, period, *NON_COMPETING))]
 
 

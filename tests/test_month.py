@@ -167,6 +167,8 @@ def test_a_clerks_two_months_from_an_empty_folder(month):
     assert "2024-06-20 16:00（文件时间）" in status["东海县"]
     assert status["东海县"].split()[4] == "否"  # not late on a guess
     assert status["市教育局"].split()[4] == "是"
+    out = minshi("accept", "东海县", "--period", MAY)  # its versions, as the clerk chooses
+    assert "东海县5月报表.xlsx（文件时间 2024-06-20 16:00" in out
 
     # --- remind; 市卫健委 corrects the annotated copy and mails it back ------------------------
     out = minshi("remind", "--period", MAY, ok=(0, 1))

@@ -253,6 +253,11 @@ def test_page_reload_stamp_changes_when_the_cli_writes_the_ledger(app, client, p
                                  "--master", str(project / "output" / "master.xlsx")])
     assert r.exit_code == 0, r.output
     assert client.get(f"/p/{PERIOD}/stamp").get_json()["stamp"] != before
+    client.get(f"/p/{PERIOD}/")
+    shown = client.get(f"/p/{PERIOD}/stamp").get_json()["stamp"]
+    for url in (f"/p/{PERIOD}/", f"/p/{PERIOD}/unit/{CLEAN[0]}", f"/p/{PERIOD}/figures"):
+        client.get(url)  # reading never changes it: an open page does not reload forever
+    assert client.get(f"/p/{PERIOD}/stamp").get_json()["stamp"] == shown
     assert rows_of(text(client.get(f"/p/{PERIOD}/")))[CLEAN[0]] == "已接收"
 
 

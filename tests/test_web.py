@@ -447,3 +447,20 @@ def test_a_master_edited_while_the_console_runs_is_read_again(app, client, proje
     wb.save(path)
     page = text(client.get(f"/p/{PERIOD}/remind"))
     assert "mzj@lyg.example" in page.split(f'data-unit="{BAD}"')[1].split("</tr>")[0]
+
+
+def test_a_file_no_unit_can_be_found_for_is_listed_with_why(app, client, project, tmp_path):
+    stray = tmp_path / "qq" / "统计表(1).xlsx"
+    stray.parent.mkdir()
+    wb = openpyxl.Workbook()
+    wb.active.append(["项目", "完成"])
+    wb.active.append(["道路", 12])
+    wb.save(stray)
+    job = finish(app, upload(client, [stray]))
+    assert job.state == "done", job.error
+    page = text(client.get(f"/p/{PERIOD}/"))
+    listed = page.split('id="strays"')[1].split("</ul>")[0]
+    assert "统计表(1).xlsx" in listed and "：" in listed  # the reason collect gave
+    fid = re.search(rf"/p/{PERIOD}/file/(\d+)", listed).group(1)
+    assert client.get(f"/p/{PERIOD}/file/{fid}").data == stray.read_bytes()
+    assert set(rows_of(page).values()) == {"未报送"}

@@ -18,6 +18,7 @@ from minshi_xls import MinshiError, clock, settings
 from minshi_xls import issues as issues_mod
 from minshi_xls.web import actions, queries, security
 from minshi_xls.web.actions import Project
+from minshi_xls.reconcile import file_name_of
 from minshi_xls.web.jobs import Busy, Jobs
 
 
@@ -101,6 +102,8 @@ def create_app(project: Project, token: Optional[str] = None, period: Optional[s
     def show_time(value):
         return clock.show(value, tz, default="—")
 
+    app.add_template_filter(file_name_of, "file_name")
+
     @app.context_processor
     def globals_():
         return {"csrf_token": security.csrf_token, "csrf_field": security.CSRF_FIELD,
@@ -173,11 +176,17 @@ def create_app(project: Project, token: Optional[str] = None, period: Optional[s
                 st = states[ur.unit]
                 rows.append((ur, state_label(st), state_class(st)))
         counts = Counter((label, css) for _, label, css in rows)
+        con = queries.open_ledger(project.db)
+        try:
+            strays = queries.unidentified(con, period)
+        finally:
+            con.close()
         from minshi_xls.reconcile import status_table
         return render_template(
             "month.html", period=period, rows=rows, rec=rec,
             headline=status_table(rec)[-1] if rec else "",
-            counts=counts, outputs=outputs(period), has_master=master is not None, master_path=project.master,
+            counts=counts, strays=strays, outputs=outputs(period), has_master=master is not None,
+            master_path=project.master,
             master_name=project.master.name if project.master.is_file() else None,
             stamp=queries.change_stamp(project.db),
             recent=[j for j in reversed(list(jobs.jobs.values())) if j.period == period][:5])

@@ -68,6 +68,17 @@ def versions(con: sqlite3.Connection, period: str, unit: str) -> List[Version]:
     return out
 
 
+def unidentified(con: sqlite3.Connection, period: str) -> List[sqlite3.Row]:
+    """Files collected for the period that no unit could be found for (the clerk looks at them
+    and asks around), with the issue that says why."""
+    return con.execute(
+        "SELECT r.id, r.file_id, r.received_at, rc.source_path,"
+        " (SELECT message FROM issues i WHERE i.return_id = r.id AND i.severity = 'error'"
+        "  ORDER BY i.id LIMIT 1) AS why FROM returns r JOIN receipts rc ON rc.id = r.receipt_id"
+        " WHERE r.period = ? AND r.unit IS NULL ORDER BY r.received_at, r.id",
+        (period,)).fetchall()
+
+
 def mails(con: sqlite3.Connection, period: str, unit: str) -> Dict[str, list]:
     """Mails sent to the unit (send, remind) and received from it (the receipts of its
     versions that came by mail)."""

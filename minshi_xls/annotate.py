@@ -16,6 +16,7 @@ from openpyxl.comments import Comment
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils.exceptions import InvalidFileException
 
+from minshi_xls import faults
 from minshi_xls import issues as I
 
 SHEET = "问题清单"
@@ -93,6 +94,7 @@ def write_annotated(data: bytes, fmt: str, issues: Sequence[I.Issue], dest) -> P
     for sheet in wb.worksheets:
         sheet.sheet_view.tabSelected = sheet.title == SHEET
     dest = Path(dest)
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    wb.save(dest)
+    buf = io.BytesIO()
+    wb.save(buf)
+    faults.atomic_write(dest, buf.getvalue())  # a kill or a full disk leaves no half copy
     return dest

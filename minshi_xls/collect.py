@@ -17,8 +17,6 @@ import email.utils
 import functools
 import hashlib
 import io
-import os
-import shutil
 import sqlite3
 import time
 import unicodedata
@@ -31,7 +29,7 @@ from typing import Callable, Dict, Iterable, Iterator, List, Optional, Sequence,
 
 from minshi_xls import MinshiError
 from minshi_xls import columns as C
-from minshi_xls import clock, guard, ledger, reader, settings, versions
+from minshi_xls import clock, faults, guard, ledger, reader, settings, versions
 from minshi_xls import issues as I
 from minshi_xls import numbers as N
 from minshi_xls import rules as R
@@ -41,6 +39,7 @@ from minshi_xls.rules import identity
 
 SPREADSHEET_EXT = (".xlsx", ".xlsm", ".xls", ".et", ".ods", ".xltx", ".ett")
 UNIDENTIFIED = "_unidentified"
+CONTAINERS = "_containers"  # archive folder of the .zip and .eml files returns came in
 #: Files per ledger transaction: each batch is all-or-nothing; small enough that a kill loses
 #: little work, large enough that commits do not dominate a 1,000-file run. A batch is also
 #: committed after BATCH_SECONDS, so a second run at the same time never waits long.
@@ -48,6 +47,13 @@ BATCH = 25
 BATCH_SECONDS = 0.25
 MAX_NESTING = 3
 ANNOTATED_SUFFIX = "_问题标注"
+
+
+@dataclass
+class Container(Incoming):
+    """A .zip or .eml as it arrived: not a return itself, archived byte for byte (under
+    ``archive/<period>/_containers/``) so every original can be recovered as it came; the
+    receipts of its members point at it."""
 
 
 @dataclass
@@ -75,7 +81,23 @@ def safe_name(name: str) -> str:
     base = PurePosixPath(str(name).replace("\\", "/")).name
     base = "".join(ch for ch in base if unicodedata.category(ch)[0] != "C")
     base = base.strip().lstrip(".").replace(":", "_")
-    return base[:120] or "unnamed"
+    return base[:MAX_NAME_CHARS] or "unnamed"
+
+
+#: Names are kept as sent (the ledger has them whole); only files we write are shortened to fit
+#: the disk (:func:`fit_name`).
+MAX_NAME_CHARS = 1000
+#: What archivers and desktops add beside the files people meant to send: macOS's __MACOSX/
+#: resource forks ("._name") and .DS_Store, Windows's Thumbs.db and desktop.ini.
+JUNK_NAMES = frozenset({"thumbs.db", "ehthumbs.db", "desktop.ini", ".ds_store"})
+
+
+def is_junk(path: str) -> bool:
+    """A member or file an archiver or a desktop added (skipped without an issue): anything
+    under ``__MACOSX/``, an AppleDouble ``._name``, Thumbs.db, desktop.ini, .DS_Store."""
+    parts = str(path).replace("\\", "/").split("/")
+    base = parts[-1]
+    return "__MACOSX" in parts[:-1] or base.startswith("._") or base.lower() in JUNK_NAMES
 
 
 def wanted(name: str, head: bytes = b"") -> bool:
@@ -112,7 +134,7 @@ def _from_zip(data: bytes, source: str, base: Incoming, limits: dict,
                       finding=("file-unreadable", "压缩包损坏"))
         return
     for info in infos:
-        if info.is_dir():
+        if info.is_dir() or is_junk(_zip_name(info)):
             continue
         name = safe_name(_zip_name(info))
         if name.startswith("~$") or not wanted(name):
@@ -178,6 +200,8 @@ def _from_eml(data: bytes, source: str, base: Incoming, limits: dict,
         filename = part.get_filename()
         if not filename or part.is_multipart():
             continue
+        if is_junk(filename):
+            continue
         name = safe_name(filename)
         where = f"{source}!{name}"
         body = part.get_payload(decode=True) or b""
@@ -209,7 +233,7 @@ def _from_libarchive(data: bytes, source: str, base: Incoming, limits: dict,
     try:
         with libarchive.memory_reader(data, format_name=fmt) as archive:
             for entry in archive:
-                if not entry.isfile:
+                if not entry.isfile or is_junk(entry.pathname or ""):
                     continue
                 name = safe_name(entry.pathname or "")
                 if name.startswith("~$") or not wanted(name):
@@ -240,26 +264,43 @@ def _expand_bytes(item: Incoming, limits: dict, depth: int) -> Iterator[Incoming
                       item.mail_date, item.received_at, item.file_time,
                       finding=("file-unreadable", "压缩包嵌套过深"))
     elif item.name.lower().endswith(".zip") or _is_archive(item.data):
+        yield Container(**_fields(item))
         yield from _from_zip(item.data, item.source_path, item, limits, depth)
     elif item.data.startswith(OTHER_ARCHIVES):
+        yield Container(**_fields(item))
         yield from _from_libarchive(item.data, item.source_path, item, limits, depth)
     elif item.name.lower().endswith(".eml"):
+        yield Container(**_fields(item))
         yield from _from_eml(item.data, item.source_path, item, limits, depth)
     else:
         yield item
 
 
+def _fields(item: Incoming) -> dict:
+    return {f.name: getattr(item, f.name) for f in dataclasses.fields(Incoming)}
+
+
 def expand_bytes(item: Incoming, config: Optional[dict] = None,
-                 limits: Optional[dict] = None) -> Iterator[Incoming]:
+                 limits: Optional[dict] = None, containers: bool = False) -> Iterator[Incoming]:
     """An arrived file's returns: the file itself, or its members/attachments when it is a .zip
-    or an .eml (what fetch calls for each mail attachment)."""
-    return _expand_bytes(item, limits or guard.limits_from(config), 0)
+    or an .eml (what fetch calls for each mail attachment); with ``containers`` also each .zip
+    and .eml itself as a :class:`Container` (for :func:`ingest` to archive)."""
+    got = _expand_bytes(item, limits or guard.limits_from(config), 0)
+    return got if containers else (i for i in got if not isinstance(i, Container))
 
 
-def expand_paths(paths: Iterable, config: Optional[dict] = None) -> Iterator[Incoming]:
+def expand_paths(paths: Iterable, config: Optional[dict] = None,
+                 containers: bool = False) -> Iterator[Incoming]:
     """Every arrived file under ``paths``: files, folders (recursive), .zip members, .eml
-    attachments. Files other than spreadsheets, archives and messages in folders are skipped;
-    a path given by name is always taken (a renamed workbook is still a return)."""
+    attachments (and with ``containers`` each .zip and .eml itself). Files other than
+    spreadsheets, archives and messages in folders are skipped, and so is what archivers and
+    desktops add (:func:`is_junk`); a path given by name is always taken (a renamed workbook is
+    still a return)."""
+    got = _expand_paths(paths, config)
+    return got if containers else (i for i in got if not isinstance(i, Container))
+
+
+def _expand_paths(paths: Iterable, config: Optional[dict]) -> Iterator[Incoming]:
     limits = guard.limits_from(config)
     for p in paths:
         p = Path(p)
@@ -268,23 +309,30 @@ def expand_paths(paths: Iterable, config: Optional[dict] = None) -> Iterator[Inc
             # workbook with its _meta, and the units send it back corrected.
             files = sorted(f for f in p.rglob("*") if f.is_file()
                            and not f.name.startswith(("~$", "."))
+                           and not is_junk(f.relative_to(p).as_posix())
                            and f.suffix.lower() in SPREADSHEET_EXT + (".zip", ".eml", ".rar", ".7z"))
         elif p.is_file():
             files = [p]
         else:
             raise MinshiError(f"找不到文件或文件夹：{p}")
         for f in files:
-            size = f.stat().st_size
-            if size > max(limits["max_file_bytes"], limits["max_uncompressed_bytes"]):
-                yield Refused(safe_name(f.name), b"", str(f), file_time=_iso_mtime(f),
-                              finding=("file-too-large", f"文件 {size // (1 << 20)} MB"),
-                              source_file=str(f))
-                continue
-            # A file in a folder has no receipt time, only its own (it may have been copied,
-            # unzipped or saved again since): shown as 文件时间, never a reason to call it late.
-            item = Incoming(safe_name(f.name), f.read_bytes(), str(f),
-                            file_time=_iso_mtime(f))
-            yield from _expand_bytes(item, limits, 0)
+            try:
+                yield from _expand_file(f, limits)
+            except OSError as e:  # a file we may not read, a disk error
+                raise faults.as_fault(e, f, "读取") from e
+
+
+def _expand_file(f: Path, limits: dict) -> Iterator[Incoming]:
+    size = f.stat().st_size
+    if size > max(limits["max_file_bytes"], limits["max_uncompressed_bytes"]):
+        yield Refused(safe_name(f.name), b"", str(f), file_time=_iso_mtime(f),
+                      finding=("file-too-large", f"文件 {size // (1 << 20)} MB"),
+                      source_file=str(f))
+        return
+    # A file in a folder has no receipt time, only its own (it may have been copied, unzipped
+    # or saved again since): shown as 文件时间, never a reason to call it late.
+    item = Incoming(safe_name(f.name), f.read_bytes(), str(f), file_time=_iso_mtime(f))
+    yield from _expand_bytes(item, limits, 0)
 
 
 # --- evaluating one return --------------------------------------------------------------------
@@ -308,6 +356,8 @@ class Evaluation:
     labels: dict = field(default_factory=dict)
     readable: bool = False  # the workbook could be opened (an annotated copy can be made)
     annotated: Optional[str] = None  # path of the annotated copy written for it
+    #: a fault of this machine met while keeping it (archive or annotated copy not written)
+    fault: Optional[faults.MachineFault] = None
     saved_at: Optional[str] = None  # the workbook's own saved time (orders same-time versions)
 
     def slim(self) -> "Evaluation":
@@ -541,6 +591,7 @@ class _Ledger:
         self.period = period
         self.con = ledger.connect(self.db_path)
         self.con.execute("PRAGMA synchronous=NORMAL")
+        self.containers: Dict[str, Optional[int]] = {}  # source path -> file id
 
     def previous_all(self) -> Dict[str, Dict[str, float]]:
         """unit -> indicator_id -> cumulative of its accepted return of the month before
@@ -571,7 +622,7 @@ class _Ledger:
             if ev.archive_created and ev.archive_path and ev.archive_path != row["archive_path"]:
                 (self.root / ev.archive_path).unlink(missing_ok=True)
             return row["id"]
-        if not ev.archive_path:
+        if not ev.archive_path:  # a worker crashed on it: kept here
             ev.archive_path, ev.archive_created = write_archive(self.root, self.period, ev)
         cur = self.con.execute(
             "INSERT INTO files(sha256, size, format, archive_path, first_seen) VALUES (?,?,?,?,?)",
@@ -591,11 +642,7 @@ class _Ledger:
             return SummaryRow(unit or seen["unit"] or UNIDENTIFIED, name, _when(item),
                               "duplicate", 0, 0, 0, time_source=_source(item)), [info]
         file_id = self.archive(ev)
-        receipt_id = self.con.execute(
-            "INSERT INTO receipts(file_id, source_path, sender, message_id, mail_date, "
-            "received_at, collected_at) VALUES (?,?,?,?,?,?,?)",
-            (file_id, item.source_path, item.sender, item.message_id or "", item.mail_date,
-             _when(item), _now())).lastrowid
+        receipt_id = self._receipt(file_id, item, self._container_of(item.source_path))
         first = self.con.execute(
             "SELECT r.id, rc.source_path, r.received_at FROM returns r JOIN receipts rc ON "
             "rc.id = r.receipt_id WHERE r.file_id = ? AND r.period = ? AND r.status != 'duplicate' "
@@ -635,6 +682,48 @@ class _Ledger:
                           ev.accepted_rows if cur[0] == "accepted" else 0, errors, warnings,
                           return_id, _source(item)), issues
 
+    def _receipt(self, file_id: int, item: Incoming, container_id: Optional[int]) -> int:
+        return self.con.execute(
+            "INSERT INTO receipts(file_id, source_path, sender, message_id, mail_date, "
+            "received_at, collected_at, container_id) VALUES (?,?,?,?,?,?,?,?)",
+            (file_id, item.source_path, item.sender, item.message_id or "", item.mail_date,
+             _when(item), _now(), container_id)).lastrowid
+
+    def contain(self, item: Container) -> None:
+        """Record and archive a .zip or .eml as it arrived (once per arrival, like a return)."""
+        sha = hashlib.sha256(item.data).hexdigest()
+        seen = self.con.execute(
+            "SELECT f.id FROM receipts rc JOIN files f ON f.id = rc.file_id WHERE f.sha256 = ? "
+            "AND rc.source_path = ? AND IFNULL(rc.message_id, '') = ?",
+            (sha, item.source_path, item.message_id or "")).fetchone()
+        if seen is not None:
+            self.containers[item.source_path] = seen[0]
+            return
+        row = self.con.execute("SELECT id FROM files WHERE sha256 = ?", (sha,)).fetchone()
+        if row:
+            file_id = row[0]
+        else:
+            rel, _ = _keep(self.root, Path("archive") / safe_name(self.period) / CONTAINERS,
+                           sha, len(item.data), item)
+            fmt = next((f for f in ("eml", "rar", "7z") if item.name.lower().endswith("." + f)),
+                       "zip")
+            file_id = self.con.execute(
+                "INSERT INTO files(sha256, size, format, archive_path, first_seen) "
+                "VALUES (?,?,?,?,?)", (sha, len(item.data), fmt, rel, _now())).lastrowid
+        self._receipt(file_id, item, self._container_of(item.source_path))
+        self.containers[item.source_path] = file_id
+
+    def _container_of(self, source_path: str) -> Optional[int]:
+        """The file id of the .zip/.eml that ``a.zip!b.xlsx`` came in, if it was recorded."""
+        if "!" not in source_path:
+            return None
+        outer = source_path.rsplit("!", 1)[0]
+        if outer not in self.containers:
+            row = self.con.execute("SELECT file_id FROM receipts WHERE source_path = ? "
+                                   "ORDER BY id DESC LIMIT 1", (outer,)).fetchone()
+            self.containers[outer] = row[0] if row else None
+        return self.containers[outer]
+
     def _labels(self, ev: Evaluation) -> tuple:
         labels = ev.labels or (ev.workbook or {}).get("labels") or {}
         return tuple(N.raw_text(labels[k][0]) if k in labels else None
@@ -672,22 +761,42 @@ def _sortable(t: Optional[str]) -> str:
 
 # --- running ----------------------------------------------------------------------------------
 
+#: Bytes of a file name we write (most file systems allow 255; room left for ".<pid>.part").
+NAME_BYTES = 200
+
+
+def fit_name(name: str, limit: int = NAME_BYTES) -> str:
+    """``name`` cut to ``limit`` bytes of UTF-8 with its extension kept and "…" where it was
+    cut (a Chinese name of 120 characters is 360 bytes: too long for the disk). The name as
+    sent stays in the ledger (``receipts.source_path``)."""
+    if len(name.encode("utf-8")) <= limit:
+        return name
+    suffix = PurePosixPath(name).suffix
+    suffix = suffix if len(suffix.encode("utf-8")) <= 16 else ""
+    stem = name[:len(name) - len(suffix)] if suffix else name
+    budget = limit - len(suffix.encode("utf-8")) - len("…".encode("utf-8"))
+    return stem.encode("utf-8")[:budget].decode("utf-8", "ignore") + "…" + suffix
+
+
 def write_archive(root: Path, period: str, ev: Evaluation) -> Tuple[str, bool]:
     """Write the original bytes under archive/<period>/<unit or _unidentified>/ (atomically:
-    a kill leaves no half file under the final name); (relative path, written now)."""
+    a kill leaves no half file under the final name); (relative path, written now). A folder
+    or disk that cannot take it is a :class:`faults.MachineFault`."""
     folder = safe_name(ev.identity.unit) if ev.identity.unit else UNIDENTIFIED
-    rel = Path("archive") / safe_name(period) / folder / f"{ev.sha256[:12]}_{ev.item.name}"
+    return _keep(root, Path("archive") / safe_name(period) / folder, ev.sha256, ev.size,
+                 ev.item)
+
+
+def _keep(root: Path, folder: Path, sha: str, size: int, item: Incoming) -> Tuple[str, bool]:
+    rel = folder / fit_name(f"{sha[:12]}_{item.name}")
     dest = root / rel
-    if dest.exists() and dest.stat().st_size == ev.size:
-        return rel.as_posix(), False
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    tmp = dest.with_name(f"{dest.name}.{os.getpid()}.part")
-    big = getattr(ev.item, "source_file", None)
-    if big and not ev.item.data:
-        shutil.copyfile(big, tmp)
-    else:
-        tmp.write_bytes(ev.item.data)
-    os.replace(tmp, dest)
+    try:
+        if dest.exists() and dest.stat().st_size == size:
+            return rel.as_posix(), False
+        big = getattr(item, "source_file", None)
+        faults.atomic_write(dest, item.data, big if big and not item.data else None)
+    except OSError as e:
+        raise faults.as_fault(e, dest) from e
     return rel.as_posix(), True
 
 
@@ -728,8 +837,11 @@ def _finish(job: _Job, item: Incoming, result: dict) -> Evaluation:
     ev.sha256, ev.size = sha, size
     ev.saved_at = result.get("saved_at")
     if job.archive_root:
-        ev.archive_path, ev.archive_created = write_archive(
-            Path(job.archive_root), job.run_period, ev)
+        try:
+            ev.archive_path, ev.archive_created = write_archive(
+                Path(job.archive_root), job.run_period, ev)
+        except faults.MachineFault as fault:  # this machine's, not the file's: stops the run
+            ev.fault = fault
     return ev
 
 
@@ -741,11 +853,14 @@ def _work(job: _Job, item: Incoming) -> Evaluation:
     else:
         result = reader.read_guarded(item.name, item.data, guard.limits_from(job.config))
     ev = _finish(job, item, result)
-    if job.annotate_mode and ev.workbook is not None and any(
+    if job.annotate_mode and ev.workbook is not None and ev.fault is None and any(
             i.severity != I.INFO for i in ev.issues):
         try:
             ev.annotated = str(_annotate(job, ev))
-        except Exception:  # noqa: BLE001 - a copy we could not make must not lose the return
+        except OSError as e:
+            if faults.is_machine(e):  # a full disk, an output folder that cannot be made
+                ev.fault = faults.as_fault(e, None)
+        except Exception:  # noqa: BLE001 - a copy openpyxl cannot make must not lose the return
             ev.annotated = None
     return ev.slim()
 
@@ -761,7 +876,7 @@ def annotated_path(folder, unit: Optional[str], file_name: str) -> Path:
     stem = PurePosixPath(file_name).stem
     unit = safe_name(unit) if unit else UNIDENTIFIED
     prefix = "" if unit in stem else f"{unit}_"
-    return Path(folder) / f"{prefix}{stem}{ANNOTATED_SUFFIX}.xlsx"
+    return Path(folder) / fit_name(f"{prefix}{stem}{ANNOTATED_SUFFIX}.xlsx")
 
 
 def _annotate(job: _Job, ev: Evaluation) -> Path:
@@ -775,7 +890,7 @@ def _annotate(job: _Job, ev: Evaluation) -> Path:
         src = Path(ev.item.source_path)
         folder = Path(job.annotate_dir) if job.annotate_dir else (
             src.parent if src.is_file() else Path("."))
-        dest = folder / f"{stem}{ANNOTATED_SUFFIX}.xlsx"
+        dest = folder / fit_name(f"{stem}{ANNOTATED_SUFFIX}.xlsx")
     return annotate.write_annotated(ev.item.data, ev.format, ev.issues, dest)
 
 
@@ -801,14 +916,20 @@ def _evaluated(items: List[Incoming], job: _Job,
                     got.workbook = None
                 else:  # a crash result from the pool: the worker is gone
                     got = _finish(job, item, got)
+                if got.fault is not None:
+                    raise got.fault
                 yield got
                 nxt += 1
 
 
-def _order(items: Iterable[Incoming], received: Optional[str]) -> List[Incoming]:
-    """Oldest first. A time is a receipt time only when the clerk gave it or a mail carried it."""
+def _order(items: Iterable[Incoming], received: Optional[str],
+           containers: bool = False) -> List[Incoming]:
+    """Oldest first. A time is a receipt time only when the clerk gave it or a mail carried it.
+    Containers only with ``containers`` (they are not returns: :func:`ingest` keeps them)."""
     out = []
     for it in items:
+        if isinstance(it, Container) != containers:
+            continue
         if received:
             it.received_at = received
         elif not it.received_at:
@@ -827,15 +948,25 @@ def ingest(items: Iterable[Incoming], period: str, db_path=settings.DEFAULT_DB,
     if received and clock.parse(received) is None:
         raise MinshiError(f"接收时间“{received}”格式不对，应写成 ISO 格式，例如 2024-07-03T10:00。")
     config = settings.load_config() if config is None else config
+    items = list(items)
+    containers = [it for it in _order(items, received, True) if isinstance(it, Container)]
     items = _order(items, received)
     result = CollectResult(period, db_path=str(db_path), tz=clock.zone(config))
     led = _Ledger(db_path, period, result.tz)
+    # what a killed run or a full disk left half written
+    faults.sweep_partials(led.root / "archive")
+    if annotate_dir:
+        faults.sweep_partials(annotate_dir)
     job = _Job(master, config, period, led.previous_all(), str(led.root),
                "collect" if annotate_dir else "", str(annotate_dir) if annotate_dir else None,
                ledger.generated_hashes(led.con))
     done = batch = 0
     started = 0.0
     try:
+        if containers:
+            with ledger.transaction(led.con):
+                for c in containers:
+                    led.contain(c)
         for ev in _evaluated(items, job, workers):
             if not batch:
                 led.con.execute("BEGIN IMMEDIATE")
@@ -853,10 +984,16 @@ def ingest(items: Iterable[Incoming], period: str, db_path=settings.DEFAULT_DB,
         if batch:
             led.con.execute("COMMIT")
         _refresh(led.con, result.rows)
-    except BaseException:
+    except BaseException as e:
         if led.con.in_transaction:
-            led.con.execute("ROLLBACK")
-        raise
+            try:
+                led.con.execute("ROLLBACK")
+            except sqlite3.Error:  # a full disk may have rolled it back already
+                pass
+        fault = faults.as_fault(e, led.db_path if isinstance(e, sqlite3.Error) else None)
+        if fault is e:
+            raise
+        raise fault from e
     finally:
         led.con.close()
     result.rows.sort(key=lambda r: (r.unit, r.received, r.file))
@@ -883,7 +1020,7 @@ def collect_paths(paths: Sequence, period: str, db_path=settings.DEFAULT_DB,
     """:func:`expand_paths` then :func:`ingest`."""
     config = settings.load_config() if config is None else config
     settings.period_parts(period)
-    items = list(expand_paths(paths, config))
+    items = list(expand_paths(paths, config, containers=True))
     return ingest(items, period, db_path, master, config, progress, received, annotate_dir)
 
 
@@ -911,8 +1048,10 @@ def run(paths: Sequence, period: str, db_path=settings.DEFAULT_DB, master_path=N
 
 def write_json(obj: dict, path) -> None:
     import json
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    Path(path).write_text(json.dumps(obj, ensure_ascii=False, indent=1), encoding="utf-8")
+    try:
+        faults.atomic_write(path, json.dumps(obj, ensure_ascii=False, indent=1).encode("utf-8"))
+    except OSError as e:
+        raise faults.as_fault(e, path) from e
 
 
 def check_files(paths: Sequence, master: Optional[Master] = None, annotate: bool = False,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import errno
 import os
+import shutil
 import sqlite3
 from pathlib import Path
 from typing import Optional
@@ -39,21 +40,23 @@ _SQLITE_REASONS = {
     6: "台账正被另一个程序占用",  # SQLITE_LOCKED
     8: "台账是只读的（没有写入权限）",  # SQLITE_READONLY
     10: "磁盘读写出错或磁盘空间已满",  # SQLITE_IOERR
-    11: "台账文件已损坏",  # SQLITE_CORRUPT
     13: "磁盘空间已满",  # SQLITE_FULL
     14: "无法打开台账文件（文件夹不存在或不可写）",  # SQLITE_CANTOPEN
-    26: "该文件不是台账数据库",  # SQLITE_NOTADB
-}
+}  # NOTADB and CORRUPT are not this machine's doing: the caller says what the file is
 _AFTER = "请处理后重新运行；已收取的报表不会重复计入，未完成的临时文件会在下次运行时清除。"
 
 
 class MachineFault(MinshiError):
     """This machine could not do what the command needs; ``path`` is where."""
 
-    def __init__(self, path, reason: str):
+    def __init__(self, path, reason: str, action: str = "写入"):
         self.path = str(path)
         self.reason = reason
-        super().__init__(f"无法写入 {self.path}：{reason}。{_AFTER}")
+        self.action = action
+        super().__init__(f"无法{action} {self.path}：{reason}。{_AFTER}")
+
+    def __reduce__(self):  # crosses from a worker process to the parent
+        return (MachineFault, (self.path, self.reason, self.action))
 
 
 def is_machine(e: BaseException) -> bool:
@@ -61,10 +64,10 @@ def is_machine(e: BaseException) -> bool:
     return isinstance(e, OSError) and e.errno in MACHINE_ERRNOS
 
 
-def from_os_error(e: OSError, path=None) -> MachineFault:
+def from_os_error(e: OSError, path=None, action: str = "写入") -> MachineFault:
     where = path or e.filename or ""
     reason = _REASONS.get(e.errno, e.strerror or type(e).__name__)
-    return MachineFault(where, reason)
+    return MachineFault(where, reason, action)
 
 
 def from_sqlite_error(e: sqlite3.Error, db_path) -> Optional[MachineFault]:
@@ -76,20 +79,35 @@ def from_sqlite_error(e: sqlite3.Error, db_path) -> Optional[MachineFault]:
     return MachineFault(db_path, reason) if reason else None
 
 
-def atomic_write(path, data: bytes) -> None:
-    """Write ``path`` whole or not at all: through ``<name>.<pid>.part`` renamed into place,
-    removed again on failure (a kill leaves it for :func:`sweep_partials`). A device such as
-    /dev/stdout is written directly."""
+def as_fault(e: BaseException, path, action: str = "写入") -> BaseException:
+    """``e`` as a :class:`MachineFault` at ``path`` when it is one, else ``e`` itself (to be
+    raised again: a bug must still show)."""
+    if isinstance(e, MachineFault):
+        return e
+    if isinstance(e, sqlite3.Error):
+        return from_sqlite_error(e, path) or e
+    if is_machine(e):
+        return from_os_error(e, path, action)
+    return e
+
+
+def atomic_write(path, data: Optional[bytes], source=None) -> None:
+    """Write ``data`` (or copy the file ``source``) to ``path`` whole or not at all: through
+    ``<name>.<pid>.part`` renamed into place, removed again on failure (a kill leaves it for
+    :func:`sweep_partials`). A device such as /dev/stdout is written directly."""
     path = Path(path)
     if path.exists() and not path.is_file():
         with open(path, "wb") as f:
-            f.write(data)
+            f.write(data if source is None else Path(source).read_bytes())
         return
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f"{path.name}.{os.getpid()}.part")
     try:
-        with open(tmp, "wb") as f:
-            f.write(data)
+        if source is not None:
+            shutil.copyfile(source, tmp)
+        else:
+            with open(tmp, "wb") as f:
+                f.write(data)
         os.replace(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)

@@ -278,7 +278,24 @@ def _set_limits(memory_mb: float) -> None:
         pass
 
 
-def _worker_main(conn, fn, memory_mb):
+def _die_with_parent(parent: int) -> None:
+    """End this worker when the parent ends, even by SIGKILL: on Linux the kernel sends it
+    SIGKILL (PR_SET_PDEATHSIG); elsewhere the closed pipe ends it once the job at hand is done.
+    (A sibling worker forked later holds the parent's end of the pipe too, so EOF alone does
+    not come while that sibling lives.)"""
+    try:
+        import ctypes
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, int(signal.SIGKILL), 0, 0, 0)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError, TypeError):  # pragma: no cover - not Linux
+        pass
+    if os.getppid() != parent:  # the parent died before the request took effect
+        os._exit(0)
+
+
+def _worker_main(conn, fn, memory_mb, parent=None):
+    if parent is not None:
+        _die_with_parent(parent)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's business
     os.environ["RUST_BACKTRACE"] = "0"
     _set_limits(memory_mb)
@@ -314,7 +331,8 @@ def crash_result(code: str, detail: str) -> dict:
 class _Worker:
     def __init__(self, ctx, fn, memory_mb):
         self.conn, child = ctx.Pipe(duplex=True)
-        self.proc = ctx.Process(target=_worker_main, args=(child, fn, memory_mb), daemon=True)
+        self.proc = ctx.Process(target=_worker_main, args=(child, fn, memory_mb, os.getpid()),
+                                daemon=True)
         self.proc.start()
         child.close()
         #: jobs sent and not answered, oldest first: [key, payload, started or None]

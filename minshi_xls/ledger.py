@@ -11,6 +11,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Dict, Iterator, Optional, Sequence
 
+from minshi_xls import faults
+
 SCHEMA_VERSION = 3
 
 SCHEMA = """
@@ -153,14 +155,23 @@ JOIN files f ON f.id = r.file_id;
 def connect(db_path) -> sqlite3.Connection:
     """Open (creating if needed) the ledger; WAL and a busy timeout let two runs share it."""
     p = Path(db_path)
-    p.parent.mkdir(parents=True, exist_ok=True)
-    con = sqlite3.connect(str(p), timeout=60, isolation_level=None)
-    con.row_factory = sqlite3.Row
-    con.execute("PRAGMA journal_mode=WAL")
-    con.execute("PRAGMA foreign_keys=ON")
-    con.executescript(SCHEMA)
-    _migrate(con)
-    return con
+    con = None
+    try:
+        p.parent.mkdir(parents=True, exist_ok=True)
+        con = sqlite3.connect(str(p), timeout=60, isolation_level=None)
+        con.row_factory = sqlite3.Row
+        con.execute("PRAGMA journal_mode=WAL")
+        con.execute("PRAGMA foreign_keys=ON")
+        con.executescript(SCHEMA)
+        _migrate(con)
+        return con
+    except (OSError, sqlite3.Error) as e:
+        if con is not None:
+            con.close()
+        fault = faults.as_fault(e, p)
+        if fault is e:
+            raise
+        raise fault from e
 
 
 #: Columns added after version 1 (time_source: version 3): (table, column, declaration).

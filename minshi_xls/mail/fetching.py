@@ -293,7 +293,8 @@ def _items(name: str, data: bytes, f: _Fetched, limits: dict,
                                                     f"附件 {len(data) // 1024} KB"), unit=unit)
         return
     for it in collect.expand_bytes(Incoming(name, data, source, f.sender, f.message_id,
-                                            f.mail_date, f.mail_date), limits=limits):
+                                            f.mail_date, f.mail_date), limits=limits,
+                                   containers=True):  # the .zip/.eml itself is archived too
         if isinstance(it, collect.Refused) and it.unit is None:
             it.unit = unit
         yield it

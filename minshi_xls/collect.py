@@ -876,7 +876,12 @@ def annotated_path(folder, unit: Optional[str], file_name: str) -> Path:
     stem = PurePosixPath(file_name).stem
     unit = safe_name(unit) if unit else UNIDENTIFIED
     prefix = "" if unit in stem else f"{unit}_"
-    return Path(folder) / fit_name(f"{prefix}{stem}{ANNOTATED_SUFFIX}.xlsx")
+    return Path(folder) / _annotated_name(f"{prefix}{stem}")
+
+
+def _annotated_name(stem: str) -> str:
+    tail = f"{ANNOTATED_SUFFIX}.xlsx"
+    return fit_name(stem, NAME_BYTES - len(tail.encode("utf-8"))) + tail
 
 
 def _annotate(job: _Job, ev: Evaluation) -> Path:
@@ -890,7 +895,7 @@ def _annotate(job: _Job, ev: Evaluation) -> Path:
         src = Path(ev.item.source_path)
         folder = Path(job.annotate_dir) if job.annotate_dir else (
             src.parent if src.is_file() else Path("."))
-        dest = folder / fit_name(f"{stem}{ANNOTATED_SUFFIX}.xlsx")
+        dest = folder / _annotated_name(stem)
     return annotate.write_annotated(ev.item.data, ev.format, ev.issues, dest)
 
 

@@ -162,7 +162,8 @@ def connect(db_path) -> sqlite3.Connection:
         con.row_factory = sqlite3.Row
         con.execute("PRAGMA journal_mode=WAL")
         con.execute("PRAGMA foreign_keys=ON")
-        con.executescript(SCHEMA)
+        # all of the schema or none of it (a full disk stops a first run part way)
+        con.executescript(f"BEGIN IMMEDIATE;{SCHEMA}COMMIT;")
         _migrate(con)
         return con
     except (OSError, sqlite3.Error) as e:

@@ -125,6 +125,8 @@ def expected_status(cumulative, target, qualifier, scheduled):
     schedule is 超序时/滞后; anything else 序时推进."""
     if cumulative is None:
         return "未报送"
+    if qualifier == "<=":  # an upper bound (以内) is met or not: no schedule
+        return "已完成" if cumulative <= target else "滞后"
     met = {">": cumulative > target, "~": cumulative >= target * (1 - TOLERANCE / 100)}.get(
         qualifier, cumulative >= target)
     gap = (cumulative / target - scheduled) * 100
@@ -169,7 +171,7 @@ def recompute_rows(cycle, master):
             "单位自报状态": (chosen.get("推进状态") or "").strip() or None,
             "进展情况": chosen.get("进展情况") or None, "存在问题": chosen.get("存在问题") or None,
             "下步计划": chosen.get("下步计划") or None,
-            "rate": shown / target if shown is not None else None,
+            "rate": shown / target if shown is not None and ind.qualifier != "<=" else None,
         }
     return out
 

@@ -115,3 +115,83 @@ def test_a_range_is_met_from_its_low_end():
     assert p.rate == pytest.approx(0.5) and p.status == ON_TRACK
     assert ind.target_suffix == "—15"
     assert Indicator(id="x#1", name="", target="3", unit="%", qualifier="<=").target_suffix == "以内"
+
+
+# --- boundaries (each one a surviving mutant of progress.py; see docs/testing.md) ---------------
+
+def test_nothing_reported_still_shows_the_schedule_its_plan_gives():
+    assert compute(None, 1000, 5, plan=[100, 400, 700, 1000]).scheduled == pytest.approx(0.3)
+    assert compute(None, 0.5, 6).scheduled == pytest.approx(0.5)  # a target below 1 (万元)
+    assert compute(None, 0, 6).scheduled is None and compute(None, None, 6).scheduled is None
+
+
+def test_without_a_usable_target_only_started_or_not_is_known():
+    assert compute(0, 0, 6) == progress.Progress(None, None, None, NOT_STARTED)
+    assert compute(5, 0, 6) == progress.Progress(None, None, None, ON_TRACK)
+    assert compute(1, None, 6).status == ON_TRACK and compute(0, None, 6).status == NOT_STARTED
+    assert compute(-1, -5, 6).status == ON_TRACK
+    p = compute(1, 1, 6)  # a target of 1 (一个中心) is a real target
+    assert (p.rate, p.status) == (pytest.approx(1.0), DONE)
+
+
+def test_an_upper_bound_met_exactly_is_done():
+    assert compute(30, 30, 6, qualifier="<=").status == DONE
+
+
+def test_the_tolerance_band_is_inclusive_on_both_sides():
+    # 9/16 and 7/16 against a schedule of 1/2: exactly 6.25 points either side (exact in binary)
+    assert compute(9, 16, 6, tolerance=6.25).status == ON_TRACK
+    assert compute(7, 16, 6, tolerance=6.25).status == ON_TRACK
+    assert compute(9, 16, 6, tolerance=6.0).status == AHEAD
+    assert compute(7, 16, 6, tolerance=6.0).status == BEHIND
+
+
+def test_not_started_means_nothing_done_while_something_was_due():
+    assert compute(0.5, 100, 6).status == BEHIND  # started, however little
+    # a plan with nothing due before the second quarter: 0 in February is on schedule
+    assert compute(0, 100, 2, plan=[0, 50, 75, 100]).status == ON_TRACK
+    assert compute(0, 100, 4, plan=[0, 50, 75, 100]).status == NOT_STARTED
+
+
+def test_about_a_target_is_met_at_the_tolerance_exactly_and_the_tolerance_is_used():
+    assert progress.reached(95, 100, "~") and not progress.reached(94.9, 100, "~")
+    assert not progress.reached(50, 100, "~")
+    assert progress.reached(85, 100, "~", tolerance=15.0)
+    assert compute(10.5, 12, 6, qualifier="~", tolerance=15.0).status == DONE
+    assert compute(10.5, 12, 6, qualifier="~").status != DONE
+
+
+def test_the_plan_ends_the_year_where_the_lead_unit_put_it():
+    assert progress.scheduled_value(1000, 12, [100, 400, 700, 900]) == pytest.approx(900)
+    with pytest.raises(ValueError, match="month out of range: 13"):
+        progress.scheduled_value(1000, 13)
+    with pytest.raises(ValueError, match="month out of range: 0"):
+        progress.scheduled_value(1000, 0)
+
+
+def test_for_indicator_passes_qualifier_tolerance_and_the_right_plan(master):
+    more = master.indicator("市-7.2#1")  # "1个以上" worded as more than: '>'
+    assert more.qualifier == ">" and more.target_number == 1
+    assert progress.for_indicator(more, 1, 6).status != DONE
+    about = master.indicator("省-7#1")  # 12 个左右
+    assert progress.for_indicator(about, 10.5, 6, tolerance=15.0).status == DONE
+    ind = master.indicator("省-9#1")
+    ind.plan = None
+    reported = [200, 900, 2500, 3500]
+    assert progress.for_indicator(ind, 0, 6, reported_plan=reported).scheduled == \
+        pytest.approx(900 / 3500)
+    ind.plan = [100, 400, None, None]  # an incomplete master plan does not hide the reported one
+    assert progress.for_indicator(ind, 0, 6, reported_plan=reported).scheduled == \
+        pytest.approx(900 / 3500)
+    ind.plan = None
+
+
+def test_an_unknown_status_ranks_worst():
+    assert progress.task_status([NOT_STARTED, "其他"]) == "其他"
+    assert progress.task_status([]) == NOT_REPORTED
+
+
+def test_tolerance_defaults_when_the_config_has_no_rule():
+    assert progress.tolerance_from({"rules": {}}) == progress.DEFAULT_TOLERANCE
+    assert progress.tolerance_from({"office": {"name": "x"}}) == progress.DEFAULT_TOLERANCE
+    assert progress.tolerance_from(None) == progress.DEFAULT_TOLERANCE

@@ -5,6 +5,8 @@ The rows are the bundled notice's real indicators (省-1#1 新增6家普惠托�
 """
 from __future__ import annotations
 
+import datetime
+
 import pytest
 
 from minshi_xls import columns as C
@@ -144,3 +146,140 @@ def test_county_share_is_the_target_on_the_co_sheet():
     c = R.Context(wb, unit="东海县", period="2024-06", master=master(), config={})
     assert found(targets.exceeds_target(c)) == [(C.SHEET_CO, "H7", "exceeds-target")]
     assert found(values.check(c)) == []  # a county's share is a number it types
+
+
+# --- numbers: what the ledger keeps and how messages print it ------------------------------------
+
+@pytest.mark.parametrize("value,text", [
+    (None, None), ("", None), (True, "TRUE"), (False, "FALSE"), (12.0, "12"), (12.5, "12.5"),
+    (7, "7"), ("约5", "约5"), (float("nan"), "nan"), (float("inf"), "inf"),
+    (1e15, "1000000000000000.0"), (1e16, "1e+16"),  # beyond 15 digits: as Python writes it
+    (datetime.date(2024, 6, 30), "2024-06-30"), (datetime.time(10, 0), "10:00:00"),
+    (datetime.timedelta(days=1), "1 day, 0:00:00")])
+def test_raw_text_is_what_the_cell_held(value, text):
+    assert N.raw_text(value) == text
+
+
+@pytest.mark.parametrize("value,text", [(None, ""), (12.0, "12"), (2.5, "2.5"), (1e15, "1e+15"),
+                                        (1 / 3, "0.333333")])
+def test_format_number_for_messages(value, text):
+    assert N.format_number(value) == text
+
+
+@pytest.mark.parametrize("typed,kind,number", [
+    (float("inf"), N.NAN, None), ("9" * 400, N.NAN, None),  # overflows to infinity
+    ("−5", N.OK, -5.0),  # the typographic minus sign
+    ("3家", N.NAN, None),  # no unit given: no measure word can be dropped
+    (datetime.date(2024, 1, 1), N.NAN, None)])
+def test_numbers_without_a_unit_and_out_of_range(typed, kind, number):
+    p = N.parse(typed)
+    assert (p.kind, p.number) == (kind, number)
+
+
+# --- rules: messages, thresholds, every row visited, the 配合任务 sheet ---------------------------
+
+def test_messages_name_the_figures_the_unit_must_check():
+    c = ctx(row(5, "省-1#1", cumulative=61), row(6, "省-12#1", cumulative="3 万名"),
+            row(7, "省-13#1", cumulative=1), previous={"省-13#1": 2})
+    (ex,) = targets.exceeds_target(c)
+    assert "为 61，超过年度目标 6家 的 10 倍以上" in ex.message and ex.value == "61"
+    (co,) = values.check(c)
+    assert "填写了“3 万名”，已按 3 计入" in co.message
+    (dec,) = targets.cumulative_decreased(c)
+    assert "本月累计 1 小于上月累计 2" in dec.message
+    c = ctx(row(5, "省-1#1", cumulative=3, status="已完成"),
+            row(6, "省-12#1", cumulative=2.28, status="序时推进"),
+            row(7, "省-13#1", cumulative=2, status="未启动"),
+            row(8, "省-14#1", cumulative="", progress="x", plan_q1=1, plan_q2=0.5),
+            formula_cells={LEAD: ["L8"]})
+    st = list(targets.status_inconsistent(c))
+    assert [(i.value, i.message.split("，")[1]) for i in st] == [
+        ("已完成", "但本月累计 3 低于年度目标 6。请核对推进状态。"),
+        ("序时推进", "但本月累计 2.28 已达到年度目标 2.28。请核对推进状态。"),
+        ("未启动", "但本月累计 2 大于 0。请核对推进状态。")]
+    (pl,) = plan.not_monotonic(c)
+    assert "二季度末计划 为 0.5，小于上一季度的 1" in pl.message
+    (fm,) = values.check(c)
+    assert (fm.code, fm.value) == ("formula-no-value", "无计算结果")
+
+
+def test_thresholds_are_strict_and_zero_is_a_figure():
+    c = ctx(row(5, "省-1#1", cumulative=60),  # exactly 10 x the target
+            row(6, "省-13#1", cumulative=2, plan_q1=1, plan_q2=1, plan_q3=1, plan_q4=2),
+            row(7, "省-14#1", cumulative=0, status="未启动", progress="前期准备"),
+            previous={"省-13#1": 2})  # equal to last month
+    assert found(targets.exceeds_target(c)) == []
+    assert found(targets.cumulative_decreased(c)) == []
+    assert found(plan.not_monotonic(c)) == []  # an unchanged quarter is not a decrease
+    assert found(values.check(c)) == []  # 0 is not negative
+    assert found(targets.status_inconsistent(c)) == []  # 未启动 at 0
+    c = ctx(row(5, "省-12#1", cumulative=0.5, status="未启动"),
+            row(6, "省-13#1", cumulative="0个", plan_q1=1, plan_q2=0, plan_q3=0.5))
+    assert found(targets.status_inconsistent(c)) == [(LEAD, "N5", "status-inconsistent")]
+    assert found(values.check(c)) == [(LEAD, "L6", "coerced-number")]
+    assert found(plan.not_monotonic(c)) == [(LEAD, "H6", "plan-not-monotonic")]  # 0 < 1
+
+
+def test_a_row_a_rule_skips_does_not_stop_it_for_the_next_rows():
+    meta = [(LEAD, "省-1#1", "5", "x", "1")]  # 省-1#1's plan is locked: not the unit's
+    c = ctx(row(5, "省-1#1", cumulative="", plan_q1=5, plan_q2=1),
+            row(6, "省-12#1", cumulative=30, progress="x", plan_q2=2, plan_q3=1),
+            row(7, "省-13#1", cumulative=1, progress=""),
+            previous={"省-13#1": 2})
+    c.workbook["meta_rows"] = meta
+    assert found(targets.exceeds_target(c)) == [(LEAD, "L6", "exceeds-target")]
+    assert found(targets.cumulative_decreased(c)) == [(LEAD, "L7", "cumulative-decreased")]
+    assert found(plan.not_monotonic(c)) == [(LEAD, "I6", "plan-not-monotonic")]
+    assert found(text.missing_text(c)) == [(LEAD, "O7", "missing-text")]
+    c = ctx(row(5, "省-1#1", cumulative=3), row(6, "省-12#1", cumulative=1, status="已完成"))
+    assert found(targets.status_inconsistent(c)) == [(LEAD, "N6", "status-inconsistent")]
+
+
+def test_status_is_judged_by_the_notices_wording_and_the_configured_tolerance():
+    c = ctx(row(5, "市-7.2#1", cumulative=1, status="已完成"),  # "1个以上" worded as more than 1
+            row(6, "市-7.2#1", cumulative=2, status="序时推进"),
+            row(7, "省-7#1", cumulative=10.5, status="已完成"))  # 12 个左右: 87.5 %
+    assert found(targets.status_inconsistent(c)) == [(LEAD, "N5", "status-inconsistent"),
+                                                     (LEAD, "N6", "status-inconsistent"),
+                                                     (LEAD, "N7", "status-inconsistent")]
+    c = ctx(row(7, "省-7#1", cumulative=10.5, status="已完成"))
+    c.config = {"rules": {"status_tolerance_points": 15}}
+    assert found(targets.status_inconsistent(c)) == []
+    # without a master or a target, only 未启动 with progress can be told
+    c = ctx(row(5, "省-1#1", cumulative=2, status="未启动", target=""), with_master=False)
+    assert found(targets.status_inconsistent(c)) == [(LEAD, "N5", "status-inconsistent")]
+    c = ctx(row(5, "省-1#1", cumulative=6, status="序时推进"), with_master=False)
+    assert found(targets.status_inconsistent(c)) == [(LEAD, "N5", "status-inconsistent")]
+
+
+CO_COLS = {c.key: chr(65 + i) for i, c in enumerate(C.CO_COLUMNS)}
+
+
+def co_row(n, ind_id, **typed):
+    ind = master().indicator(ind_id)
+    base = {"task_id": ind.task_id, "indicator_id": ind.id, "indicator": ind.name,
+            "unit": ind.unit, "progress": "配合推进"}
+    base.update(typed)
+    return {"row": n, "id": ind_id,
+            "cells": {k: (base.get(k, ""), f"{CO_COLS[k]}{n}") for k in CO_COLS}}
+
+
+def co_ctx(unit, *rows):
+    wb = {"tables": [{"sheet": C.SHEET_CO, "kind": "co", "rows": list(rows)}], "meta_rows": [],
+          "formula_cells": {}}
+    return R.Context(wb, unit=unit, period="2024-06", master=master(), config={})
+
+
+def test_co_sheet_figures_are_required_of_counties_and_checked_when_a_bureau_types_one():
+    CO = C.SHEET_CO
+    rows = (co_row(5, "省-14#1", cumulative="", unit_target=1),
+            co_row(6, "省-1#1", cumulative="约3", unit_target=2),
+            co_row(7, "省-2#1", cumulative=30, unit_target=2),
+            co_row(8, "省-3#1", cumulative=1, unit_target=2, progress=""))
+    county = co_ctx("东海县", *rows)
+    assert found(values.check(county)) == [(CO, "H5", "missing-value"), (CO, "H6", "not-a-number")]
+    assert found(targets.exceeds_target(county)) == [(CO, "H7", "exceeds-target")]
+    assert found(text.missing_text(county)) == [(CO, "I8", "missing-text")]
+    bureau = co_ctx("市教育局", *rows)  # text only; a figure typed anyway is still checked
+    assert found(values.check(bureau)) == [(CO, "H6", "not-a-number")]
+    assert found(targets.exceeds_target(bureau)) == [(CO, "H7", "exceeds-target")]

@@ -6,6 +6,7 @@ from typing import Iterator
 
 from minshi_xls import numbers as N
 from minshi_xls.issues import Issue
+from minshi_xls.progress import reached, tolerance_from
 from minshi_xls.reader import CO, LEAD
 
 
@@ -49,11 +50,7 @@ def cumulative_decreased(ctx) -> Iterator[Issue]:
 def _reached(ctx, row, v: float, target: float) -> bool:
     found = ctx.indicator(row)
     qualifier = found[1].qualifier if found else "="
-    try:
-        from minshi_xls.progress import reached, tolerance_from
-        return reached(v, target, qualifier, tolerance_from(ctx.config))
-    except ImportError:  # pragma: no cover - progress.py arrives with reconcile
-        return v >= target
+    return reached(v, target, qualifier, tolerance_from(ctx.config))
 
 
 def status_inconsistent(ctx) -> Iterator[Issue]:

@@ -777,13 +777,13 @@ Content-Transfer-Encoding: base64
 # --- replies that are not returns -------------------------------------------------------------
 
 def outlook_later(ctx: Ctx) -> bytes:
-    """Outlook: "附件稍后发送", no attachment."""
+    """Outlook on a laptop set to UTC: "附件稍后发送", no attachment (shown 10:15 China time)."""
     return crlf(f"""From: "{word(ctx.name)}" <{ctx.email}>
 To: <{ctx.office}>
 References: {ctx.message_id}
 In-Reply-To: {ctx.message_id}
 Subject: {word(re_subject(ctx, "答复"))}
-Date: {ctx.date}
+Date: Wed, 3 Jul 2024 02:15:00 +0000
 Message-ID: <000201dacd1f$11223344$55667788$@{ctx.email.split('@')[1]}>
 MIME-Version: 1.0
 Content-Type: text/plain;

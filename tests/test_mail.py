@@ -4,6 +4,7 @@ The bundled notice's 42 reporting units, each given an address, get their real f
 the tests read back what the server received (MIME structure, decoded subject, attachment bytes
 and Chinese file name) and what the ledger recorded.
 """
+import re
 import sqlite3
 from email import policy
 from email.parser import BytesParser
@@ -87,7 +88,7 @@ def test_message_has_chinese_subject_body_and_rfc2231_attachment(master, templat
     assert back.get_content_type() == "multipart/mixed"
     text, att = [p for p in back.iter_parts()]
     body = text.get_content()
-    assert "2024年7月5日前" in body and "王科长" in body and "0518-85800000" in body
+    assert "请于2024年7月5日（含）前" in body and "王科长" in body and "0518-85800000" in body
     assert att.get_filename() == "2024-06_市卫健委_民生实事填报表.xlsx"
     assert att.get_content() == path.read_bytes()
     assert att.get_content_type() == \
@@ -98,6 +99,34 @@ def test_message_has_chinese_subject_body_and_rfc2231_attachment(master, templat
     assert back["Message-ID"].endswith("@minshi.test>") and back["Date"]
     assert back["To"].addresses[0].addr_spec == unit.email
     assert raw.isascii()  # 7-bit safe: any server relays it
+
+
+def test_outgoing_mail_every_client_reads(master, templates_dir, smtp):
+    """Class 9: plain filename= (RFC 2047, folded words of at most 75 characters) beside
+    filename*=, both decoding to the name; Reply-To the mailbox fetch reads; a warning when
+    the sender is another address."""
+    from email import message_from_bytes
+    from email import policy as pol
+    unit = master.registry.get("市住房公积金中心")  # the longest name: several encoded words
+    path = mail.template_path(templates_dir, PERIOD, unit.short)
+    cfg = config(smtp)
+    cfg["imap"] = {**cfg["imap"], "user": "office@minshi.test"}
+    raw = bytes(mail.build_message(unit, PERIOD, path, cfg))
+    head = raw.split(b"Content-Disposition:", 1)[1].split(b"\r\n\r\n", 1)[0].decode("ascii")
+    plain = re.search(r'filename="([^"]+)"', head).group(1)
+    words = re.findall(r"=\?utf-8\?b\?[^?]*\?=", plain)
+    assert len(words) >= 2 and all(len(w) <= 75 for w in words) and "\r\n " in plain
+    assert "filename*=utf-8''" in head
+    assert all(len(line) <= 998 for line in raw.split(b"\r\n"))
+    # an old reader (compat32, the plain parameter) and a new one (filename*) agree
+    old = message_from_bytes(raw, policy=pol.compat32).get_payload()[1]
+    new = list(parse(raw).iter_attachments())[0]
+    assert mail.decode_name(old.get_param("filename", header="content-disposition")) == \
+        new.get_filename() == path.name
+    assert parse(raw)["Reply-To"] == "office@minshi.test"
+    assert mail.outgoing.sender_warning(cfg) == ""
+    cfg["smtp"] = {**cfg["smtp"], "sender": "noreply@minshi.test"}
+    assert "noreply@minshi.test 与收件邮箱 office@minshi.test" in mail.outgoing.sender_warning(cfg)
 
 
 def test_send_mails_each_unit_its_own_workbook_once(server, master, templates_dir, tmp_path):
@@ -316,7 +345,7 @@ def test_the_deadline_is_the_one_the_workbook_states(master, tmp_path):
     res = mail.send(master, PERIOD, tdir, tmp_path / "l.sqlite", config(), outbox=tmp_path / "b")
     assert res.count("written") == 1 and res.count("no-file") == 41
     body = parse((tmp_path / "b" / "市卫健委.eml").read_bytes()).get_body(("plain",)).get_content()
-    assert "请于2024年7月8日前填写附件表格" in body
+    assert "请于2024年7月8日（含）前填写附件表格" in body
     from datetime import date
     unit = master.registry.get("市卫健委")
     late = mail.remind_body(unit, PERIOD, mail.UnitState("市卫健委"), config(),

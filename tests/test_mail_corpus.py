@@ -204,7 +204,9 @@ def test_second_round_every_unit_in_exactly_the_right_state(round2, master):
 
     def body(case):
         return bodies[master.registry.get(by[case]).email]
+    # Class 10: written at 02:15 UTC, read by the clerk as 10:15 China time
     assert "2024-07-03 10:15 的回复邮件没有附带2024年6月填报表" in body("outlook-later")
+    assert "2024-07-03 10:15" in st[by["outlook-later"]].mail["message"]
     assert "只收到你单位邮箱的自动回复" in body("qq-autoreply")
     assert "下载链接（超大附件或网盘）" in body("cloud-drive-link")
     assert "超出允许的大小" in body("too-large")

@@ -12,7 +12,7 @@ from email.utils import formataddr, formatdate, make_msgid
 from pathlib import Path
 from typing import Optional, Tuple
 
-from minshi_xls import MinshiError, settings
+from minshi_xls import MinshiError, clock, settings
 from minshi_xls.mail.common import _section, deadline, period_label
 from minshi_xls.model import Unit
 from minshi_xls.templates import chinese_date
@@ -34,6 +34,28 @@ def _sender(config: Optional[dict]) -> Tuple[str, str]:
     return office.get("name") or "", addr
 
 
+def office_today(config: Optional[dict]) -> date:
+    """Today in the office's zone (a run at 01:00 Beijing time on a UTC server is already the
+    next day for the clerk)."""
+    return clock.local(clock.now(), clock.zone(config)).date()
+
+
+def reply_address(config: Optional[dict]) -> str:
+    """The mailbox ``fetch`` reads (``[imap] user``): where the units' replies must arrive."""
+    user = (_section(config, "imap").get("user") or "").strip()
+    return user if "@" in user else ""
+
+
+def sender_warning(config: Optional[dict]) -> str:
+    """A warning when ``[smtp] sender`` is not the mailbox ``fetch`` reads: Reply-To points the
+    replies there, but some clients and people answer the From address."""
+    box, (_, sender) = reply_address(config), _sender(config)
+    if not box or sender.lower() == box.lower():
+        return ""
+    return (f"注意：发件地址 {sender} 与收件邮箱 {box}（[imap] user）不同。邮件的回复地址（Reply-To）"
+            f"已设为 {box}，但仍可能有单位回复到 {sender}，请留意该邮箱或把两者设为同一地址。")
+
+
 def _contact_line(config: Optional[dict]) -> str:
     office = _section(config, "office")
     parts = [office.get("name"), office.get("contact"), office.get("phone"), office.get("email")]
@@ -46,27 +68,41 @@ def _contact_line(config: Optional[dict]) -> str:
 POLICY = policy.compat32.clone(linesep="\r\n", max_line_length=998)
 
 
-def encoded_words(text: str) -> str:
-    """RFC 2047 form of ``text`` (``=?utf-8?b?…?=``, split into words of at most 75 chars)."""
+def encoded_words(text: str, fold: str = "") -> str:
+    """RFC 2047 form of ``text``: ``=?utf-8?b?…?=`` words of at most 75 characters, each
+    ending on a whole character (readers that decode word by word still show it), joined by
+    ``fold`` (a CRLF and a space folds them over lines; a space keeps one line)."""
     if text.isascii():
         return text
-    return Header(text, "utf-8").encode().replace("\n", "").replace("\r", "")
+    words = Header(text, "utf-8", maxlinelen=75).encode(maxlinelen=75).split()
+    return (fold or " ").join(words)
+
+
+FOLD = "\r\n "
 
 
 def attachment_part(name: str, data: bytes) -> MIMEBase:
     """An attachment with a Chinese file name every client shows right.
 
-    The Content-Disposition carries ``filename*=utf-8''…`` (RFC 2231, read by Thunderbird, Apple
-    Mail, Gmail and current Outlook); the Content-Type also carries ``name="=?utf-8?b?…?="``
-    (RFC 2047), which older Outlook and Foxmail read instead.
+    The Content-Disposition carries a plain ``filename="=?utf-8?b?…?="`` (RFC 2047: Outlook
+    2007-2013, Foxmail, QQ and 163 web mail, phone apps) and ``filename*=utf-8''…`` (RFC 2231:
+    Thunderbird, Apple Mail, Gmail, current Outlook); the Content-Type also carries the
+    ``name`` older Outlook reads. Encoded words are at most 75 characters, folded.
     """
+    from urllib.parse import quote
     subtype = SPREADSHEET_TYPES.get(Path(name).suffix.lower(), "octet-stream")
     part = MIMEBase("application", subtype, policy=POLICY)
-    part.set_param("name", encoded_words(name))
+    del part["Content-Type"]
+    quoted = name.replace("\\", "\\\\").replace('"', '\\"')
+    words = encoded_words(quoted, FOLD)
+    part["Content-Type"] = f'application/{subtype};{FOLD}name="{words}"'
     part.set_payload(data)
     encoders.encode_base64(part)
-    part.add_header("Content-Disposition", "attachment",
-                    filename=name if name.isascii() else ("utf-8", "", name))
+    if name.isascii():
+        part["Content-Disposition"] = f'attachment;{FOLD}filename="{quoted}"'
+    else:
+        part["Content-Disposition"] = (f'attachment;{FOLD}filename="{words}";{FOLD}'
+                                       f"filename*=utf-8''{quote(name.encode('utf-8'), safe='')}")
     return part
 
 
@@ -93,6 +129,9 @@ def build_message(unit: Unit, period: str, attachment: Optional[Path],
     addrs = unit.addresses
     msg["To"] = ", ".join([formataddr((unit.name or unit.short, addrs[0]), charset="utf-8")]
                           + addrs[1:]) if addrs else ""
+    box = reply_address(config)
+    if box:
+        msg["Reply-To"] = box
     msg["Date"] = formatdate(localtime=True)
     msg["Message-ID"] = make_msgid("minshi", domain=sender.rpartition("@")[2] or "minshi.local")
     if reply_to:
@@ -115,7 +154,7 @@ def send_body(unit: Unit, period: str, config: Optional[dict] = None,
     lines = [
         f"{unit.name or unit.short}：",
         "",
-        f"    现将{label}民生实事推进情况填报表发给你单位，请于{due}前填写附件表格，"
+        f"    现将{label}民生实事推进情况填报表发给你单位，请于{due}（含）前填写附件表格，"
         "并直接回复本邮件报送（附上填好的表格）。",
         "",
         "    填报要求：",
@@ -127,5 +166,5 @@ def send_body(unit: Unit, period: str, config: Optional[dict] = None,
     ]
     if contact:
         lines.append(f"    5. 如有疑问请联系：{contact}。")
-    lines += ["", f"{office.get('name') or ''}", chinese_date(date.today())]
+    lines += ["", f"{office.get('name') or ''}", chinese_date(office_today(config))]
     return "\n".join(lines) + "\n"

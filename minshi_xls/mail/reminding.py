@@ -12,7 +12,7 @@ from minshi_xls import clock, columns, issues, ledger, settings
 from minshi_xls.mail.common import (Progress, _config, _expected_units, _master,
                                     _section, deadline, period_label, template_path,
                                     workbook_deadline)
-from minshi_xls.mail.outgoing import _contact_line, build_message
+from minshi_xls.mail.outgoing import _contact_line, build_message, office_today
 from minshi_xls.mail.sending import Delivery, SendResult, _deliver, _Job
 from minshi_xls.model import Unit
 from minshi_xls.templates import chinese_date
@@ -114,14 +114,14 @@ def remind_body(unit: Unit, period: str, state: UnitState, config: Optional[dict
                 annotated: bool = False, due_date: Optional[date] = None,
                 today: Optional[date] = None) -> str:
     """The reminder text: what is missing, or exactly which cells to fix."""
-    label, today = period_label(period), today or date.today()
+    label, today = period_label(period), today or office_today(config)
     due_date = due_date or deadline(period, config)
     due = chinese_date(due_date)
     office = _section(config, "office")
     lines = [f"{unit.name or unit.short}：", ""]
     tz = clock.zone(config)
     if state.status is None:
-        when = f"请于{due}前" if today <= due_date else f"报送截止日期（{due}）已过，请尽快"
+        when = f"请于{due}（含）前" if today <= due_date else f"报送截止日期（{due}）已过，请尽快"
         note = state.mail or {}
         got = clock.show(note.get("mail_date"), tz)
         got = f"{got} " if got else ""

@@ -3,15 +3,14 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from datetime import datetime
 from email.message import Message
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Tuple
 
-from minshi_xls import MinshiError, columns, ledger, settings
+from minshi_xls import MinshiError, clock, columns, ledger, settings
 from minshi_xls.mail.common import (Progress, _config, _expected_units, _master, _safe_name,
                                     _section, period_label, template_path, workbook_deadline)
-from minshi_xls.mail.outgoing import build_message, send_body
+from minshi_xls.mail.outgoing import build_message, send_body, sender_warning
 from minshi_xls.mail.transport import _Smtp, _UnitFailure
 from minshi_xls.model import Unit
 
@@ -42,6 +41,7 @@ class SendResult:
     transport: str  # smtp | outbox | dry-run
     outbox: Optional[Path] = None
     deliveries: List[Delivery] = field(default_factory=list)
+    warnings: List[str] = field(default_factory=list)
 
     def count(self, status: str) -> int:
         return sum(1 for d in self.deliveries if d.status == status)
@@ -66,6 +66,7 @@ class SendResult:
         counts = "，".join(f"{STATUS_LABELS[s]} {self.count(s)}" for s in STATUS_LABELS
                           if self.count(s))
         lines = [f"{period_label(self.period)}{what}：{head}。{counts or '没有需要发送的单位'}。"]
+        lines += [f"  {w}" for w in self.warnings]
         for d in self.failed:
             lines.append(f"  {d.unit}：{STATUS_LABELS[d.status]} {d.detail}".rstrip())
         for status, hint in (("no-email", "请在总表“单位”表的“邮箱”列登记"),
@@ -90,7 +91,7 @@ def _record(con, kind: str, period: str, d: Delivery, transport: str, subject: s
                 " transport, status, error, sent_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
                 (kind, d.unit, period, d.to_addr, subject, attachment, d.message_id, transport,
                  "sent" if d.status in ("sent", "written") else "failed", d.detail or None,
-                 datetime.now().isoformat(timespec="seconds")))
+                 clock.now()))
 
 
 @dataclass
@@ -119,6 +120,7 @@ def _deliver(jobs: List[Tuple[Delivery, Optional[_Job]]], kind: str, period: str
     box = Path(outbox) if outbox is not None else \
         Path(settings.DEFAULT_OUTPUT) / "outbox" / period
     result = SendResult(period, kind, transport, None if transport == "smtp" else box)
+    result.warnings = [w for w in [sender_warning(config)] if w]
     todo = [(d, j) for d, j in jobs if j is not None]
     retries = max(0, int(_section(config, "mail").get("retries") or 0))
     delay = float(_section(config, "mail").get("retry_delay_s") or 0)

@@ -765,7 +765,8 @@ def _issuer_level(norm: List[str]) -> str:
     for line in norm:
         if line.endswith("：") or line.startswith("各"):
             continue  # the addressees ("各县、区人民政府：")
-        m = _ISSUER_RE.search(line) or re.search(r"(市|县|区)(?:级)?20\d\d年", line)
+        m = _ISSUER_RE.search(line) or re.search(r"(市|县|区)(?:级)?20\d\d年", line) or \
+            re.search(r"20\d\d年(?:度)?(市|县|区)(?:级|政府|委)", line)
         if m:
             return "市" if m.group(1) == "省" else m.group(1)
     return "市"
@@ -898,6 +899,12 @@ def parse_lines(lines: List[str], registry: Registry, source: str = "",
             current, sub_parent = None, None
             place[idx] = HEADING
             continue
+        if re.fullmatch(r"附件\d*[：:]?", line) and blocks:
+            # a second appendix: its numbering may start again at 1 (ids then carry the section)
+            category_no, category = category_no + 1, ""
+            current = last_main = sub_parent = None
+            place[idx] = HEADING
+            continue
         if _COUNT_LINE.match(line) or (current is None and _heading_like(line)):
             place[idx] = HEADING
             continue
@@ -976,8 +983,9 @@ def _number_by_category(tasks: List[Task]) -> None:
         pairs = [(t.category_no, t.number) for t in level_tasks]
         if len(set(pairs)) != len(pairs):
             continue  # duplicates inside one category: a real mistake, reported as such
+        section = {c: k for k, c in enumerate(dict.fromkeys(t.category_no for t in level_tasks), 1)}
         for t in level_tasks:
-            t.id = f"{t.level}-{t.category_no}-{t.number}"
+            t.id = f"{t.level}-{section[t.category_no]}-{t.number}"
             for k, ind in enumerate(t.indicators, start=1):
                 ind.id = f"{t.id}#{k}"
 

@@ -434,3 +434,15 @@ def test_a_word_table_copied_into_text_with_tabs_and_a_lead_mark():
     assert _got(master) == [("县-1", ["县教育局"], ["县财政局"], ["3所"]),
                             ("县-2", ["县交通运输局"], [], ["40公里"])]
     assert master.coverage == {"前言": 0, "标题": 2, "任务": 2, "未解析": 0, "空行": 0}
+
+
+def test_numbering_that_restarts_in_a_second_appendix():
+    from minshi_xls.notice import parse_lines
+    from minshi_xls.registry import registry_from_names
+    lines = ["附件1", "2024年县级民生实事项目", "1.新建公园2个。（牵头单位：县住建局）",
+             "2.新建驿站5个。（牵头单位：县总工会）", "附件2", "2024年县级民生实事备选项目",
+             "1.新建球场3片。（牵头单位：县体育局）"]
+    master, found = parse_lines(lines, registry_from_names([]), "t.txt")
+    assert [t.id for t in master.tasks] == ["县-1-1", "县-1-2", "县-2-1"]
+    assert not [i for i in found if i.code == "duplicate-id"]
+    assert master.coverage["未解析"] == 0

@@ -395,7 +395,6 @@ class _Block:
     number: str
     line: int
     parts: List[str] = field(default_factory=list)
-    lines: List[int] = field(default_factory=list)
 
     @property
     def text(self) -> str:
@@ -916,12 +915,11 @@ def parse_lines(lines: List[str], registry: Registry, source: str = "",
         if number is not None:
             last_main = int(number.split(".")[0])
             current = _Block(level or issuer, category_no, category or "", number, line_no,
-                             [rest], [line_no])
+                             [rest])
             blocks.append(current)
             place[idx] = ITEM
         elif current is not None and current.takes(line):
             current.parts.append(line)
-            current.lines.append(line_no)
             place[idx] = ITEM
         else:
             hint = "应为条目（如“1.”“（1）”）、标题或单位（“牵头单位：…”）" if current is None else \

@@ -385,6 +385,10 @@ _LABEL_RE = re.compile(rf"({_LABELS_ALT})：?")
 _LABEL_LINE = re.compile(rf"^（?(?:{_LABELS_ALT})：")
 
 
+#: The name line of a newspaper-style item: short, no punctuation, ending like a project name.
+_NAME_LINE = re.compile(r"[^，。；：！？]{2,40}(?:项目|工程|行动|计划|体检|服务|（票决项目）)")
+
+
 @dataclass
 class _Block:
     """The lines of one item as they come, before it is split into text / units / indicators."""
@@ -398,6 +402,11 @@ class _Block:
 
     @property
     def text(self) -> str:
+        """The parts joined; a name line ("1.…配套管网建设项目") and the content line under it
+        are joined with "：" (as a table row's name and content are)."""
+        if len(self.parts) > 1 and _NAME_LINE.fullmatch(self.parts[0]) \
+                and not _UNITS_START.match(self.parts[1]):
+            return f"{self.parts[0]}：" + "".join(self.parts[1:])
         return "".join(self.parts)
 
     def takes(self, line: str) -> bool:

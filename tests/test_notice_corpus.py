@@ -446,3 +446,9 @@ def test_numbering_that_restarts_in_a_second_appendix():
     assert [t.id for t in master.tasks] == ["县-1-1", "县-1-2", "县-2-1"]
     assert not [i for i in found if i.code == "duplicate-id"]
     assert master.coverage["未解析"] == 0
+
+
+def test_a_name_line_and_its_content_line_are_joined_with_a_colon():
+    master, _ = parse_notice(HERE / "f04_mianyang_traditional.txt")
+    assert master.task("市-1").text == "青禾科技城第三水厂及配套管网建设项目：建设一座日供水20万吨的净水厂；建设输水管道约18公里"
+    assert master.task("市-4").text == "为全市65岁以上老年人免费健康体检：完成体检不少于8万人"

@@ -33,6 +33,11 @@ def fatal_as_exit2(fn):
             return fn(*args, **kwargs)
         except MinshiError as e:
             raise click.ClickException(str(e)) from e
+        except OSError as e:  # a full disk or a folder that cannot be written, in any command
+            from minshi_xls import faults
+            if not faults.is_machine(e):
+                raise
+            raise click.ClickException(str(faults.from_os_error(e))) from e
     return wrapper
 
 

@@ -43,7 +43,7 @@ _SQLITE_REASONS = {
     13: "磁盘空间已满",  # SQLITE_FULL
     14: "无法打开台账文件（文件夹不存在或不可写）",  # SQLITE_CANTOPEN
 }  # NOTADB and CORRUPT are not this machine's doing: the caller says what the file is
-_AFTER = "请处理后重新运行；已收取的报表不会重复计入，未完成的临时文件会在下次运行时清除。"
+_AFTER = "请处理后重新运行同一命令：已完成的部分不会重复，写了一半的文件会被清除。"
 
 
 class MachineFault(MinshiError):

@@ -419,7 +419,8 @@ def read_guarded(name: str, data: bytes, limits: Optional[dict] = None) -> dict:
     """Guard, then read (the job a :class:`guard.WorkerPool` worker runs for each file)."""
     ins = guard.inspect(data, limits)
     result = {"format": ins.format, "findings": list(ins.findings), "workbook": None,
-              "saved_at": versions.saved_time(ins.parts)}
+              "saved_at": versions.saved_time_ole(data) if ins.format == "xls"
+              else versions.saved_time(ins.parts)}
     if ins.fatal:
         return result
     try:

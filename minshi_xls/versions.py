@@ -53,6 +53,20 @@ def saved_time(parts: Dict[str, bytes]) -> Optional[str]:
     return None
 
 
+def saved_time_ole(data: bytes) -> Optional[str]:
+    """The last saved time of an .xls/.et workbook (the OLE SummaryInformation stream that
+    Excel, WPS and LibreOffice write; a FILETIME, UTC), or None."""
+    try:
+        import olefile
+        with olefile.OleFileIO(data) as ole:
+            t = ole.get_metadata().last_saved_time
+    except Exception:  # noqa: BLE001 - a damaged stream only means no saved time
+        return None
+    if not isinstance(t, datetime) or t.year <= 1980:
+        return None
+    return t.replace(tzinfo=timezone.utc).isoformat(timespec="seconds")
+
+
 # --- the contest ------------------------------------------------------------------------------
 
 @dataclass

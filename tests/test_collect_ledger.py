@@ -169,6 +169,14 @@ def test_a_fault_of_this_machine_is_exit_2_naming_the_path_and_the_next_run_fini
     assert consistent(db) == {"accepted": 3}
 
 
+def test_every_command_reports_a_folder_it_cannot_write_as_exit_2(tmp_path):
+    assert minshi("import", cwd=tmp_path).returncode == 0
+    (tmp_path / "templates").write_text("")  # a file where the fill-in workbooks' folder goes
+    got = minshi("templates", "--period", PERIOD, cwd=tmp_path)
+    assert got.returncode == 2 and "Traceback" not in got.stderr, got.stderr
+    assert "templates" in got.stderr and "同名文件" in got.stderr
+
+
 def _namespaced_tmpfs_works() -> bool:
     try:
         return subprocess.run(["unshare", "-Urm", "sh", "-c", "mount -t tmpfs none /mnt"],

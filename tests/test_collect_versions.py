@@ -92,7 +92,8 @@ def test_libreoffice_resave_keeps_a_saved_time_that_orders_versions(tmp_path):
     a, _ = two_versions(tmp_path, "2024-07-02T01:10:00Z", "2024-07-01T02:30:00Z")
     ods = soffice_convert(a, "ods", tmp_path / "conv")
     xlsx = soffice_convert(a, "xlsx", tmp_path / "conv2")
-    for f in (ods, xlsx):
+    xls = soffice_convert(a, "xls", tmp_path / "conv3")
+    for f in (ods, xlsx, xls):
         got = reader_saved(f)
         assert got is not None and got[:4] >= "2024", (f, got)
 

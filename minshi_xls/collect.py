@@ -11,9 +11,6 @@ without the ledger (what a bureau runs before sending).
 from __future__ import annotations
 
 import dataclasses
-import email
-import email.policy
-import email.utils
 import functools
 import hashlib
 import io
@@ -187,30 +184,27 @@ def _zip_name(info: zipfile.ZipInfo) -> str:
 
 def _from_eml(data: bytes, source: str, base: Incoming, limits: dict,
               depth: int) -> Iterator[Incoming]:
-    msg = email.message_from_bytes(data, policy=email.policy.default)
-    sender = str(msg.get("From", "") or "") or base.sender
-    message_id = str(msg.get("Message-ID", "") or "").strip() or base.message_id
-    mail_date = base.mail_date
-    try:
-        d = email.utils.parsedate_to_datetime(str(msg.get("Date")))
-        mail_date = d.isoformat()
-    except (TypeError, ValueError, IndexError):
-        pass
-    for part in msg.walk():
-        filename = part.get_filename()
-        if not filename or part.is_multipart():
+    """The returns inside a saved message, read as fetch reads mail (mail.incoming: lenient
+    headers, names whatever the client's encoder did, attachments by their bytes at any depth,
+    TNEF); a message that cannot be read is that file's issue."""
+    from minshi_xls.mail import incoming
+    reply = incoming.read(data)
+    sender = reply.sender or base.sender
+    message_id = reply.message_id or base.message_id
+    mail_date = reply.date or base.mail_date
+    if reply.why:
+        yield Refused(safe_name(base.name), data, source, sender, message_id, mail_date,
+                      mail_date, finding=("file-unreadable", f"邮件无法读取（{reply.why}）"))
+        return
+    for a in reply.files:
+        if is_junk(a.name):
             continue
-        if is_junk(filename):
-            continue
-        name = safe_name(filename)
+        name = safe_name(a.name)
         where = f"{source}!{name}"
-        body = part.get_payload(decode=True) or b""
-        if not wanted(name, body[:8]):
-            continue  # a signature image, a PDF of the notice: not a return
-        item = Incoming(name, body, where, sender, message_id, mail_date, mail_date)
-        if len(body) > limits["max_file_bytes"]:
+        item = Incoming(name, a.data, where, sender, message_id, mail_date, mail_date)
+        if len(a.data) > limits["max_file_bytes"]:
             yield Refused(name, data, where, sender, message_id, mail_date, mail_date,
-                          finding=("file-too-large", f"附件 {len(body) // 1024} KB"))
+                          finding=("file-too-large", f"附件 {len(a.data) // 1024} KB"))
             continue
         yield from _expand_bytes(item, limits, depth + 1)
 

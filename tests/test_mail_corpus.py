@@ -214,3 +214,45 @@ def test_second_round_every_unit_in_exactly_the_right_state(round2, master):
     silent = [u for u in round2["units"] if u not in expect][0]
     assert "尚未收到你单位2024年6月" in bodies[master.registry.get(silent).email]
     assert "邮箱退信，未发送" in res.summary()
+
+
+def test_eight_bit_names_in_bodystructure_are_decoded(round2):
+    """Class 3: dovecot sends a raw GBK name in BODYSTRUCTURE as an IMAP literal (``{n}`` and
+    the bytes); IMAPClient parses it and the name is decoded, so the period is found in it."""
+    from imapclient import IMAPClient
+    server = round2["server"]
+    name = "2024年6月报表.xlsx".encode("gbk")
+    raw = (b"From: someone@example.org\r\nSubject: hi\r\nMIME-Version: 1.0\r\n"
+           b"Content-Type: multipart/mixed; boundary=\"b8\"\r\n\r\n--b8\r\n"
+           b"Content-Type: text/plain\r\n\r\nx\r\n--b8\r\nContent-Type: application/octet-stream;"
+           b" name=\"" + name + b"\"\r\nContent-Disposition: attachment; filename=\"" + name +
+           b"\"\r\nContent-Transfer-Encoding: base64\r\n\r\nUEsDBA==\r\n--b8--\r\n")
+    append(server, raw, "2024-07-05T09:00:00+08:00", folder="Literal")
+    c = IMAPClient(server.host, server.port, ssl=False)
+    try:
+        c.login(server.user, server.password)
+        c.select_folder("Literal", readonly=True)
+        (uid,) = c.search("ALL")
+        struct = c.fetch([uid], ["BODYSTRUCTURE"])[uid][b"BODYSTRUCTURE"]
+        raw_answer = c._imap.uid("FETCH", str(uid), "(BODYSTRUCTURE)")[1]
+    finally:
+        c.logout()
+    assert any(isinstance(x, tuple) for x in raw_answer)  # the server did send a literal
+    names = mail.structure_names(struct)
+    assert "2024年6月报表.xlsx" in names
+    assert mail.period_pattern(PERIOD).search(names)
+
+
+def test_a_saved_message_is_read_like_a_fetched_one(round2, tmp_path):
+    """A reply saved as .eml and dropped in a folder goes through the same reader: the broken
+    mailer's headers (the modern email API raises on them) and Outlook's winmail.dat."""
+    from minshi_xls import collect
+    from tests import mail_corpus
+    unit = round2["by_case"]["broken-headers"]
+    src = round2["tdir"] / PERIOD / columns.file_name(PERIOD, unit)
+    ctx = Ctx(email="x@units.test", name=unit, subject="s", message_id="<m@x>",
+              file_name=src.name, workbook=src.read_bytes(), blank=b"")
+    for case in (mail_corpus.broken_headers, mail_corpus.outlook_exchange_tnef):
+        (tmp_path / f"{case.__name__}.eml").write_bytes(case(ctx))
+    got = sorted(i.source_path.rsplit("!", 1)[-1] for i in collect.expand_paths([tmp_path]))
+    assert got == [src.name, src.name]

@@ -1,12 +1,15 @@
 """The consolidated monthly progress workbook (进展汇总表) and its 明细 CSV.
 
-Print-ready for the leadership: title rows, frozen and repeated headers, A4 landscape fitted to
-the page width, the CJK fonts of government tables. Rates are written as numbers with a percent
-format, never as formulas (other programs read cached values), and every text a unit typed is
-written with ``write_string`` so it can never become a formula. The file appears atomically.
+Two views of one :class:`~minshi_xls.reconcile.Reconciliation`. The leader's view (汇总, 省民生实事,
+市民生实事, 县区分解, 报送情况) prints in a few A4 pages at a readable size: a task's text once,
+merged over its indicators, the target with its qualifier ("500以上"), status colours, no file
+names or cell addresses. The data view (指标数据, 校验问题, 明细) has every field, where each
+figure came from, and autofilters, for work on screen.
 
-Each sheet's columns are defined once, below, as (header, width, getter, kind); the writer and the
-tests read the same definitions.
+Rates are written as numbers with a percent format, never as formulas (other programs read cached
+values), and every text a unit typed is written with ``write_string`` so it can never become a
+formula. The file appears atomically. Each sheet's columns are defined once, below, as (header,
+width, getter, kind); the writer and the tests read the same definitions.
 """
 from __future__ import annotations
 
@@ -23,20 +26,26 @@ import xlsxwriter
 import xlsxwriter.exceptions
 
 from minshi_xls import MinshiError, clock, issues as issues_mod, settings, xlsx_style
-from minshi_xls.model import QUALIFIER_LABELS
-from minshi_xls.reconcile import (FIELD_ORDER, TASK_STATUS_ORDER, Reconciliation, Row,
-                                  file_name_of)
+from minshi_xls.reconcile import (FIELD_ORDER, TASK_STATUS_ORDER, UNIT_STATE_COLORS,
+                                  Reconciliation, Row, file_name_of)
 from minshi_xls import summary as summary_mod
 
 # Cell kinds of a column.
-TEXT, NUMBER, PERCENT, POINTS, STATUS = "text", "number", "percent", "points", "status"
+TEXT, NUMBER, PERCENT, POINTS, STATUS, TARGET = "text", "number", "percent", "points", "status", \
+    "target"
 
 SHEET_SUMMARY = "汇总"
 SHEET_LEVEL = {"省": "省民生实事", "市": "市民生实事", "县": "县民生实事", "区": "区民生实事"}
 SHEET_COUNTY = "县区分解"
 SHEET_RETURNS = "报送情况"
+SHEET_DATA = "指标数据"
 SHEET_ISSUES = "校验问题"
 SHEET_DETAIL = "明细"
+#: What a leader reads (printed); the rest is for work on screen (autofilters, sources).
+LEADER_SHEETS = (SHEET_SUMMARY, *SHEET_LEVEL.values(), SHEET_COUNTY, SHEET_RETURNS)
+WORK_SHEETS = (SHEET_DATA, SHEET_ISSUES, SHEET_DETAIL)
+#: Tab colours: the leader's sheets blue, the work sheets grey.
+TAB_LEADER, TAB_WORK = "2F75B5", "A6A6A6"
 
 
 @dataclass(frozen=True)
@@ -45,13 +54,57 @@ class Col:
     width: float
     get: Callable
     kind: str = TEXT
+    merge: bool = False  # a task's column: written once, merged over its indicator rows
 
 
 def _texts(key):
     return lambda r: r.texts.get(key, "")
 
 
+def _target(r: Row):
+    n = r.indicator.target_number
+    return n if n is not None else r.indicator.target
+
+
+#: Statuses a leader asks "why" about: their row says what the unit reported as the problem.
+EXPLAINED_STATUSES = ("滞后", "未启动")
+
+
+def _remark(r: Row) -> str:
+    """情况说明, the leader's exception column: why last month's figure stands, or, for a row
+    behind schedule or not started, the unit's 存在问题 (else its 进展情况). Rows on track need
+    no words here; every unit's text is in 指标数据."""
+    if r.carried_forward:
+        return r.source_label()
+    if r.local and r.progress.status in EXPLAINED_STATUSES:
+        problem = r.texts.get("存在问题", "").strip()
+        if problem and problem not in ("无", "暂无", "/", "-"):
+            return problem
+        return r.texts.get("进展情况", "")
+    return ""
+
+
+#: The leader's 省/市 sheets: one row per indicator under category rows, a task's number, text
+#: and lead units merged over its indicators.
+LEADER_COLUMNS: List[Col] = [
+    Col("序号", 4.5, lambda r: r.task.number, merge=True),
+    Col("任务内容", 32, lambda r: r.task.text, merge=True),
+    Col("牵头单位", 9, lambda r: "、".join(r.leads), merge=True),
+    Col("指标", 18, lambda r: r.indicator.name),
+    Col("年度目标", 8, _target, TARGET),
+    Col("计量单位", 5, lambda r: r.indicator.unit),
+    Col("本月累计", 7.5, lambda r: r.cumulative, NUMBER),
+    Col("本月新增", 7, lambda r: r.added, NUMBER),
+    Col("完成率", 8, lambda r: r.progress.rate, PERCENT),
+    Col("序时进度", 6.5, lambda r: r.progress.scheduled if r.local else None, PERCENT),
+    Col("偏差(百分点)", 7, lambda r: r.progress.gap, POINTS),
+    Col("状态", 7, lambda r: r.status, STATUS),
+    Col("情况说明", 24, _remark),
+]
+
+#: 指标数据 (work): every field of an indicator row, both levels, with its source.
 TASK_COLUMNS: List[Col] = [
+    Col("层级", 5, lambda r: r.task.level),
     Col("任务编号", 8, lambda r: r.task.id),
     Col("指标编号", 9.5, lambda r: r.indicator.id),
     Col("任务内容", 30, lambda r: r.task.text),
@@ -59,7 +112,8 @@ TASK_COLUMNS: List[Col] = [
     Col("牵头单位", 10, lambda r: "、".join(r.leads)),
     Col("年度目标", 8, lambda r: r.indicator.target_number
         if r.indicator.target_number is not None else r.indicator.target, NUMBER),
-    Col("计量单位", 7, lambda r: r.indicator.unit + _qualifier(r)),
+    Col("目标限定", 6, lambda r: r.indicator.target_suffix),
+    Col("计量单位", 7, lambda r: r.indicator.unit),
     Col("上月累计", 8, lambda r: r.previous, NUMBER),
     Col("本月累计", 8, lambda r: r.cumulative, NUMBER),
     Col("本月新增", 8, lambda r: r.added, NUMBER),
@@ -75,16 +129,17 @@ TASK_COLUMNS: List[Col] = [
 ]
 
 RETURN_COLUMNS: List[Col] = [
-    Col("单位", 16, lambda u: u.unit),
-    Col("是否报送", 8, lambda u: "是" if u.returned else "否"),
-    Col("报送时间", 26, lambda u: u.received_shown),
-    Col("是否逾期", 8, lambda u: ("是" if u.late else "否") if u.returned else ""),
-    Col("版本数", 7, lambda u: u.versions, NUMBER),
-    Col("接受行数", 8, lambda u: u.accepted_rows if u.returned else None, NUMBER),
-    Col("错误", 6, lambda u: u.errors if u.returned else None, NUMBER),
-    Col("警告", 6, lambda u: u.warnings if u.returned else None, NUMBER),
-    Col("文件", 60, lambda u: u.file),
-    Col("说明", 30, lambda u: u.remark),
+    Col("序号", 4.5, lambda u: u.n, NUMBER),
+    Col("单位", 14, lambda u: u.unit),
+    Col("报送状态", 8, lambda u: u.state, STATUS),
+    Col("是否报送", 6, lambda u: "是" if u.returned else "否"),
+    Col("报送时间", 15, lambda u: u.received_shown),
+    Col("是否逾期", 6, lambda u: ("是" if u.late else "否") if u.returned else ""),
+    Col("版本数", 5, lambda u: u.versions, NUMBER),
+    Col("接受行数", 6, lambda u: u.accepted_rows if u.returned else None, NUMBER),
+    Col("错误", 4.5, lambda u: u.errors if u.returned else None, NUMBER),
+    Col("警告", 4.5, lambda u: u.warnings if u.returned else None, NUMBER),
+    Col("说明", 18, lambda u: u.remark),
 ]
 
 ISSUE_COLUMNS: List[Col] = [
@@ -118,17 +173,7 @@ DETAIL_COLUMNS: List[Col] = [
     Col("单元格", 7, lambda d: d["value"].cell or ""),
 ]
 
-#: Bars need stronger colours than the pale status fills of cells (same hues).
-CHART_COLORS = {"已完成": "63BE7B", "超序时": "5B9BD5", "序时推进": "BDD7EE", "滞后": "F8696B",
-                "未启动": "FFC000", settings.NOT_REPORTED: "BFBFBF"}
-
 HEADLINE_HEADERS = ["层级", "任务总数", "我市承担", *TASK_STATUS_ORDER, "指标数", "平均完成率"]
-
-
-def _qualifier(r: Row) -> str:
-    """"（以上）" / "（左右）" / "（多）": the short form of the target's qualifier."""
-    label = QUALIFIER_LABELS.get(r.indicator.qualifier, "").split("/")[0]
-    return f"（{label}）" if label else ""
 
 
 def period_label(year: int, month: int) -> str:
@@ -142,41 +187,43 @@ class _Formats:
     and print look as the fill-in workbooks), plus status colours and the number kinds."""
 
     def __init__(self, wb: xlsxwriter.Workbook):
-        self.styles = st = xlsx_style.Styles(wb)
+        self.styles = st = xlsx_style.Styles(wb, font_size=FONT_SIZE)
         self._by_kind: Dict[tuple, object] = {}  # a detail sheet has ~150k cells: look up fast
-        self.title = st.title()
-        self.header = st.header()
         self.note = st.fmt(font_color="595959", text_wrap=True, valign="top")
-        self.subtitle = st.fmt(font_color="595959", align="center")
-        self.heading = st.fmt(font_name=settings.TITLE_FONT, font_size=12, bold=True)
+        self.subtitle = st.fmt(font_color="595959", align="center", text_wrap=True)
+        self.heading = st.fmt(font_name=settings.TITLE_FONT, font_size=12)
         self.category = st.fmt(bold=True, bg_color="EDEDED", border=1,
                                border_color=xlsx_style.BORDER_COLOR)
-        self.paragraph = st.fmt(text_wrap=True, valign="top", font_size=11)
-        self.item = st.fmt(text_wrap=True, valign="top", font_size=11, indent=2)
+        self.paragraph = st.fmt(text_wrap=True, valign="top", font_size=10)
+        self.item = st.fmt(text_wrap=True, valign="top", font_size=10, indent=2)
 
-    def get(self, kind: str, status: str = "", grey: bool = False, carried: bool = False):
-        key = (kind, status, grey, carried)
+    def get(self, kind: str, status: str = "", grey: bool = False, carried: bool = False,
+            suffix: str = ""):
+        key = (kind, status, grey, carried, suffix)
         got = self._by_kind.get(key)
         if got is None:
             got = self._by_kind[key] = self._make(*key)
         return got
 
-    def _make(self, kind: str, status: str, grey: bool, carried: bool):
+    def _make(self, kind: str, status: str, grey: bool, carried: bool, suffix: str):
         f = {"border": 1, "border_color": xlsx_style.BORDER_COLOR}
         if kind == NUMBER:
             f.update(num_format="General", align="right")
+        elif kind == TARGET:  # the value stays a number; the qualifier is its display
+            f.update(num_format=f'General"{suffix}"' if suffix else "General", align="right")
         elif kind == PERCENT:
             f.update(num_format="0.0%", align="right")
         elif kind == POINTS:
             f.update(num_format="0.0", align="right")
         elif kind == STATUS:
-            f.update(align="center", text_wrap=True, bold=status in settings.STATUS_COLORS)
+            f.update(align="center", text_wrap=True, bold=bool(status))
         else:
             f["text_wrap"] = True
-        if status in settings.STATUS_COLORS:  # a status cell, or a count/flag of that status
-            f["bg_color"] = settings.STATUS_COLORS[status]
-        if carried:
-            f.update(italic=True, font_color="7F7F7F")
+        colors = {**settings.STATUS_COLORS, **UNIT_STATE_COLORS}
+        if status in colors:  # a status cell, or a count/flag of that status
+            f["bg_color"] = colors[status]
+        if carried:  # last month's figure: grey, never italic (CJK italics are a fake slant)
+            f["font_color"] = "7F7F7F"
         if grey:
             f.update(bg_color=xlsx_style.LOCKED_FILL, font_color="808080")
         return self.styles.fmt(**f)
@@ -198,88 +245,153 @@ def _put(ws, row: int, col: int, value, fmt) -> None:
 
 
 def _setup(ws, columns: List[Col], header_row: int, title: str, fmt: _Formats,
-           subtitle: str = "", freeze_cols: int = 0) -> None:
-    """Title block, header row, widths, frozen panes and print setup shared by table sheets."""
+           subtitle: str = "", freeze_cols: int = 0, landscape: bool = True,
+           leader: bool = True) -> float:
+    """Title block, header row, widths, frozen panes and print setup shared by table sheets;
+    returns the height in points above the first table row (title, subtitle, header)."""
     last = len(columns) - 1
     xlsx_style.write_title(ws, fmt.styles, 0, last, title)
+    widths = [c.width for c in columns]
+    above = 30.0
     if subtitle:
         ws.merge_range(1, 0, 1, last, subtitle, fmt.subtitle)
-    xlsx_style.set_widths(ws, [c.width for c in columns])
-    xlsx_style.write_header(ws, fmt.styles, header_row, [c.header for c in columns], height=30)
+        sub = _height(_lines(subtitle, 0, px=sum(w * 7 + 5 for w in widths)))
+        ws.set_row(1, sub)
+        above += sub
+    xlsx_style.set_widths(ws, widths)
+    header = _height(max(_lines(c.header, c.width) for c in columns))
+    xlsx_style.write_header(ws, fmt.styles, header_row, [c.header for c in columns],
+                            height=header)
     ws.freeze_panes(header_row + 1, freeze_cols)
+    ws.set_tab_color(TAB_LEADER if leader else TAB_WORK)
     # The footer names the sheet, not the title: a footer text starting with a digit would be
     # read as part of the "&8" font-size code.
-    xlsx_style.print_setup(ws, header_row=header_row, footer=f"民生实事进展汇总表·{ws.name}")
+    xlsx_style.print_setup(ws, header_row=header_row, landscape=landscape,
+                           footer=f"民生实事进展汇总表·{ws.name}")
+    return above + header
 
 
-def _row_height(cols: List[Col], item, line_pt: float = 13.5, get=None) -> float:
-    """Height of a table row whose wrapped text columns may need several lines."""
+#: The workbook's body size: a leader's table at 9 pt prints legibly at nearly 100 % on A4.
+FONT_SIZE = 9
+#: Points per line of 9-pt CJK text (SimSun in Excel/WPS, Noto CJK in LibreOffice), and the
+#: pixels a CJK character takes at 9 pt (an ASCII one half): a column ``w`` units wide is
+#: ``7w + 5`` px, less the cell's padding.
+LINE_PT, CJK_PX, PADDING_PX = 12.0, 12, 5
+
+
+def _lines(text, width: float, font_pt: float = 9, px: Optional[float] = None) -> int:
+    """Lines a text takes in a column ``width`` units wide (or a merged range ``px`` wide):
+    whole characters per line, and one character more once it wraps (a line may not start with
+    "，" or "。", so the renderers move a character down with it)."""
+    if text in (None, ""):
+        return 1
+    cjk = CJK_PX * font_pt / 9
+    avail = (px if px is not None else width * 7 + 5) - PADDING_PX
+    per_line = max(avail // cjk, 1) * cjk
+    lines = 0
+    for part in str(text).split("\n"):
+        need = xlsx_style.display_width(part) * cjk / 2
+        lines += 1 if need <= avail else math.ceil((need + cjk) / per_line)
+    return lines
+
+
+def _height(lines: int) -> float:
+    return lines * LINE_PT + 2
+
+
+def _row_height(cols: List[Col], item) -> float:
+    """Height of a table row whose wrapped text columns may need several lines (LibreOffice
+    does not grow rows of an .xlsx for wrapped text: a row without a height prints clipped)."""
     lines = 1
     for col in cols:
         if col.kind in (TEXT, STATUS):
-            text = (get or col.get)(item)
-            if text:
-                lines = max(lines, math.ceil(xlsx_style.display_width(text) * WRAP_FACTOR
-                                             / max(col.width - 1, 1)))
-    return min(lines, 12) * line_pt + 4
+            value = col.get(item)
+            if isinstance(value, str) and value:
+                lines = max(lines, _lines(value, col.width))
+    return _height(min(lines, 20))
 
 
-#: Share of its Excel display width a CJK string takes when wrapped (Excel/WPS render 宋体 a bit
-#: narrower than two column units per character; LibreOffice narrower still).
-WRAP_FACTOR = 0.85
+#: Printable area of A4 landscape with :func:`xlsx_style.print_setup`'s margins, in points.
+PAGE_W, PAGE_H = 841.9 - 0.8 * 72, 595.3 - 1.1 * 72
 
 
-def _text_height(text: str, width_chars: float, line_pt: float = 15.0) -> float:
-    """Row height for wrapped text in a merged cell ``width_chars`` wide (Excel does not size
-    merged rows by itself)."""
-    lines = 0
-    for part in text.split("\n"):
-        units = xlsx_style.display_width(part) * WRAP_FACTOR
-        lines += max(1, math.ceil(units / max(width_chars - 2, 1)))
-    return lines * line_pt + 6
+def _scale(widths) -> float:
+    """The fit-to-width zoom a sheet of these column widths prints at (7 px per unit + 5 px)."""
+    return min(1.0, PAGE_W / (sum(w * 7 + 5 for w in widths) * 0.75))
+
+
+def _keep_together(ws, blocks, top: float, header: float, scale: float) -> None:
+    """Manual page breaks so that no block (a task and its merged rows) is cut by a page break:
+    a merged cell split over two pages prints clipped on both. ``blocks`` are (first row, [row
+    heights]); ``top`` is the height above the first block on page 1, ``header`` the repeated
+    header row's."""
+    room = PAGE_H / scale * 0.97  # a little slack for the renderers' rounding
+    used, breaks = top, []
+    for first, heights in blocks:
+        h = sum(heights)
+        if used + h > room and used > header:
+            breaks.append(first)
+            used = header
+        used += h
+    if breaks:
+        ws.set_h_pagebreaks(breaks)
 
 
 # --- sheets --------------------------------------------------------------------------------------
 
 def _summary_sheet(wb, fmt: _Formats, rec: Reconciliation, paragraph: List[str], stamp: str,
                    office: str) -> None:
+    """Page 1: the headline, the 通报, returns and issues. Page 2: the chart of task status per
+    category, with data labels in the status colours; its data (below the printed area) is on
+    screen only."""
     ws = wb.add_worksheet(SHEET_SUMMARY)
-    ncols = len(HEADLINE_HEADERS)
-    widths = [10, 16, 8] + [7.5] * len(TASK_STATUS_ORDER) + [7, 10]  # B holds category names
+    ws.set_tab_color(TAB_LEADER)
+    # A:B hold the level label (and the chart data's 层级/类别), C.. the counts.
+    widths = [6, 16] + [8] * (len(HEADLINE_HEADERS) - 1) + [8, 8, 8]
+    ncols = len(widths)
     xlsx_style.set_widths(ws, widths)
     total_width = sum(widths)
+    full_px = sum(w * 7 + 5 for w in widths)  # a text merged across the page
     xlsx_style.write_title(ws, fmt.styles, 0, ncols - 1,
                            f"{period_label(rec.year, rec.month)}民生实事进展汇总表")
     ws.merge_range(1, 0, 1, ncols - 1,
                    f"截至{rec.year}年{rec.month}月底 · {office} · 生成时间：{stamp}", fmt.subtitle)
 
     r = 3
+    ws.set_row(r - 1, 6)
     ws.write_string(r, 0, "一、总体情况（按任务计）", fmt.heading)
     r += 1
-    xlsx_style.write_header(ws, fmt.styles, r, HEADLINE_HEADERS, height=30)
+    heads = HEADLINE_HEADERS
+    ws.set_row(r, 30)
+    ws.merge_range(r, 0, r, 1, heads[0], fmt.styles.header())
+    for c, h in enumerate(heads[1:], start=2):
+        ws.write_string(r, c, h, fmt.styles.header())
     for h in rec.headlines:
         r += 1
-        vals = [f"{h.level}民生实事", h.tasks, h.local_tasks,
-                *[h.task_status[s] for s in TASK_STATUS_ORDER], h.indicators, h.completion]
-        for c, v in enumerate(vals):
-            kind = PERCENT if c == ncols - 1 else (NUMBER if c else TEXT)
-            status = HEADLINE_HEADERS[c] if HEADLINE_HEADERS[c] in settings.STATUS_COLORS else ""
-            _put(ws, r, c, v, fmt.get(kind, status=status if v else ""))
+        vals = [h.tasks, h.local_tasks, *[h.task_status[s] for s in TASK_STATUS_ORDER],
+                h.indicators, h.completion]
+        ws.merge_range(r, 0, r, 1, f"{h.level}民生实事", fmt.get(TEXT))
+        for c, v in enumerate(vals, start=2):
+            head = heads[c - 1]
+            kind = PERCENT if head == "平均完成率" else NUMBER
+            status = head if head in settings.STATUS_COLORS and v else ""
+            _put(ws, r, c, v, fmt.get(kind, status=status))
     r += 1
-    ws.merge_range(r, 0, r, ncols - 1,
-                   "注：状态按指标计算，任务取其各指标中最差的状态，全部指标完成方为已完成；"
-                   "平均完成率为已报送指标完成率（单项最高按100%计）的平均值；"
-                   "未报送指从未收到数据的任务。", fmt.note)
-    ws.set_row(r, 30)
+    note = ("注：状态按指标计算，任务取其各指标中最差的状态，全部指标完成方为已完成；平均完成率为已报送"
+            "指标完成率（单项最高按100%计）的平均值；未报送指从未收到数据的任务。")
+    ws.merge_range(r, 0, r, ncols - 1, note, fmt.note)
+    ws.set_row(r, _height(_lines(note, 0, px=full_px)))
 
     r += 2
+    ws.set_row(r - 1, 6)
     ws.write_string(r, 0, "二、通报", fmt.heading)
     for n, piece in enumerate(paragraph):  # one row per piece: a tall merged cell cannot print
         r += 1
         ws.merge_range(r, 0, r, ncols - 1, piece, fmt.paragraph if n == 0 else fmt.item)
-        ws.set_row(r, _text_height(piece, total_width - (0 if n == 0 else 3), 16))
+        ws.set_row(r, _lines(piece, 0, 10, px=full_px - (0 if n == 0 else 30)) * 13.5 + 3)
 
     r += 2
+    ws.set_row(r - 1, 6)
     ws.write_string(r, 0, "三、报送与校验", fmt.heading)
     missing = [u.unit for u in rec.expected if not u.returned]
     late = [u.unit for u in rec.expected if u.returned and u.late]
@@ -294,16 +406,28 @@ def _summary_sheet(wb, fmt: _Formats, rec: Reconciliation, paragraph: List[str],
     for line in lines:
         r += 1
         ws.merge_range(r, 0, r, ncols - 1, line, fmt.note)
-        ws.set_row(r, _text_height(line, total_width, 14))
+        ws.set_row(r, _height(_lines(line, 0, px=full_px)))
 
-    # Page 2: the chart, then the table it is drawn from.
-    r += 2
+    # The chart: on a page of its own when page 1 holds the text, else after the text's end on
+    # page 2, sized to what is left of it. Its data sits below the printed area.
+    sizes = {row: h[0] * 0.75 for row, h in ws.row_sizes.items()}  # xlsxwriter keeps pixels
+    used = sum(sizes.get(i, 15.0) for i in range(r + 1))
+    room = PAGE_H / _scale(widths) * 0.97
+    r += 1
+    if used <= room:
+        ws.set_h_pagebreaks([r + 1])
+        left = room
+    else:
+        left = 2 * room - used - 15
+    r += 1
     ws.write_string(r, 0, "四、分类推进情况（任务数）", fmt.heading)
     ncat = len(rec.categories)
-    chart_px = 22 * ncat + 110
     chart_row = r + 1
-    r = chart_row + math.ceil(chart_px / 20) + 1
-    ws.set_h_pagebreaks([chart_row - 1, r])  # the chart on its page, the table on the next
+    chart_rows = max(int((left - 40) / 15), 12)  # rows of 15 pt (20 px) the chart covers
+    last_printed = chart_row + chart_rows
+    r = last_printed + 2
+    ws.merge_range(r, 0, r, ncols - 1, "图表数据（不打印）", fmt.note)
+    r += 1
     head = ["层级", "类别", *TASK_STATUS_ORDER]
     xlsx_style.write_header(ws, fmt.styles, r, head, height=30)
     first = r + 1
@@ -321,50 +445,97 @@ def _summary_sheet(wb, fmt: _Formats, rec: Reconciliation, paragraph: List[str],
             "name": [SHEET_SUMMARY, first - 1, c],
             "categories": [SHEET_SUMMARY, first, 1, last, 1],
             "values": [SHEET_SUMMARY, first, c, last, c],
-            "fill": {"color": "#" + CHART_COLORS[s]},
-            "border": {"color": "#7F7F7F", "width": 0.5},
-            "gap": 40,
+            "fill": {"color": "#" + settings.STATUS_COLORS[s]},
+            "border": {"color": "#595959", "width": 0.5},
+            "gap": 35,
+            # Counts on the bars; a zero segment has no width and shows no label.
+            "data_labels": {"value": True, "position": "center",
+                            "num_format": '0;-0;;@',
+                            "font": {"name": settings.FONT, "size": 8}},
         })
     chart.set_title({"name": "各类别任务推进状态（项）",
-                     "name_font": {"name": settings.TITLE_FONT, "size": 12}})
-    chart.set_y_axis({"reverse": True, "num_font": {"name": settings.FONT, "size": 8}})
+                     "name_font": {"name": settings.TITLE_FONT, "size": 12, "bold": False}})
+    chart.set_y_axis({"reverse": True, "interval_unit": 1,  # every category named
+                      "num_font": {"name": settings.FONT, "size": 8}})
     chart.set_x_axis({"num_font": {"name": settings.FONT, "size": 8}, "min": 0,
                       "major_gridlines": {"visible": True, "line": {"color": "#D9D9D9"}}})
     chart.set_legend({"position": "top", "font": {"name": settings.FONT, "size": 9}})
     width_px = int(total_width * 7 + 5 * ncols)
-    chart.set_size({"width": width_px, "height": chart_px})
+    chart.set_size({"width": width_px, "height": chart_rows * 20 - 8})
     ws.insert_chart(chart_row, 0, chart, {"x_offset": 2, "y_offset": 4})
+    ws.print_area(0, 0, last_printed, ncols - 1)
     xlsx_style.print_setup(ws, footer=f"民生实事进展汇总表（{period_label(rec.year, rec.month)}）")
+    ws.print_area(0, 0, last_printed, ncols - 1)
 
 
-def _level_sheet(wb, fmt: _Formats, rec: Reconciliation, level: str) -> None:
-    ws = wb.add_worksheet(SHEET_LEVEL[level])
-    cols = TASK_COLUMNS
-    sched = "按牵头单位季度计划（无计划的按年度目标×{}/12）".format(rec.month)
-    _setup(ws, cols, 2, f"{period_label(rec.year, rec.month)}{level}民生实事进展情况", fmt,
-           subtitle=f"截至{rec.year}年{rec.month}月底。序时进度{sched}；完成率、序时进度不封顶；"
-                    f"偏差 = 完成率 − 序时进度（百分点）。", freeze_cols=2)
-    r = 2
-    current = None
+def _task_groups(rec: Reconciliation, level: str):
+    """(category, [(task, rows)]) of a level, in master order."""
+    out: List[tuple] = []
     for row in rec.rows:
         if row.task.level != level:
             continue
         cat = (row.task.category_no, row.task.category)
-        if cat != current:
-            current = cat
-            n = sum(1 for t in rec.master.tasks if t.level == level and
-                    (t.category_no, t.category) == cat)
-            r += 1
-            ws.merge_range(r, 0, r, len(cols) - 1,
-                           f"（{_cn(cat[0])}）{cat[1]}（{n}项）", fmt.category)
+        if not out or out[-1][0] != cat:
+            out.append((cat, []))
+        tasks = out[-1][1]
+        if not tasks or tasks[-1][0] is not row.task:
+            tasks.append((row.task, []))
+        tasks[-1][1].append(row)
+    return out
+
+
+def _level_sheet(wb, fmt: _Formats, rec: Reconciliation, level: str) -> None:
+    """The leader's table of one level: a task's number, text and lead units once, merged over
+    its indicators; heights sized so every wrapped text shows in full."""
+    ws = wb.add_worksheet(SHEET_LEVEL[level])
+    cols = LEADER_COLUMNS
+    sched = f"按牵头单位季度计划（无计划的按年度目标×{rec.month}/12）"
+    top = _setup(ws, cols, 2, f"{period_label(rec.year, rec.month)}{level}民生实事进展情况", fmt,
+           subtitle=f"截至{rec.year}年{rec.month}月底。序时进度{sched}；完成率、序时进度不封顶；"
+                    f"偏差 = 完成率 − 序时进度（百分点）；情况说明列出滞后、未启动指标的存在问题；灰色数字为上月结转。各单位填报的进展情况、存在问题、下步计划全文见“指标数据”表。",
+           freeze_cols=3)
+    merged = [c for c in cols if c.merge]
+    header = _height(max(_lines(c.header, c.width) for c in cols))
+    blocks = []  # (first row, heights): a category row stays with its first task
+    r = 2
+    for (no, name), tasks in _task_groups(rec, level):
         r += 1
-        grey = not row.local
-        for c, col in enumerate(cols):
-            v = col.get(row)
-            f = fmt.get(col.kind, status=row.status if col.kind == STATUS else "", grey=grey,
-                        carried=row.carried_forward and col.header in ("本月累计", "数据来源"))
-            _put(ws, r, c, v, f)
-        ws.set_row(r, _row_height(cols, row))
+        ws.merge_range(r, 0, r, len(cols) - 1,
+                       f"（{_cn(no)}）{name}（{len(tasks)}项）", fmt.category)
+        ws.set_row(r, _height(1))
+        category_row = r
+        for task, rows in tasks:
+            heights = [_row_height([c for c in cols if not c.merge], row) for row in rows]
+            need = _height(max(_lines(c.get(rows[0]), c.width) for c in merged))
+            if sum(heights) < need:  # the merged task text needs more than its indicators
+                extra = (need - sum(heights)) / len(rows)
+                heights = [h + extra for h in heights]
+            first = r + 1
+            if category_row is not None:
+                blocks.append((category_row, [_height(1), *heights]))
+                category_row = None
+            else:
+                blocks.append((first, heights))
+            for row, h in zip(rows, heights):
+                r += 1
+                ws.set_row(r, round(h, 1))
+                grey = not row.local
+                for c, col in enumerate(cols):
+                    if col.merge:
+                        continue
+                    f = fmt.get(col.kind, status=row.status if col.kind == STATUS else "",
+                                grey=grey, carried=row.carried_forward and col.header in
+                                ("本月累计", "情况说明"),
+                                suffix=row.indicator.target_suffix if col.kind == TARGET else "")
+                    _put(ws, r, c, col.get(row), f)
+            for c, col in enumerate(cols):
+                if not col.merge:
+                    continue
+                f = fmt.get(TEXT, grey=not task.is_local)
+                if r > first:
+                    ws.merge_range(first, c, r, c, "", f)
+                _put(ws, first, c, col.get(rows[0]), f)
+    _keep_together(ws, blocks, top, header, _scale([c.width for c in cols]))
 
 
 _CN = "零一二三四五六七八九十"
@@ -383,10 +554,10 @@ def _county_sheet(wb, fmt: _Formats, rec: Reconciliation) -> None:
     ws = wb.add_worksheet(SHEET_COUNTY)
     reg = rec.master.registry
     territorial = [u.short for u in reg.units if u.is_territorial]
-    cols = [Col("指标编号", 10, None), Col("指标", 18, None), Col("牵头单位", 10, None),
-            Col("牵头单位累计", 9, None, NUMBER),
-            *[Col(u, 8, None, NUMBER) for u in territorial],
-            Col("县区合计", 9, None, NUMBER), Col("差额", 8, None, NUMBER)]
+    cols = [Col("指标编号", 8, None), Col("指标", 30, None), Col("牵头单位", 10, None),
+            Col("牵头单位累计", 8, None, NUMBER),
+            *[Col(u, 6.5, None, NUMBER) for u in territorial],
+            Col("县区合计", 8, None, NUMBER), Col("差额", 7, None, NUMBER)]
     _setup(ws, cols, 2, f"{period_label(rec.year, rec.month)}民生实事县区分解情况", fmt,
            subtitle="各县区、功能板块填报的本单位累计完成数与牵头单位累计数的核对；"
                     "空白灰格表示该单位不承担此项，“未报”表示应报未报；差额 = 县区合计 − 牵头单位累计。",
@@ -399,10 +570,11 @@ def _county_sheet(wb, fmt: _Formats, rec: Reconciliation) -> None:
         r += 1
         row = cr.row
         name = f"{row.indicator.name}（{row.indicator.unit}）"
-        ws.set_row(r, _row_height(cols[1:2], name, get=lambda x: x))
+        lead = row.source.unit if row.source else "、".join(row.leads)
+        ws.set_row(r, _height(max(_lines(name, cols[1].width), _lines(lead, cols[2].width))))
         _put(ws, r, 0, row.indicator.id, fmt.get(TEXT))
         _put(ws, r, 1, name, fmt.get(TEXT))
-        _put(ws, r, 2, row.source.unit if row.source else "、".join(row.leads), fmt.get(TEXT))
+        _put(ws, r, 2, lead, fmt.get(TEXT))
         _put(ws, r, 3, row.cumulative, fmt.get(NUMBER, carried=row.carried_forward))
         for c, u in enumerate(territorial, start=4):
             if u not in cr.units:
@@ -426,19 +598,44 @@ def _county_sheet(wb, fmt: _Formats, rec: Reconciliation) -> None:
             ws.write_blank(r, 5 + len(territorial), None, fmt.get(NUMBER))
 
 
+@dataclass(frozen=True)
+class _Numbered:
+    """A unit's row of 报送情况 with its 序号."""
+
+    n: int
+    ur: object
+
+    def __getattr__(self, name):
+        return getattr(self.ur, name)
+
+
+def _returns_sheet(wb, fmt: _Formats, rec: Reconciliation) -> None:
+    """报送情况: the units to chase first on top (not reported, in error, late), one portrait
+    page for a city's forty-odd units."""
+    items = [_Numbered(n, u) for n, u in enumerate(rec.chase_order(), 1)]
+    states = {}
+    for u in rec.expected:
+        states[u.state] = states.get(u.state, 0) + 1
+    counts = "，".join(f"{s} {n} 个" for s, n in states.items())
+    _table_sheet(wb, fmt, SHEET_RETURNS, f"{rec.year}年{rec.month}月填报表报送情况",
+                 f"应报送单位 {len(rec.expected)} 个：{counts}。未报送、有错误和逾期的单位排在前面；"
+                 f"问题明细见“{SHEET_ISSUES}”表。", RETURN_COLUMNS, items,
+                 status_of=lambda x: x.state, status_col=2, landscape=False)
+
+
 def _table_sheet(wb, fmt: _Formats, name: str, title: str, subtitle: str, cols: List[Col],
-                 items, status_of: Callable = None, autofilter: bool = False,
-                 fit_rows: bool = True) -> int:
+                 items, status_of: Callable = None, status_col: int = 1,
+                 autofilter: bool = False, leader: bool = True, landscape: bool = True) -> int:
     ws = wb.add_worksheet(name)
-    _setup(ws, cols, 2, title, fmt, subtitle=subtitle, freeze_cols=1)
+    _setup(ws, cols, 2, title, fmt, subtitle=subtitle, freeze_cols=1 + (not leader),
+           leader=leader, landscape=landscape)
     r = 2
     for it in items:
         r += 1
         st = status_of(it) if status_of else ""
-        if fit_rows:  # LibreOffice does not size wrapped rows itself
-            ws.set_row(r, _row_height(cols, it))
+        ws.set_row(r, _row_height(cols, it))  # LibreOffice does not size wrapped rows itself
         for c, col in enumerate(cols):
-            _put(ws, r, c, col.get(it), fmt.get(col.kind, status=st if c == 1 else ""))
+            _put(ws, r, c, col.get(it), fmt.get(col.kind, status=st if c == status_col else ""))
     if autofilter:
         ws.autofilter(2, 0, max(r, 2), len(cols) - 1)
     return r
@@ -545,16 +742,21 @@ def write(rec: Reconciliation, path, generated_at: Optional[datetime] = None,
         for level in rec.master.levels():
             _level_sheet(wb, fmt, rec, level)
         _county_sheet(wb, fmt, rec)
-        _table_sheet(wb, fmt, SHEET_RETURNS, f"{rec.year}年{rec.month}月填报表报送情况",
-                     "应报送单位逐一列出；未报送的单位另见“校验问题”表（未报送）。", RETURN_COLUMNS,
-                     rec.expected,
-                     status_of=lambda u: "" if u.returned else settings.NOT_REPORTED)
+        _returns_sheet(wb, fmt, rec)
+        _table_sheet(wb, fmt, SHEET_DATA, f"{period_label(rec.year, rec.month)}民生实事指标数据",
+                     "每个指标一行（省、市），含单位自报状态、存在问题、下步计划和数据来源（采用的报表和单元格）；"
+                     "可按任一列筛选。", TASK_COLUMNS,
+                     [r for level in rec.master.levels() for r in rec.rows
+                      if r.task.level == level],
+                     status_of=lambda r: r.status,
+                     status_col=next(i for i, c in enumerate(TASK_COLUMNS) if c.kind == STATUS),
+                     autofilter=True, leader=False)
         _table_sheet(wb, fmt, SHEET_ISSUES, f"{rec.year}年{rec.month}月校验问题清单",
                      "按单位排列，同一单位的问题集中在一起，便于逐个单位核对；可按任一列筛选。",
-                     ISSUE_COLUMNS, rec.all_issues, autofilter=True)
+                     ISSUE_COLUMNS, rec.all_issues, autofilter=True, leader=False)
         _table_sheet(wb, fmt, SHEET_DETAIL, f"{rec.year}年{rec.month}月填报数据明细",
                      "各单位报送并被接受的全部数据（长表，便于数据透视）；“是否采用”标出汇总表采用的牵头单位累计数。",
-                     DETAIL_COLUMNS, details, autofilter=True, fit_rows=False)
+                     DETAIL_COLUMNS, details, autofilter=True, leader=False)
         wb.close()
     except (OSError, xlsxwriter.exceptions.FileCreateError) as e:
         tmp.unlink(missing_ok=True)

@@ -93,6 +93,25 @@ class UnitReturn:
             return "随表附件：" + "、".join(self.extra_files)
         return "" if self.returned else self.mail_state
 
+    @property
+    def state(self) -> str:
+        """The one reading of a unit's standing (报送情况, ``status``): see :data:`UNIT_STATES`."""
+        if not self.returned:
+            return settings.NOT_REPORTED
+        if not self.accepted or self.errors:
+            return HAS_ERRORS
+        return LATE if self.late else REPORTED
+
+
+HAS_ERRORS, LATE, REPORTED = "有错误", "逾期报送", "已报送"
+#: Unit states, what to chase first first (报送情况 lists units in this order).
+UNIT_STATES = (settings.NOT_REPORTED, HAS_ERRORS, LATE, REPORTED)
+#: The colour of each state in 报送情况 (the status colours: grey, red, yellow, green).
+UNIT_STATE_COLORS = {settings.NOT_REPORTED: settings.STATUS_COLORS[settings.NOT_REPORTED],
+                     HAS_ERRORS: settings.STATUS_COLORS["滞后"],
+                     LATE: settings.STATUS_COLORS["未启动"],
+                     REPORTED: settings.STATUS_COLORS["序时推进"]}
+
 
 @dataclass
 class Row:
@@ -191,6 +210,11 @@ class Reconciliation:
     @property
     def expected(self) -> List[UnitReturn]:
         return [r for r in self.returns if r.expected]
+
+    def chase_order(self) -> List[UnitReturn]:
+        """Expected units, what to chase first first (:data:`UNIT_STATES`), registry order
+        within a state."""
+        return sorted(self.expected, key=lambda u: UNIT_STATES.index(u.state))
 
     @property
     def received(self) -> int:
@@ -475,8 +499,8 @@ def compute(master: Master, period: str, con: sqlite3.Connection,
                          if f in fields}
             st = fields.get(F_STATUS)
             row.unit_status = (st.raw or "").strip() if st else ""
-            if row.previous is not None:
-                row.added = row.cumulative - row.previous
+            if row.previous is not None:  # 6 decimals: 2 − 1.68 is 0.32, not 0.3200000000000001
+                row.added = round(row.cumulative - row.previous, 6)
         elif prev is not None:
             row.cumulative, row.carried_forward = prev[0], True
             row.rejected_leads = [u for u in leads if u in rejected]
@@ -669,10 +693,10 @@ def compute_period(master_path, period: str, db_path, config_path=None) -> Recon
 
 
 def status_table(rec: Reconciliation) -> List[str]:
-    """``status`` as terminal lines: one per expected unit, those not reported first."""
+    """``status`` as terminal lines: one per expected unit, those to chase first first."""
     head = ("单位", "报送", "报送时间", "逾期", "版本", "接受行", "错误", "警告", "说明")
     rows = [head]
-    for u in sorted(rec.expected, key=lambda u: u.returned):
+    for u in rec.chase_order():
         rows.append((u.unit, "是" if u.returned else "否",
                      u.received_shown if u.returned else "-",
                      ("是" if u.late else "否") if u.returned else "-", str(u.versions),

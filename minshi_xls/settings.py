@@ -25,8 +25,10 @@ CONFIG_FILE = "minshi.toml"
 
 STATUSES = ("已完成", "超序时", "序时推进", "滞后", "未启动")
 NOT_REPORTED = "未报送"
-STATUS_COLORS = {"已完成": "C6EFCE", "超序时": "DDEBF7", "序时推进": "FFFFFF", "滞后": "FFC7CE",
-                 "未启动": "FFEB9C", NOT_REPORTED: "D9D9D9"}
+#: One colour per status, used by every view (cells of the workbooks and bars of the chart), so
+#: a leader reads the same colour the same way everywhere; dark text stays readable on each.
+STATUS_COLORS = {"已完成": "A9D08E", "超序时": "9BC2E6", "序时推进": "E2EFDA", "滞后": "FF9F9F",
+                 "未启动": "FFD966", NOT_REPORTED: "BFBFBF"}
 
 #: Fonts of government tables, with fallbacks where the first is missing (LibreOffice/Linux).
 FONT = "宋体"

@@ -177,11 +177,8 @@ def recompute_rows(cycle, master):
 
 
 def level_rows(book):
-    rows = {}
-    for sheet in ("省民生实事", "市民生实事"):
-        rows.update({r["指标编号"]: r for r in sheet_table(book[sheet], "任务编号")
-                     if r.get("指标编号")})
-    return rows
+    """指标数据, the data view of the 省/市 sheets: every field of every indicator row."""
+    return {r["指标编号"]: r for r in sheet_table(book["指标数据"], "层级") if r.get("指标编号")}
 
 
 def test_level_sheets_show_the_new_this_month_the_status_and_the_lead_units_words(
@@ -309,10 +306,9 @@ def test_detail_sheet_every_column_is_what_the_units_typed(cycle, master, book):
     assert Counter(map(key, got)) == Counter(map(key, want))  # every row, every column
     assert sum(d["是否采用"] == "是" for d in got) == sum(
         r["是否采用"] == "是" for r in want) > 100
-    # Unit by unit, in the registry's order, as the other sheets list them.
+    # Unit by unit, in the registry's order.
     order = [u for u in dict.fromkeys(d["单位"] for d in got)]
-    returns_order = [r["单位"] for r in sheet_table(book["报送情况"], "单位")]
-    assert order == [u for u in returns_order if u in order]
+    assert order == [u for u in master.registry.names() if u in order]
 
 
 def test_csv_is_the_detail_sheet_as_text(cycle, master):
@@ -333,7 +329,7 @@ def test_csv_is_the_detail_sheet_as_text(cycle, master):
 
 def test_returns_sheet_every_unit_its_versions_lateness_and_counts(cycle, book):
     expected = sorted(f.name.split("_")[1] for f in (cycle / "templates" / JUNE).glob("*_民生实事填报表.xlsx"))
-    rows = {r["单位"]: r for r in sheet_table(book["报送情况"], "单位")}
+    rows = {r["单位"]: r for r in sheet_table(book["报送情况"], "序号")}
     assert sorted(rows) == expected
     files = {}
     for f in (cycle / "returns" / JUNE).rglob("*.xlsx"):

@@ -216,38 +216,76 @@ def test_workbook_layout_formats_and_text_safety(master, book, tmp_path):
     res = run(master, book, "2024-06", tmp_path)
     assert res.workbook.name == "2024年1-6月民生实事进展汇总表.xlsx"
     wb = openpyxl.load_workbook(res.workbook)
-    assert wb.sheetnames == ["汇总", "省民生实事", "市民生实事", "县区分解", "报送情况", "校验问题",
-                             "明细"]
+    assert wb.sheetnames == ["汇总", "省民生实事", "市民生实事", "县区分解", "报送情况", "指标数据",
+                             "校验问题", "明细"]
+    # The leader's sheet: a task's text once over its indicators, the qualifier shown with the
+    # target, status colours, no file names.
     ws = wb["省民生实事"]
     assert [c.value for c in ws[3]] == [
-        "任务编号", "指标编号", "任务内容", "指标", "牵头单位", "年度目标", "计量单位", "上月累计",
-        "本月累计", "本月新增", "完成率", "序时进度", "偏差(百分点)", "状态", "单位自报状态", "进展情况",
-        "存在问题", "下步计划", "数据来源"]
+        "序号", "任务内容", "牵头单位", "指标", "年度目标", "计量单位", "本月累计", "本月新增",
+        "完成率", "序时进度", "偏差(百分点)", "状态", "情况说明"]
     assert ws["A4"].value == "（一）幼有所育（4项）"
     hdr = {c.value: c.column for c in ws[3]}
-    r = next(c.row for c in ws["B"] if c.value == "省-1#1")
+    r = next(c.row for c in ws["A"] if c.value == "1")
     rate = ws.cell(r, hdr["完成率"])
     assert rate.value == pytest.approx(1.5) and rate.number_format == "0.0%"  # not capped
     assert ws.cell(r, hdr["序时进度"]).value == pytest.approx(0.5)
     status = ws.cell(r, hdr["状态"])
     assert status.value == "已完成"
     assert status.fill.fgColor.rgb.endswith(STATUS_COLORS["已完成"])
-    assert ws.cell(r, hdr["进展情况"]).value == "=HYPERLINK(\"x\")"
-    assert ws.cell(r, hdr["进展情况"]).data_type == "s"  # typed text never becomes a formula
-    assert ws.cell(r, hdr["存在问题"]).value == "+1 无"
-    grey = next(c.row for c in ws["B"] if c.value == "省-6.1#1")  # 省本级实施
+    merged = {str(m) for m in ws.merged_cells.ranges}
+    several = next(t for t in master.tasks if t.level == "省" and len(t.report_rows()) > 1)
+    r2 = next(c.row for c in ws["A"] if c.value == several.number)
+    span = len(several.report_rows())
+    assert f"B{r2}:B{r2 + span - 1}" in merged and ws.cell(r2, 2).value == several.text
+    assert [ws.cell(r2 + i, hdr["指标"]).value for i in range(span)] == [
+        i.name for i in several.report_rows()]
+    above = next(ind for t in master.tasks for ind in t.indicators if ind.qualifier == ">="
+                 and t.level == "省")
+    ra = next(c.row for c in ws["D"] if c.value == above.name)
+    assert ws.cell(ra, hdr["年度目标"]).value == above.target_number  # a number, shown "…以上"
+    assert ws.cell(ra, hdr["年度目标"]).number_format.endswith('"以上"')
+    grey = next(c.row for c in ws["A"] if c.value == "6.1")  # 省本级实施
     assert ws.cell(grey, hdr["状态"]).value == "省本级实施"
     assert ws.cell(grey, hdr["任务内容"]).font.color.rgb.endswith("808080")
+    texts = [str(c.value) for row in ws.iter_rows() for c in row if c.value]
+    assert not [t for t in texts if ".xlsx" in t]
     for sheet in wb.worksheets:
         for row in sheet.iter_rows():
             for c in row:
                 assert c.data_type != "f", (sheet.title, c.coordinate)
+                assert not c.font.i, (sheet.title, c.coordinate)  # no slanted CJK
     assert ws.page_setup.orientation == "landscape" and ws.page_setup.paperSize == 9
     assert ws.sheet_properties.pageSetUpPr.fitToPage
     assert ws.page_setup.fitToWidth in (None, 1) and ws.page_setup.fitToHeight == 0
-    assert ws.print_title_rows == "$3:$3" and ws.freeze_panes == "C4"
+    assert ws.print_title_rows == "$3:$3" and ws.freeze_panes == "D4"
+    # The data view: every field, where each figure came from, an autofilter.
+    ws = wb["指标数据"]
+    hdr = {c.value: c.column for c in ws[3]}
+    r = next(c.row for c in ws["C"] if c.value == "省-1#1")
+    assert ws.cell(r, hdr["进展情况"]).value == "=HYPERLINK(\"x\")"
+    assert ws.cell(r, hdr["进展情况"]).data_type == "s"  # typed text never becomes a formula
+    assert ws.cell(r, hdr["存在问题"]).value == "+1 无"
+    assert ws.cell(r, hdr["数据来源"]).value.startswith("市卫健委：")
+    assert ws.auto_filter.ref.startswith("A3:")
     assert wb["校验问题"].auto_filter.ref.startswith("A3:")
     assert res.csv.read_text(encoding="utf-8-sig").splitlines()[0].startswith("月份,单位,任务编号")
+
+
+def test_returns_sheet_lists_the_units_to_chase_first(master, book, tmp_path):
+    book.add("市人社局", "2024-06", [("省-9#1", {"本月累计完成": 1750})])
+    book.add("市卫健委", "2024-06", [("省-1#1", {"本月累计完成": 9})], late=True)
+    book.add("市民政局", "2024-06", [("省-4#1", {"本月累计完成": 1})], status="rejected")
+    res = run(master, book, "2024-06", tmp_path)
+    ws = openpyxl.load_workbook(res.workbook)["报送情况"]
+    hdr = [c.value for c in ws[3]]
+    rows = [dict(zip(hdr, [c.value for c in row])) for row in ws.iter_rows(min_row=4)]
+    states = [r["报送状态"] for r in rows]
+    assert states == sorted(states, key=["未报送", "有错误", "逾期报送", "已报送"].index)
+    assert states[-2:] == ["逾期报送", "已报送"] and states.count("有错误") == 1
+    assert [r["单位"] for r in rows if r["报送状态"] != "未报送"] == ["市民政局", "市卫健委", "市人社局"]
+    assert [r["序号"] for r in rows] == list(range(1, len(rows) + 1))
+    assert ws.page_setup.orientation == "portrait" and "文件" not in hdr
 
 
 def test_issues_sheet_groups_each_units_problems(master, book, tmp_path):

@@ -253,7 +253,7 @@ def _decide(imap: Imap, ctx: _Context, uid: int, head: dict, result: FetchResult
     elif reply.auto_reply:
         ctx.note("mail-auto-reply", f, unit)
     elif reply.links:
-        ctx.note("mail-link-only", f, unit, value=reply.links[0], found=reply.links[0][:80])
+        ctx.note("mail-link-only", f, unit, value=reply.links[0], found=reply.links[0])
     else:
         ctx.note("mail-no-attachment", f, unit)
     return f

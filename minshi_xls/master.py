@@ -85,10 +85,6 @@ ALLOCATION_COLUMNS: List[MasterColumn] = [
     MasterColumn("unit", "单位", 18),
     MasterColumn("share", "本单位目标", 12),
 ]
-SHEETS: Dict[str, List[MasterColumn]] = {
-    SHEET_TASKS: TASK_COLUMNS, SHEET_INDICATORS: INDICATOR_COLUMNS,
-    SHEET_UNITS: UNIT_COLUMNS, SHEET_ALLOCATIONS: ALLOCATION_COLUMNS,
-}
 SOURCE_LABEL = "来源文件"
 YEAR_LABEL = "年度"
 LEAD_RULE_LABEL = "无牵头单位时"

@@ -6,7 +6,7 @@ notice writes it ("市卫健委", "东海县", "市开发区"); the registry map
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Dict, Iterable, List, Optional, Tuple
 
 #: 省 and 市 are the levels of a city's notice (always shown, even when empty); a county's or
@@ -273,10 +273,6 @@ class Master:
             kind = UNIT_KINDS.index(reg.kind) if reg and reg.kind in UNIT_KINDS else len(UNIT_KINDS)
             return kind, order.get(reg.short if reg else u, len(order)), seen[u]
         return sorted(seen, key=key)
-
-
-def as_dict(obj) -> dict:
-    return asdict(obj)
 
 
 @dataclass

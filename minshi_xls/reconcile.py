@@ -184,7 +184,6 @@ class Headline:
     local_tasks: int
     task_status: Dict[str, int]
     indicators: int
-    indicator_status: Dict[str, int]
     completion: Optional[float]  # mean 完成率 of reported local indicators, each capped at 100 %
 
 
@@ -575,10 +574,9 @@ def _headlines(master: Master, rows: List[Row], task_status: Dict[str, str]) -> 
         local = [t for t in tasks if t.is_local]
         ts = {s: sum(1 for t in local if task_status[t.id] == s) for s in TASK_STATUS_ORDER}
         lrows = [r for r in rows if r.task.level == level and r.local]
-        ist = {s: sum(1 for r in lrows if r.progress.status == s) for s in TASK_STATUS_ORDER}
         rates = [min(r.progress.rate, 1.0) for r in lrows if r.progress.rate is not None]
         out.append(Headline(level=level, tasks=len(tasks), local_tasks=len(local), task_status=ts,
-                            indicators=len(lrows), indicator_status=ist,
+                            indicators=len(lrows),
                             completion=sum(rates) / len(rates) if rates else None))
     return out
 

@@ -14,9 +14,6 @@ from minshi_xls import MinshiError, data_path
 from minshi_xls.model import UNIT_KINDS, Registry, Unit
 
 DEFAULT_REGISTRY = "units_lianyungang.json"
-#: The group tokens of the notice, in the order the 单位 sheet lists them.
-COUNTIES = "各县区"
-ZONES = "功能板块"
 
 
 def registry_from_dict(data: dict) -> Registry:

@@ -283,3 +283,93 @@ def test_co_sheet_figures_are_required_of_counties_and_checked_when_a_bureau_typ
     bureau = co_ctx("市教育局", *rows)  # text only; a figure typed anyway is still checked
     assert found(values.check(bureau)) == [(CO, "H6", "not-a-number")]
     assert found(targets.exceeds_target(bureau)) == [(CO, "H7", "exceeds-target")]
+
+
+# --- identity: whose return, which month, sent from where ----------------------------------------
+
+def meta_wb(labels=None, **meta):
+    return {"meta": {"unit": "市卫健委", "period": "2024-06", "format_version": "3",
+                     "deadline": "2024-07-05", **meta},
+            "tables": [{"rows": []}], "labels": labels or {}}
+
+
+def test_meta_wins_and_an_unknown_meta_unit_is_unidentified():
+    ident = identity.identify(meta_wb(), "别的单位.xlsx", master())
+    assert (ident.unit, ident.period, ident.format_version, ident.deadline, ident.meta_found,
+            ident.findings) == ("市卫健委", "2024-06", "3", "2024-07-05", True, [])
+    ident = identity.identify(meta_wb(unit="连云港市卫生健康委员会", format_version="",
+                                      deadline=""), "x.xlsx", master())
+    assert (ident.unit, ident.format_version, ident.deadline) == ("市卫健委", None, None)
+    ident = identity.identify(meta_wb(unit="市外星局"), "x.xlsx", master())
+    assert ident.unit is None and ident.findings == [
+        ("unidentified-return", {"detail": "报表标识的单位“市外星局”不在单位名册中"})]
+    half = identity.identify(meta_wb(period=""), "2024-05_市教育局_民生实事填报表.xlsx", master())
+    assert (half.unit, half.period, half.meta_found) == ("市教育局", "2024-05", False)
+
+
+def test_without_meta_the_unit_cell_then_the_file_name_and_the_title_month():
+    tables = [{"rows": []}]
+    got = identity.identify({"tables": tables, "labels": {
+        "title": ("2023年12月数据（2024 年 1 月）", "A1")}}, "连云港市卫生健康委员会报表.xlsx", master())
+    assert (got.unit, got.period, got.findings) == ("市卫健委", "2024-01",
+                                                    [("meta-missing", {"detail": "文件名"})])
+    got = identity.identify({"tables": tables, "labels": {"unit": ("东海", "x", "B2"),
+                                                          "title": ("2024年6月", "A1")}},
+                            "市教育局.xlsx", master())
+    assert (got.unit, got.findings) == ("东海县", [("meta-missing", {"detail": "“填报单位”单元格"})])
+    # two units in the name say nothing; an unknown unit cell is shown to the clerk
+    got = identity.identify({"tables": tables, "labels": {"unit": ("市外星局", "x", "B2")}},
+                            "2024-06_市卫健委与市教育局.xlsx", master())
+    assert got.unit is None and got.findings == [("unidentified-return", {
+        "detail": "报表标识页已丢失，且无法确定填报单位（“市外星局”不在名册中）"})]
+    got = identity.identify({"tables": tables, "labels": {"title": ("填报表", "A1")}},
+                            "市教育局.xlsx", master())
+    assert got.findings == [("unidentified-return", {"detail": "报表标识页已丢失，且无法确定填报月份"})]
+    got = identity.identify({"tables": [], "labels": {}}, "2024-06_市教育局_x.xlsx", master())
+    assert got.findings == [("unidentified-return", {"detail": "找不到填报表格（表头“指标编号”等）"})]
+
+
+def test_units_named_in_text_longest_first_each_once():
+    m = master()
+    assert identity.units_in_text("连云港市卫生健康委员会六月.xlsx", m) == ["市卫健委"]
+    assert identity.units_in_text("市卫健委 市卫生健康委 报表", m) == ["市卫健委"]
+    assert identity.units_in_text("市教育局、东海县.zip", m) == ["市教育局", "东海县"]
+    assert identity.units_in_text("", m) == [] and identity.units_in_text("市教育局", None) == []
+    assert identity.name_parts("收件/2024-06_东海县_民生实事填报表.xlsx") == ("2024-06", "东海县")
+    assert identity.name_parts("六月.xlsx") == (None, None)
+
+
+def test_a_return_naming_another_unit_anywhere_is_a_conflict_located_at_the_unit_cell():
+    import copy
+    m = copy.deepcopy(master())
+    m.registry.get("市卫健委").email = "wjw@lyg.example.cn"
+    m.registry.get("市教育局").email = "jyj@lyg.example.cn"
+    ident = identity.identify(meta_wb(), "x.xlsx", m)
+    wb = meta_wb(labels={"unit": ("连云港市教育局", "牵头任务", "B2")})
+    got = list(identity.wrong_unit(ident, wb, "2024-06_东海县_民生实事填报表.xlsx",
+                                   "收件/市教育局/2024-06_东海县_民生实事填报表.xlsx",
+                                   "教育局 <JYJ@lyg.example.cn>", m))
+    assert got == [
+        ("identity-conflict", {"detail": "报表标识页为“市卫健委”；“填报单位”单元格为“市教育局”；文件名为“东海县”；"
+                                         "发件邮箱为“市教育局”", "sheet": "牵头任务", "cell": "B2"}),
+        ("wrong-unit", {"detail": "所在文件夹", "found": "市教育局"})]
+    clean = list(identity.wrong_unit(ident, meta_wb(labels={"unit": ("市卫健委", "牵头任务", "B2")}),
+                                     "2024-06_市卫健委_民生实事填报表.xlsx",
+                                     "收件/市卫健委/六月/x.xlsx", "wjw@lyg.example.cn", m))
+    assert clean == []
+    stranger = list(identity.wrong_unit(ident, meta_wb(), "x.xlsx", "x.xlsx",
+                                        "某人 <someone@qq.com>", m))
+    assert stranger == [("unexpected-sender", {"found": "someone@qq.com"})]
+    assert list(identity.wrong_unit(ident, wb, "x.xlsx", "x.xlsx", None, None)) == []
+
+
+def test_late_runs_to_the_end_of_the_deadline_day_in_the_office_zone():
+    ident = identity.Identity(unit="市卫健委", deadline="2024-07-05")
+    assert identity.late(ident, "2024-07-05T23:59:59+08:00") is None
+    assert identity.late(ident, "2024-07-06T00:00:00+08:00") == {
+        "found": "2024-07-06 00:00", "detail": "2024-07-05"}
+    timed = identity.Identity(unit="市卫健委", deadline="2024-07-05T17:00:00+08:00")
+    assert identity.late(timed, "2024-07-05T17:00:00+08:00") is None
+    assert identity.late(timed, "2024-07-05T17:01:00+08:00")["found"] == "2024-07-05 17:01"
+    assert identity.late(ident, None) is None and identity.late(ident, "不是时间") is None
+    assert identity.late(identity.Identity(), "2024-08-01T00:00:00+08:00") is None

@@ -3,11 +3,15 @@ dovecot, fetch takes the reply in, remind writes to the others; the unit page sh
 sent to and received from the unit."""
 from __future__ import annotations
 
+import io
+import re
+
 import openpyxl
 import pytest
+from pypdf import PdfWriter
 
 from minshi_xls import columns as C
-from minshi_xls import ledger
+from minshi_xls import ledger, mail
 from tests import imap_server
 from tests.imap_server import DovecotServer, SmtpSink, append
 from tests.test_collect_support import fill
@@ -19,6 +23,7 @@ pytestmark = [pytest.mark.skipif(imap_server.available() is not None,
               pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")]
 
 UNIT = "市卫健委"
+SILENT = "市妇联"
 
 
 @pytest.fixture
@@ -75,24 +80,42 @@ retry_delay_s = 0
     assert len(sink.messages) == len(units)
 
     con = ledger.connect(project / "output" / "minshi.sqlite")
-    msg_id, to = con.execute("SELECT message_id, to_addr FROM sends WHERE unit = ?",
-                             (UNIT,)).fetchone()
+    sent = {r[0]: (r[1], r[2]) for r in con.execute("SELECT unit, message_id, to_addr FROM sends")}
     con.close()
+    msg_id, to = sent[UNIT]
     ret = fill(project / "templates" / PERIOD / C.file_name(PERIOD, UNIT), tmp_path / "r.xlsx")
+    scan = io.BytesIO()
+    writer = PdfWriter()
+    writer.add_blank_page(595, 842)
+    writer.write(scan)
     append(dovecot, reply(to, f"回复：【民生实事月报】2024年6月 {UNIT} 填报表",
-                          [(ret.name, ret.read_bytes())], in_reply_to=msg_id),
-           when="2024-07-03T10:00:00+08:00")
+                          [(ret.name, ret.read_bytes()), ("盖章扫描件.pdf", scan.getvalue())],
+                          in_reply_to=msg_id), when="2024-07-03T10:00:00+08:00")
+    # another unit answers without the workbook: a reply state of mail's, shown as it names it
+    append(dovecot, reply(sent[SILENT][1], f"回复：【民生实事月报】2024年6月 {SILENT} 填报表", [],
+                          in_reply_to=sent[SILENT][0], date="Wed, 03 Jul 2024 11:00:00 +0800"),
+           when="2024-07-03T11:00:00+08:00")
 
     job = finish(app, post(client, f"/p/{PERIOD}/run/fetch"))
     assert job.state == "done", job.error
-    assert rows_of(text(client.get(f"/p/{PERIOD}/")))[UNIT] == "已接收"
+    states = rows_of(text(client.get(f"/p/{PERIOD}/")))
+    assert states[UNIT] == "已接收"
+    con = ledger.connect(project / "output" / "minshi.sqlite")
+    said = mail.unit_states(con, PERIOD, [SILENT])[SILENT].label
+    con.close()
+    assert said not in ("未报送", "已接收") and states[SILENT] == said  # 回复无附件
     page = text(client.get(f"/p/{PERIOD}/unit/{UNIT}"))
     assert to in page and "填报表" in page  # the mail sent
     assert f"回复：【民生实事月报】2024年6月 {UNIT} 填报表" in page  # the mail received
     assert "2024-07-03 10:00" in page  # its date, in the office's zone
+    link = re.search(rf'href="(/p/{PERIOD}/attachment/\d+)">盖章扫描件.pdf<', page)
+    assert link, "the sealed scan is listed"
+    assert client.get(link.group(1)).data == scan.getvalue()
 
     preview = text(client.get(f"/p/{PERIOD}/remind"))
     assert f'data-unit="{UNIT}"' not in preview
+    row = preview.split(f'data-unit="{SILENT}"')[1].split("</tr>")[0]
+    assert said in row and "尚未报送；" in row  # and what the reply said
     sink.reset()
     job = finish(app, post(client, f"/p/{PERIOD}/run/remind"))
     assert job.state == "done", job.error

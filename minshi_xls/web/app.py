@@ -37,14 +37,9 @@ class PeriodConverter(BaseConverter):
 
 
 def state_label(state) -> str:
-    """The unit's state as mail's per-unit state function names it (``UnitState.label``);
-    before that function carried its own label, the same words for the states it knew."""
-    label = getattr(state, "label", None)
-    if label:
-        return label
-    if state.status is None:
-        return settings.NOT_REPORTED
-    return "有错误" if state.status != "accepted" or state.errors else "已接收"
+    """The unit's state in the words of mail's per-unit state (未报送, 已接收, 有错误, 回复无附件,
+    退信…): whatever it names, the console shows."""
+    return state.label
 
 
 def state_class(state) -> str:
@@ -53,7 +48,7 @@ def state_class(state) -> str:
         return "ok"
     if state.status is not None:
         return "bad"
-    return "warn" if getattr(state, "mail", None) else "none"
+    return "warn" if state.mail else "none"
 
 
 class MasterCache:
@@ -206,13 +201,15 @@ def create_app(project: Project, token: Optional[str] = None, period: Optional[s
         try:
             versions = queries.versions(con, period, unit)
             mails = queries.mails(con, period, unit)
+            attachments = queries.attachments(con, period, unit)
         finally:
             con.close()
         from minshi_xls.collect import STATUS_LABELS
         return render_template("unit.html", period=period, unit=unit, ur=ur,
                                state=states[unit], label=state_label(states[unit]),
                                css=state_class(states[unit]),
-                               versions=versions, mails=mails, status_labels=STATUS_LABELS,
+                               versions=versions, mails=mails, attachments=attachments,
+                               status_labels=STATUS_LABELS,
                                annotated={v.return_id: annotated_copy(period, v.return_id)
                                           is not None for v in versions})
 
@@ -318,6 +315,17 @@ def create_app(project: Project, token: Optional[str] = None, period: Optional[s
         con = queries.open_ledger(project.db)
         try:
             found = queries.archived_file(con, project.db, file_id)
+        finally:
+            con.close()
+        if found is None:
+            abort(404)
+        return send_file(found[0], as_attachment=True, download_name=found[1])
+
+    @app.get("/p/<period:period>/attachment/<int:attachment_id>")
+    def attachment(period, attachment_id):
+        con = queries.open_ledger(project.db)
+        try:
+            found = queries.attachment_file(con, project.db, period, attachment_id)
         finally:
             con.close()
         if found is None:

@@ -100,13 +100,31 @@ def archived_file(con: sqlite3.Connection, db: Path, file_id: int) -> Optional[t
     row = con.execute("SELECT f.archive_path, rc.source_path FROM files f JOIN receipts rc"
                       " ON rc.file_id = f.id WHERE f.id = ? ORDER BY rc.id LIMIT 1",
                       (file_id,)).fetchone()
-    if row is None:
-        return None
+    return _inside(db, row["archive_path"], file_name_of(row["source_path"])) if row else None
+
+
+def attachments(con: sqlite3.Connection, period: str, unit: str) -> List[sqlite3.Row]:
+    """The files that came by mail with the unit's return (its sealed scan, photos), as fetch
+    kept them (``mail_files``)."""
+    return con.execute("SELECT id, name, size, kept_at FROM mail_files WHERE period = ? AND"
+                       " unit = ? ORDER BY id", (period, unit)).fetchall()
+
+
+def attachment_file(con: sqlite3.Connection, db: Path, period: str,
+                    attachment_id: int) -> Optional[tuple]:
+    """(path, name) of a kept attachment, or None (unknown, or a path leaving the ledger's
+    folder)."""
+    row = con.execute("SELECT archive_path, name FROM mail_files WHERE id = ? AND period = ?",
+                      (attachment_id, period)).fetchone()
+    return _inside(db, row["archive_path"], row["name"]) if row else None
+
+
+def _inside(db: Path, rel: str, name: str) -> Optional[tuple]:
     root = Path(db).resolve().parent
-    path = (root / row["archive_path"]).resolve()
+    path = (root / rel).resolve()
     if not path.is_relative_to(root) or not path.is_file():
         return None
-    return path, file_name_of(row["source_path"])
+    return path, name
 
 
 def return_row(con: sqlite3.Connection, period: str, return_id: int) -> Optional[sqlite3.Row]:

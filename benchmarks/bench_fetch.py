@@ -54,7 +54,7 @@ def floor(server, wanted_subjects):
     c = IMAPClient(server.host, server.port, ssl=False)
     c.login(server.user, server.password)
     c.select_folder("INBOX", readonly=True)
-    uids = c.search(["SINCE", f"01-Jun-2024"])
+    uids = c.search(["SINCE", "01-Jun-2024"])
     heads = {}
     for i in range(0, len(uids), 200):
         heads.update(c.fetch(uids[i:i + 200], ["RFC822.SIZE", "BODY.PEEK[HEADER]"]))

@@ -17,7 +17,7 @@ import struct
 import tempfile
 import zlib
 from dataclasses import dataclass
-from typing import Callable, List, Optional
+from typing import Callable, List
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 

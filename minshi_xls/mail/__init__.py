@@ -10,14 +10,19 @@ come only from the environment variable the config names (``smtp.password_env``,
 an outbox / dry run) messages are written as .eml files instead, so the whole cycle works on a
 machine with no mail server.
 """
-from minshi_xls.mail.common import (deadline, period_label, template_path,  # noqa: F401
+from minshi_xls.mail.common import (deadline, period_label, template_path,
                                     workbook_deadline)
-from minshi_xls.mail.fetching import FetchResult, fetch  # noqa: F401
-from minshi_xls.mail.incoming import (decode_name, is_spreadsheet, period_pattern,  # noqa: F401
-                                      structure_names)
-from minshi_xls.mail.outgoing import (POLICY, attachment_part, build_message,  # noqa: F401
+from minshi_xls.mail.fetching import FetchResult, fetch
+from minshi_xls.mail.incoming import decode_name, period_pattern, structure_names
+from minshi_xls.mail.outgoing import (POLICY, attachment_part, build_message,
                                       encoded_words, send_body)
-from minshi_xls.mail.reminding import (UnitState, remind, remind_body,  # noqa: F401
+from minshi_xls.mail.reminding import (UnitState, remind, remind_body,
                                        reminder_attachment, unit_states)
-from minshi_xls.mail.sending import STATUS_LABELS, Delivery, SendResult, send  # noqa: F401
-from minshi_xls.mail.transport import imap_utf7  # noqa: F401
+from minshi_xls.mail.sending import STATUS_LABELS, Delivery, SendResult, send
+from minshi_xls.mail.transport import imap_utf7
+
+__all__ = ["send", "fetch", "remind", "SendResult", "FetchResult", "Delivery", "STATUS_LABELS",
+           "UnitState", "unit_states", "remind_body", "reminder_attachment", "build_message",
+           "attachment_part", "encoded_words", "send_body", "POLICY", "decode_name",
+           "period_pattern", "structure_names", "imap_utf7", "deadline", "period_label",
+           "template_path", "workbook_deadline"]

@@ -19,9 +19,6 @@ from minshi_xls.model import Incoming, Master
 
 #: Messages per header FETCH: one round trip each, not one per message.
 HEADER_BATCH = 200
-#: The codes of the replies that are not returns; each names its unit (mail states).
-NOTE_CODES = ("mail-no-attachment", "mail-auto-reply", "mail-bounced", "mail-link-only",
-              "mail-own-workbook", "mail-too-large", "mail-unreadable")
 
 
 @dataclass

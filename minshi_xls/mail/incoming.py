@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from email import message_from_bytes, policy
 from email.header import decode_header
 from email.message import Message
-from email.utils import getaddresses, parseaddr, parsedate_to_datetime
+from email.utils import parseaddr, parsedate_to_datetime
 from typing import Iterator, List, Optional, Tuple
 
 from minshi_xls import guard, settings
@@ -166,11 +166,6 @@ def kind(data: bytes, name: str = "") -> str:
 
 
 SPREADSHEET_NAMES = (".xlsx", ".xlsm", ".xls", ".et", ".ods", ".xltx", ".ett")
-
-
-def is_spreadsheet(name: str) -> bool:
-    from minshi_xls.collect import SPREADSHEET_EXT
-    return name.lower().endswith(SPREADSHEET_EXT)
 
 
 def tnef_files(data: bytes) -> List[Tuple[str, bytes]]:
@@ -392,7 +387,3 @@ def structure_names(structure) -> str:
 MAY_BE_RETURN = re.compile(r"\b(spreadsheet|ms-excel|excel|x-excel|oasis\.opendocument|zip|"
                            r"x-zip|rar|x-rar|7z|x-7z|octet-stream|ms-tnef|rfc822|wps|x-et)\b|"
                            r"\.(xlsx|xlsm|xls|et|ods|ett|xltx|zip|rar|7z|dat|eml)\b", re.I)
-
-
-def addresses(msg: Message, *names: str) -> List[str]:
-    return [a.lower() for _, a in getaddresses([header(msg, n) for n in names]) if a]

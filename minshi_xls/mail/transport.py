@@ -3,9 +3,8 @@ turning every server or network failure into a Chinese message."""
 from __future__ import annotations
 
 import smtplib
-from datetime import date
 from email.message import Message
-from typing import Dict, List, Optional
+from typing import Optional
 
 from imapclient import IMAPClient
 from imapclient.exceptions import IMAPClientError

@@ -219,6 +219,13 @@ def test_figures_page_shows_the_headlines_status_computes(app, client, project, 
     job = finish(app, post(client, f"/p/{PERIOD}/run/summary"))
     assert job.state == "done", job.error
     assert job.lines[0].split("，")[0] in page  # the 通报's first words, from the same code
+    saved = [Path(line.split("：", 1)[1]) for line in job.lines if line.startswith("已保存：")]
+    assert saved
+    month = text(client.get(f"/p/{PERIOD}/"))
+    for path in saved:  # the 通报 (text, and the Word document when it is written) to download
+        link = f"/p/{PERIOD}/out/{quote(path.name)}"
+        assert link in month
+        assert client.get(link).data == path.read_bytes()
 
 
 def test_a_step_that_cannot_run_says_why_in_chinese(app, client):

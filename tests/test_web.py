@@ -471,3 +471,12 @@ def test_a_file_no_unit_can_be_found_for_is_listed_with_why(app, client, project
     fid = re.search(rf"/p/{PERIOD}/file/(\d+)", listed).group(1)
     assert client.get(f"/p/{PERIOD}/file/{fid}").data == stray.read_bytes()
     assert set(rows_of(page).values()) == {"未报送"}
+
+
+def test_a_long_chinese_file_name_is_collected_whole(app, client, project, tmp_path):
+    finish(app, post(client, f"/p/{PERIOD}/run/templates"))
+    files, _ = make_returns(project, tmp_path / "wechat")
+    long_name = "连云港市卫生健康委员会关于报送2024年6月民生实事项目推进情况的函及附件" * 3 + ".xlsx"
+    job = finish(app, upload(client, files[:1], [long_name]))
+    assert job.state == "done", job.error
+    assert rows_of(text(client.get(f"/p/{PERIOD}/")))[CLEAN[0]] == "已接收"

@@ -261,8 +261,9 @@ def create_app(project: Project, token: Optional[str] = None, period: Optional[s
         folder = project.db.parent / "uploads" / period / f"{stamp_}-{secrets.token_hex(3)}"
         folder.mkdir(parents=True, exist_ok=True)
         saved = []
+        from minshi_xls.collect import fit_name
         for f, name in zip(files, names):
-            dest = folder / name
+            dest = folder / fit_name(name)  # a long Chinese name still fits the disk
             n = 1
             while dest in saved:  # the same name dropped twice: keep both
                 n += 1
@@ -286,9 +287,13 @@ def create_app(project: Project, token: Optional[str] = None, period: Optional[s
 
     # --- downloads: only files the console itself lists; a request never names a path -------
 
-    def outputs(period):
+    def output_files(period) -> dict:
+        """name -> path of the files in ``output/<period>/``: what the month page offers."""
         folder = project.out_dir(period)
-        return sorted(p.name for p in folder.iterdir() if p.is_file()) if folder.is_dir() else []
+        return {p.name: p for p in sorted(folder.iterdir()) if p.is_file()} if folder.is_dir() else {}
+
+    def outputs(period):
+        return list(output_files(period))
 
     def annotated_copy(period, return_id) -> Optional[Path]:
         from minshi_xls.collect import annotated_dir, annotated_path
@@ -306,9 +311,8 @@ def create_app(project: Project, token: Optional[str] = None, period: Optional[s
 
     @app.get("/p/<period:period>/out/<name>")
     def output_file(period, name):
-        if name not in outputs(period):
-            abort(404)
-        return send_file(project.out_dir(period) / name, as_attachment=True, download_name=name)
+        path = output_files(period).get(name) or abort(404)  # a listed file, never a joined path
+        return send_file(path, as_attachment=True, download_name=name)
 
     @app.get("/p/<period:period>/file/<int:file_id>")
     def original(period, file_id):

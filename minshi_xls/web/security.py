@@ -8,6 +8,7 @@ that carries it gets a session cookie, later ones need the cookie. On the office
 from __future__ import annotations
 
 import secrets
+import time
 from typing import Optional
 
 from flask import abort, redirect, render_template, request, session, url_for
@@ -20,6 +21,7 @@ CSRF_FIELD = "csrf"
 CSRF_HEADER = "X-CSRF-Token"
 #: Pages anyone may load: the sign-in page and the stylesheet.
 OPEN_ENDPOINTS = {"login", "static"}
+WRONG_PASSWORD_DELAY_S = 1.0
 
 
 def hash_password(password: str) -> str:
@@ -69,6 +71,7 @@ def login_view(password_hash: str):
             # Only a path of this site: never an open redirect.
             return redirect(nxt if nxt.startswith("/") and not nxt.startswith("//")
                             else url_for("home"))
+        time.sleep(WRONG_PASSWORD_DELAY_S)  # guessing on the office network stays slow
         error = "密码不正确。" if password_hash else "未设置密码，请使用启动时显示的链接打开。"
     return render_template("login.html", error=error)
 

@@ -8,7 +8,7 @@ from email.parser import BytesParser
 
 import pytest
 
-from minshi_xls import clock, columns, ledger, mail, notice, reconcile, settings
+from minshi_xls import clock, columns, ledger, mail, notice, reconcile, settings, templates
 from tests import imap_server
 from tests.imap_server import DovecotServer, SmtpSink, append
 from tests.mail_corpus import CASES, Ctx
@@ -256,3 +256,27 @@ def test_a_saved_message_is_read_like_a_fetched_one(round2, tmp_path):
         (tmp_path / f"{case.__name__}.eml").write_bytes(case(ctx))
     got = sorted(i.source_path.rsplit("!", 1)[-1] for i in collect.expand_paths([tmp_path]))
     assert got == [src.name, src.name]
+
+
+def test_the_workbooks_own_meta_decides_its_period(round2, master):
+    """Class 4: a registered unit mails last month's workbook under a subject that names no
+    month: it is read, and recorded for May, not held against the unit in June."""
+    from tests.mail_corpus import registered_no_period
+    unit = round2["units"][-1]  # a unit that has not replied
+    may = round2["work"] / "may"
+    templates.write_templates(master, "2024-05", may, config=settings.DEFAULTS)
+    src = may / columns.file_name("2024-05", unit)
+    u = master.registry.get(unit)
+    filled = fill(src, round2["work"] / "filled-may" / src.name).read_bytes()
+    append(round2["server"], registered_no_period(Ctx(
+        email=u.email, name=u.name, subject="", message_id="<none@x>", file_name=src.name,
+        workbook=filled, blank=b"")).replace(b"<noperiod.", b"<may."), "2024-07-04T09:00:00+08:00")
+    res = mail.fetch(master, PERIOD, round2["db"], round2["cfg"])
+    assert res.messages == 1
+    got = ledger_rows(round2["db"], "SELECT period, status FROM returns WHERE unit = ?", unit)
+    assert [g["period"] for g in got] == ["2024-05"]
+    con = ledger.connect(round2["db"])
+    try:
+        assert mail.unit_states(con, PERIOD, [unit])[unit].status is None
+    finally:
+        con.close()

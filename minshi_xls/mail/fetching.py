@@ -35,6 +35,8 @@ class FetchResult:
     notes: List[issues.Issue] = field(default_factory=list)  # replies that are not returns
     issues: List[issues.Issue] = field(default_factory=list)  # unexpected-sender
     collect: object = None  # collect.CollectResult, when anything was ingested
+    #: files whose own _meta says another month, collected for that month
+    other_periods: Dict[str, object] = field(default_factory=dict)
 
     def summary(self) -> str:
         lines = [f"{period_label(self.period)}收取：邮箱中检索到 {self.searched} 封，"
@@ -48,6 +50,9 @@ class FetchResult:
             lines.append(f"  [{i.title}] {i.message}")
         if self.collect is not None:
             lines.extend(self.collect.summary_lines())
+        for p, got in sorted(self.other_periods.items()):
+            lines.append(f"另有 {len(got.rows)} 个文件按表内标识属于{period_label(p)}，"
+                         f"已收取到{period_label(p)}：" + "、".join(r.unit for r in got.rows))
         return "\n".join(lines)
 
     @property
@@ -67,6 +72,9 @@ class _Fetched:
     items: List[Incoming] = field(default_factory=list)
     others: List[incoming.Attachment] = field(default_factory=list)
     notes: List[issues.Issue] = field(default_factory=list)
+    #: the subject, thread or an attachment name says the period (else the workbooks' own
+    #: _meta decides which month they are for)
+    about: bool = True
 
 
 class _Context:
@@ -140,13 +148,16 @@ def fetch(master, period: str, db_path, config=None, since=None,
                     progress(done, len(uids), "收取邮件")
     finally:
         imap.close()
-    items = [it for f in new for it in f.items]
     result.messages = len(new)
-    if items:
+    for p, items in _by_period(new, period, master, config).items():
         from minshi_xls import collect
-        result.collect = collect.ingest(items, period, db_path, master=master, config=config,
-                                        annotate_dir=collect.annotated_dir(db_path, period),
-                                        **(collect_options or {}))
+        got = collect.ingest(items, p, db_path, master=master, config=config,
+                             annotate_dir=collect.annotated_dir(db_path, p),
+                             **(collect_options or {}))
+        if p == period:
+            result.collect = got
+        else:
+            result.other_periods[p] = got
     con = ledger.connect(db_path)
     try:
         with ledger.transaction(con):
@@ -213,6 +224,7 @@ def _decide(imap: Imap, ctx: _Context, uid: int, head: dict, result: FetchResult
             unit and re.search(r"\b(application|image)\b", names, re.I))
     if not wanted:
         return None
+    f.about = about
     ctx.seen.add(f.message_id)
     size = int(head.get(b"RFC822.SIZE") or 0)
     if size > ctx.limits["max_uncompressed_bytes"]:
@@ -261,6 +273,33 @@ _ANY_PERIOD = re.compile(r"(?<!\d)20\d\d\s*(?:[-年./_]\s*)?(?:1[0-2]|0?[1-9])(?
 
 def _names_other_period(subject: str, pat: re.Pattern) -> bool:
     return bool(_ANY_PERIOD.search(subject)) and not pat.search(subject)
+
+
+def _by_period(new: List[_Fetched], period: str, master: Master,
+               config: dict) -> Dict[str, List[Incoming]]:
+    """The files to collect per month: those of messages about the period are its; for the
+    others (a unit's "报表" with "数据.xlsx") the workbook's own _meta decides, through collect's
+    guarded check, so last month's workbook is collected for last month, not rejected now."""
+    out: Dict[str, List[Incoming]] = {}
+    unsure = [it for f in new if not f.about for it in f.items]
+    own = {}
+    if unsure:
+        from minshi_xls import collect
+        report = collect.check_items(unsure, master, config=config)
+        own = {r["file"]: r["period"] for r in report.stats["returns"]}
+    for f in new:
+        for it in f.items:
+            p = period if f.about else own.get(it.source_path) or period
+            out.setdefault(p if _valid_period(p) else period, []).append(it)
+    return out
+
+
+def _valid_period(p: str) -> bool:
+    try:
+        settings.period_parts(p)
+        return True
+    except MinshiError:
+        return False
 
 
 def _since(since, year: int, month: int) -> date:

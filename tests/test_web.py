@@ -162,6 +162,7 @@ def test_a_month_generate_upload_states_unit_page_reconcile_download(app, client
 
     unit_page = text(client.get(f"/p/{PERIOD}/unit/{BAD}"))
     assert "有错误" in unit_page and "采用此版本" in unit_page
+    assert 'class="pin"' not in unit_page  # one version: nothing to choose between
     assert "没有从邮箱收到该单位的报表" in unit_page  # dropped in, not mailed
     assert where["cell"] in unit_page and "约五成" in unit_page and C.SHEET_LEAD in unit_page
     fid = re.search(rf"/p/{PERIOD}/file/(\d+)", unit_page).group(1)

@@ -29,8 +29,8 @@ class Version:
     saved_at: Optional[str] = None
     counts: bool = False  # the version reconcile uses
     pinned: bool = False
-    #: takes part in the contest and is not pinned (pinning the one that counts keeps a later
-    #: arrival from replacing it)
+    #: takes part in a contest of two or more and is not pinned (pinning the one that counts
+    #: keeps a later arrival from replacing it)
     can_pin: bool = False
     issues: List[sqlite3.Row] = field(default_factory=list)
 
@@ -59,7 +59,8 @@ def versions(con: sqlite3.Connection, period: str, unit: str) -> List[Version]:
         v = Version(r["id"], r["file_id"], file_name_of(r["source_path"]), r["status"],
                     r["received_at"], bool(r["late"]), r["accepted_rows"], r["sender"] or "",
                     saved_at=c.saved_at if c else None, counts=counts,
-                    pinned=bool(c and c.pinned), can_pin=c is not None and not c.pinned)
+                    pinned=bool(c and c.pinned),
+                    can_pin=c is not None and not c.pinned and len(contest) > 1)
         found = con.execute(
             "SELECT code, severity, sheet, cell, indicator_id, value, message FROM issues"
             " WHERE return_id = ? ORDER BY id", (r["id"],)).fetchall()

@@ -11,6 +11,7 @@ templates' 上月累计 read those statuses, so they all follow the same rule an
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 import sqlite3
@@ -111,6 +112,7 @@ class Version:
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 
+@functools.lru_cache(maxsize=4096)  # a unit's versions are compared at every new arrival
 def _when(text: Optional[str]) -> Optional[datetime]:
     t = clock.parse(text)
     return t.astimezone(timezone.utc) if t else None

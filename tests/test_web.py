@@ -3,7 +3,6 @@ project folder (the bundled notice's master, real templates, returns filled as b
 them, the real ledger), and the security rules: token, CSRF, paths, upload size."""
 from __future__ import annotations
 
-import hashlib
 import io
 import re
 import shutil
@@ -126,7 +125,8 @@ def upload(client, files, names=None):
 
 # --- the month, as the clerk plays it --------------------------------------------------------
 
-def test_a_month_generate_upload_states_unit_page_reconcile_download(app, client, project, tmp_path):
+def test_a_month_generate_upload_states_unit_page_reconcile_download(app, client, project,
+                                                                     tmp_path):
     page = text(client.get(f"/p/{PERIOD}/"))
     states = rows_of(page)
     expected = reconcile.expected_units(read_master(project / "output" / "master.xlsx"))
@@ -315,7 +315,8 @@ def test_path_traversal_in_a_download_or_upload_name_is_refused(app, client, pro
     assert client.get(f"/p/{PERIOD}/file/{fid}").status_code == 404
 
     before = sorted(p for p in project.rglob("*"))
-    for bad in ("../../evil.xlsx", "..\\evil.xlsx", "/tmp/evil.xlsx", "C:evil.xlsx", ".hidden.xlsx"):
+    for bad in ("../../evil.xlsx", "..\\evil.xlsx", "/tmp/evil.xlsx", "C:evil.xlsx",
+                ".hidden.xlsx"):
         r = upload(client, files[:1], [bad])
         assert r.status_code == 400, bad
         assert "文件名不合法" in text(r)
@@ -371,8 +372,9 @@ def test_serve_on_the_network_without_a_password_stops_with_exit_2(project, monk
 def test_pin_a_version_and_undo_it_as_minshi_accept_does(app, client, project, tmp_path):
     finish(app, post(client, f"/p/{PERIOD}/run/templates"))
     files, where = make_returns(project, tmp_path / "first")
-    r = CliRunner().invoke(cli, ["collect", str(files[2]), "--period", PERIOD, "--received",
-                                 "2024-07-03T10:00", "--db", str(project / "output" / "minshi.sqlite"),
+    r = CliRunner().invoke(cli, ["collect", str(files[2]), "--period", PERIOD,
+                                 "--received", "2024-07-03T10:00",
+                                 "--db", str(project / "output" / "minshi.sqlite"),
                                  "--master", str(project / "output" / "master.xlsx")])
     assert r.exit_code == 1, r.output  # its error
     fixed = fill(project / "templates" / PERIOD / C.file_name(PERIOD, BAD),

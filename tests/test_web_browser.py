@@ -57,7 +57,6 @@ def served(tmp_path):
 def test_a_clerk_plays_the_month_in_the_browser(served, tmp_path):
     from selenium.common.exceptions import StaleElementReferenceException
     from selenium.webdriver.common.by import By
-    from selenium.webdriver.support import expected_conditions as EC
     from selenium.webdriver.support.ui import WebDriverWait
 
     root, base = served

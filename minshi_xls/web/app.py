@@ -5,7 +5,6 @@ from __future__ import annotations
 import secrets
 import threading
 from collections import Counter
-from datetime import datetime
 from pathlib import Path
 from typing import Optional
 
@@ -16,9 +15,9 @@ from werkzeug.routing import BaseConverter
 
 from minshi_xls import MinshiError, clock, settings
 from minshi_xls import issues as issues_mod
+from minshi_xls.reconcile import file_name_of
 from minshi_xls.web import actions, queries, security
 from minshi_xls.web.actions import Project
-from minshi_xls.reconcile import file_name_of
 from minshi_xls.web.jobs import Busy, Jobs
 
 
@@ -36,14 +35,10 @@ class PeriodConverter(BaseConverter):
         return value
 
 
-def state_label(state) -> str:
-    """The unit's state in the words of mail's per-unit state (未报送, 已接收, 有错误, 回复无附件,
-    退信…): whatever it names, the console shows."""
-    return state.label
-
-
 def state_class(state) -> str:
-    """The colour of a state's tag: fine, needs fixing, a mail to look at, nothing yet."""
+    """The colour of a state's tag: fine, needs fixing, a mail to look at, nothing yet. The
+    words are always mail's ``UnitState.label`` (未报送, 已接收, 有错误, 回复无附件, 退信…):
+    whatever it names, the console shows."""
     if state.status == "accepted" and not state.errors:
         return "ok"
     if state.status is not None:
@@ -169,7 +164,7 @@ def create_app(project: Project, token: Optional[str] = None, period: Optional[s
             for ur in sorted(rec.expected, key=lambda u: (not states[u.unit].needs_reminder,
                                                          not u.returned)):
                 st = states[ur.unit]
-                rows.append((ur, state_label(st), state_class(st)))
+                rows.append((ur, st.label, state_class(st)))
         counts = Counter((label, css) for _, label, css in rows)
         con = queries.open_ledger(project.db)
         try:
@@ -206,7 +201,7 @@ def create_app(project: Project, token: Optional[str] = None, period: Optional[s
             con.close()
         from minshi_xls.collect import STATUS_LABELS
         return render_template("unit.html", period=period, unit=unit, ur=ur,
-                               state=states[unit], label=state_label(states[unit]),
+                               state=states[unit], label=states[unit].label,
                                css=state_class(states[unit]),
                                versions=versions, mails=mails, attachments=attachments,
                                status_labels=STATUS_LABELS,
@@ -218,7 +213,7 @@ def create_app(project: Project, token: Optional[str] = None, period: Optional[s
         master, cfg, rec, states = load(period)
         if rec is None:
             abort(404, "还没有总表。")
-        who = [(states[r.unit], state_label(states[r.unit]), state_class(states[r.unit]))
+        who = [(states[r.unit], states[r.unit].label, state_class(states[r.unit]))
                for r in rec.expected if states[r.unit].needs_reminder]
         addresses = {u.short: ", ".join(u.addresses) for u in master.registry.units}
         return render_template("remind.html", period=period, who=who, addresses=addresses)
@@ -257,7 +252,7 @@ def create_app(project: Project, token: Optional[str] = None, period: Optional[s
         bad = [f.filename for f, n in zip(files, names) if n is None]
         if bad:
             abort(400, f"文件名不合法：{'、'.join(bad)}（不能含路径）。")
-        stamp_ = datetime.now().strftime("%Y%m%d-%H%M%S")
+        stamp_ = clock.local(clock.now(), tz).strftime("%Y%m%d-%H%M%S")
         folder = project.db.parent / "uploads" / period / f"{stamp_}-{secrets.token_hex(3)}"
         folder.mkdir(parents=True, exist_ok=True)
         saved = []
@@ -267,7 +262,7 @@ def create_app(project: Project, token: Optional[str] = None, period: Optional[s
             n = 1
             while dest in saved:  # the same name dropped twice: keep both
                 n += 1
-                dest = folder / f"{Path(name).stem}({n}){Path(name).suffix}"
+                dest = folder / fit_name(f"{Path(name).stem}({n}){Path(name).suffix}")
             f.save(dest)
             saved.append(dest)
         return start(f"收取上传的 {len(saved)} 个文件", period,
@@ -290,7 +285,9 @@ def create_app(project: Project, token: Optional[str] = None, period: Optional[s
     def output_files(period) -> dict:
         """name -> path of the files in ``output/<period>/``: what the month page offers."""
         folder = project.out_dir(period)
-        return {p.name: p for p in sorted(folder.iterdir()) if p.is_file()} if folder.is_dir() else {}
+        if not folder.is_dir():
+            return {}
+        return {p.name: p for p in sorted(folder.iterdir()) if p.is_file()}
 
     def outputs(period):
         return list(output_files(period))

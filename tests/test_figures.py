@@ -181,6 +181,52 @@ def level_rows(book):
     return {r["指标编号"]: r for r in sheet_table(book["指标数据"], "层级") if r.get("指标编号")}
 
 
+def leader_rows(book, level):
+    """The leader's 省/市 sheet by (task number, indicator name): a task's 序号 and text are
+    merged over its indicator rows, so the number is carried down; category rows are skipped."""
+    out, number = {}, None
+    for r in sheet_table_all(book[f"{level}民生实事"], "序号"):
+        if r["序号"] is not None:
+            number = str(r["序号"])
+        if r.get("指标"):
+            out[(number, r["指标"])] = r
+    return out
+
+
+def sheet_table_all(ws, first: str):
+    """Like :func:`sheet_table` but through blank spacer rows, to the sheet's last row."""
+    r0 = header_row(ws, first)
+    heads = [c.value for c in ws[r0]]
+    return [dict(zip(heads, row)) for row in ws.iter_rows(min_row=r0 + 1, values_only=True)]
+
+
+def test_leader_sheets_print_the_recomputed_figures(book, master, expected_rows):
+    """What the leaders read (省/市民生实事, found by header text): target, cumulative, new this
+    month, rate, schedule and status of every indicator, local or not."""
+    for level in ("省", "市"):
+        rows = leader_rows(book, level)
+        seen = 0
+        for task, ind in master.rows():
+            if task.level != level:
+                continue
+            got = rows[(task.number, ind.name)]
+            seen += 1
+            if not task.is_local:
+                assert got["状态"] in NOT_LOCAL and got["本月累计"] is None, ind.id
+                continue
+            want = expected_rows[ind.id]
+            assert got["年度目标"] == pytest.approx(ind.target_number), ind.id
+            for header in ("本月累计", "本月新增"):
+                assert got[header] == (None if want[header] is None
+                                       else pytest.approx(want[header])), (ind.id, header)
+            assert got["状态"] == want["状态"], ind.id
+            if want["rate"] is None:
+                assert got["完成率"] is None, ind.id
+            else:
+                assert got["完成率"] == pytest.approx(want["rate"]), ind.id
+        assert seen == len(rows)  # no row the master does not have
+
+
 def test_level_sheets_show_the_new_this_month_the_status_and_the_lead_units_words(
         book, master, expected_rows):
     rows = level_rows(book)

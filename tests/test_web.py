@@ -238,12 +238,19 @@ def test_a_step_that_cannot_run_says_why_in_chinese(app, client):
 def test_one_action_at_a_time(app, client, project):
     jobs = app.extensions["minshi"]["jobs"]
     release = threading.Event()
-    held = jobs.start("收取上传的 1 个文件", PERIOD, lambda progress: [release.wait(30) and "ok"])
+
+    def step(progress):
+        progress(2, 5, "市卫健委.xlsx")
+        release.wait(30)
+        return ["ok"]
+    held = jobs.start("收取上传的 5 个文件", PERIOD, step)
     try:
         r = post(client, f"/p/{PERIOD}/run/templates")
         assert r.headers["Location"].endswith(f"/jobs/{held.id}")
         page = text(client.get(r.headers["Location"]))
         assert "正在进行" in page and 'http-equiv="refresh"' in page
+        assert "（2/5，市卫健委.xlsx）" in page and '<progress max="5" value="2">' in page
+        assert "“收取上传的 5 个文件”正在进行" in page  # why the button did nothing
         assert len(jobs.jobs) == 1
         assert not (project / "templates" / PERIOD).exists()
     finally:
@@ -483,3 +490,20 @@ def test_a_long_chinese_file_name_is_collected_whole(app, client, project, tmp_p
     job = finish(app, upload(client, files[:1], [long_name]))
     assert job.state == "done", job.error
     assert rows_of(text(client.get(f"/p/{PERIOD}/")))[CLEAN[0]] == "已接收"
+
+
+def test_the_console_and_the_cli_collect_at_the_same_time(app, client, project, tmp_path):
+    finish(app, post(client, f"/p/{PERIOD}/run/templates"))
+    files, _ = make_returns(project, tmp_path / "both")
+    r = upload(client, files[:2])  # the console's job starts ...
+    cli_run = CliRunner().invoke(cli, [  # ... while the clerk's colleague runs collect
+        "collect", str(files[2]), "--period", PERIOD,
+        "--db", str(project / "output" / "minshi.sqlite"),
+        "--master", str(project / "output" / "master.xlsx")])
+    assert cli_run.exit_code == 1, cli_run.output  # 市民政局's error
+    assert finish(app, r).state == "done"
+    states = rows_of(text(client.get(f"/p/{PERIOD}/")))
+    assert [states[u] for u in (*CLEAN, BAD)] == ["已接收", "已接收", "有错误"]
+    con = ledger.connect(project / "output" / "minshi.sqlite")
+    assert con.execute("SELECT COUNT(*) FROM returns WHERE period = ?", (PERIOD,)).fetchone()[0] == 3
+    con.close()

@@ -291,6 +291,13 @@ def test_no_token_or_a_wrong_one_is_refused(app):
     assert anon.get(f"/p/{PERIOD}/").status_code == 200
 
 
+def test_pages_cannot_be_framed_or_leak_the_link(client):
+    r = client.get(f"/p/{PERIOD}/")
+    assert r.headers["X-Frame-Options"] == "DENY"
+    assert "frame-ancestors 'none'" in r.headers["Content-Security-Policy"]
+    assert r.headers["Referrer-Policy"] == "no-referrer"
+
+
 def test_forged_form_without_or_with_a_wrong_csrf_token_is_refused(app, client, project):
     r = client.post(f"/p/{PERIOD}/run/templates")
     assert r.status_code == 400 and "安全令牌" in text(r)

@@ -104,6 +104,18 @@ def create_app(project: Project, token: Optional[str] = None, period: Optional[s
     def guard():
         return security.check_request(token, password_hash)
 
+    @app.after_request
+    def harden(response):
+        """No framing (a button under someone else's page), scripts and styles from here only,
+        no referrer (the first URL carries the token)."""
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "no-referrer")
+        response.headers.setdefault(
+            "Content-Security-Policy", "default-src 'self'; style-src 'self' 'unsafe-inline'; "
+            "frame-ancestors 'none'; form-action 'self'")
+        return response
+
     @app.errorhandler(HTTPException)
     def http_error(e: HTTPException):
         if isinstance(e, RequestEntityTooLarge):

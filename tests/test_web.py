@@ -514,3 +514,14 @@ def test_the_console_and_the_cli_collect_at_the_same_time(app, client, project, 
     con = ledger.connect(project / "output" / "minshi.sqlite")
     assert con.execute("SELECT COUNT(*) FROM returns WHERE period = ?", (PERIOD,)).fetchone()[0] == 3
     con.close()
+
+
+def test_the_projects_own_minshi_toml_is_used_whatever_the_working_folder(project, tmp_path,
+                                                                         monkeypatch):
+    (project / "minshi.toml").write_text('[templates]\ndeadline_day = 9\n', encoding="utf-8")
+    monkeypatch.chdir(tmp_path)  # the server started elsewhere
+    app = app_for(project)
+    client = signed_in(app)
+    job = finish(app, post(client, f"/p/{PERIOD}/run/templates"))
+    assert job.state == "done", job.error
+    assert "截止日期 2024-07-09" in job.lines[0]

@@ -28,10 +28,12 @@ class Project:
 
         def under(p, default):
             return (root / (p or default)).resolve()
+        # The folder's own minshi.toml, whatever the server's working folder is.
+        config = under(config_path, settings.CONFIG_FILE)
         return cls(master=under(master, settings.DEFAULT_MASTER), db=under(db, settings.DEFAULT_DB),
                    templates=under(templates, settings.DEFAULT_TEMPLATES),
                    output=under(None, settings.DEFAULT_OUTPUT),
-                   config_path=under(config_path, None) if config_path else None)
+                   config_path=config if config_path or config.is_file() else None)
 
     def config(self) -> dict:
         return settings.load_config(self.config_path)

@@ -283,7 +283,7 @@ def REPORT_OPTIONS(fn):  # noqa: N802 - used as a decorator like the option cons
 @cli.command("reconcile")
 @REPORT_OPTIONS
 def reconcile_cmd(period, out_dir, master, db, config_path):
-    """汇总本月数据，生成进展汇总表（2024年1-6月民生实事进展汇总表.xlsx）和明细 CSV。
+    """汇总本月数据，生成进展汇总表（2024年1-6月民生实事进展汇总表.xlsx）、明细 CSV 和通报（.docx）。
 
     有问题也照常生成（问题列在“校验问题”表）；无法生成时退出码为 2。
     """
@@ -297,11 +297,11 @@ def reconcile_cmd(period, out_dir, master, db, config_path):
 @cli.command("summary")
 @REPORT_OPTIONS
 def summary_cmd(period, out_dir, master, db, config_path):
-    """输出本月通报文字，并保存为 output/<月份>/通报_<月份>.txt。"""
+    """输出本月通报文字，并保存为 output/<月份>/通报_<月份>.txt 和公文格式的 通报_<月份>.docx。"""
     from minshi_xls import report
     text, path = report.run_summary(master, period, db, out_dir, config_path)
     click.echo(text)
-    click.echo(f"\n已保存：{path}")
+    click.echo(f"\n已保存：{path}\n公文格式：{report.bulletin_path(path, period)}")
 
 
 @cli.command("status")

@@ -25,7 +25,7 @@ from typing import Callable, Dict, List, Optional
 import xlsxwriter
 import xlsxwriter.exceptions
 
-from minshi_xls import MinshiError, clock, issues as issues_mod, settings, xlsx_style
+from minshi_xls import MinshiError, clock, faults, issues as issues_mod, settings, xlsx_style
 from minshi_xls.reconcile import (FIELD_ORDER, TASK_STATUS_ORDER, UNIT_STATE_COLORS,
                                   Reconciliation, Row, file_name_of)
 from minshi_xls import summary as summary_mod
@@ -679,14 +679,6 @@ def _csv_text(rows: List[dict]) -> str:
 
 # --- writing -------------------------------------------------------------------------------------
 
-def _check_not_open(path: Path) -> None:
-    """Refuse to replace a workbook that LibreOffice/WPS/Excel holds open (their lock files)."""
-    for lock in (path.with_name(f".~lock.{path.name}#"), path.with_name(f"~${path.name}")):
-        if lock.exists():
-            raise MinshiError(f"汇总表“{path}”正在被其他程序打开（发现锁文件 {lock.name}）。"
-                              "请先关闭该文件，再重新运行。")
-
-
 def _replace(tmp: Path, path: Path) -> None:
     try:
         os.replace(tmp, path)
@@ -724,7 +716,7 @@ def write(rec: Reconciliation, path, generated_at: Optional[datetime] = None,
     """
     path = Path(path)
     _mkdir(path.parent)
-    _check_not_open(path)
+    faults.check_not_open(path, "汇总表")
     stamp_dt = generated_at or clock.local(clock.now())
     stamp = stamp_dt.strftime("%Y-%m-%d %H:%M")
     office = office or settings.DEFAULTS["office"]["name"]

@@ -114,6 +114,16 @@ def atomic_write(path, data: Optional[bytes], source=None) -> None:
         raise
 
 
+def check_not_open(path, what: str = "文件") -> None:
+    """Refuse to replace a file that Excel/WPS/Word/LibreOffice holds open (their lock files):
+    the clerk closes it first, and the previous version stays as it was."""
+    path = Path(path)
+    for lock in (path.with_name(f".~lock.{path.name}#"), path.with_name(f"~${path.name}")):
+        if lock.exists():
+            raise MinshiError(f"{what}“{path}”正在被其他程序打开（发现锁文件 {lock.name}）。"
+                              "请先关闭该文件，再重新运行。")
+
+
 def sweep_partials(folder) -> int:
     """Remove ``*.<pid>.part`` files under ``folder`` left by a process that is gone (killed,
     or stopped by a full disk); those of a run still going (same ledger, same time) stay."""

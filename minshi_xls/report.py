@@ -10,7 +10,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Callable, List, Optional, Tuple
 
-from minshi_xls import clock, consolidated, reconcile as rc, settings, summary
+from minshi_xls import bulletin, clock, consolidated, reconcile as rc, settings, summary
 from minshi_xls.model import Master
 from minshi_xls.reconcile import Reconciliation
 
@@ -21,10 +21,11 @@ class ReconcileResult:
     csv: Path
     reconciliation: Reconciliation
     generated_at: str
+    bulletin: Optional[Path] = None  # the 通报 .docx
 
     def summary_lines(self) -> List[str]:
         rec = self.reconciliation
-        lines = [f"汇总表：{self.workbook}", f"明细 CSV：{self.csv}",
+        lines = [f"汇总表：{self.workbook}", f"明细 CSV：{self.csv}", f"通报：{self.bulletin}",
                  f"报送：{rec.received}/{len(rec.expected)} 个单位", *rec.headline_lines()]
         oi = rec.open_issues
         lines.append(f"待处理问题：错误 {oi['error']} 个，警告 {oi['warning']} 个")
@@ -55,6 +56,8 @@ def reconcile(master: Master, period: str, db_path, out_dir=None, config: Option
             progress(1, 3, "读取台账")
         consolidated.write(rec, wb, generated_at=stamp, office=office)
         csv_path = consolidated.write_csv(rec, consolidated.csv_path(wb))
+        doc = bulletin.write(rec, out / bulletin.bulletin_name(period), office,
+                             stamp.date(), config)
         if progress:
             progress(2, 3, "生成汇总表")
         rc.store(con, rec)
@@ -63,7 +66,7 @@ def reconcile(master: Master, period: str, db_path, out_dir=None, config: Option
     finally:
         con.close()
     return ReconcileResult(workbook=wb, csv=csv_path, reconciliation=rec,
-                           generated_at=stamp.isoformat(sep=" "))
+                           generated_at=stamp.isoformat(sep=" "), bulletin=doc)
 
 
 def run(master_path, period: str, db_path, out_dir=None, config_path=None,
@@ -75,6 +78,15 @@ def run(master_path, period: str, db_path, out_dir=None, config_path=None,
 
 def run_summary(master_path, period: str, db_path, out_dir=None,
                 config_path=None) -> Tuple[str, Path]:
-    """``minshi summary``: compute the period read-only and save its 通报."""
+    """``minshi summary``: compute the period read-only and save its 通报 as text and as a Word
+    document next to it (:func:`bulletin_path`); returns (text, .txt path)."""
     rec = rc.compute_period(master_path, period, db_path, config_path)
-    return summary.write_summary(rec, output_dir(period, out_dir))
+    out = output_dir(period, out_dir)
+    text, path = summary.write_summary(rec, out)
+    bulletin.write(rec, bulletin_path(path, period), config=settings.load_config(config_path))
+    return text, path
+
+
+def bulletin_path(summary_txt: Path, period: str) -> Path:
+    """The 通报 .docx beside its text version."""
+    return Path(summary_txt).with_name(bulletin.bulletin_name(period))

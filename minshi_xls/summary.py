@@ -73,18 +73,39 @@ def lines(rec: Reconciliation) -> List[str]:
            + "；".join(_level_sentence(rec, lvl) for lvl in rec.master.levels()) + "。"]
     items = lagging(rec)
     for n, it in enumerate(items, 1):
-        t = it["task"]
-        where = f"（{t.level}第{t.number}项，牵头单位：{it['leads']}）"
-        if it["status"] == progress.NOT_STARTED:
-            tail = "部分指标尚未启动" if it["started"] else "尚未启动"
-        else:
-            tail = f"滞后序时进度{points(it['gap'])}个百分点"
-        out.append(("滞后事项：" if n == 1 else "") + f"{n}.{short_text(t.text)}{where}，{tail}"
+        out.append(("滞后事项：" if n == 1 else "") + f"{n}.{lagging_text(it)}"
                    + ("。" if n == len(items) else "；"))
-    missing = [r.unit for r in rec.expected if not r.returned]
-    out.append(f"本月应报送单位{len(rec.expected)}个，已报送{rec.received}个"
-               + (f"，未报送：{'、'.join(missing)}。" if missing else "，全部按要求报送。"))
+    out.append(reporting_sentence(rec))
     return out
+
+
+def lagging_text(it: dict) -> str:
+    """"改造提升6个…（省第4项，牵头单位：市民政局），尚未启动" for an item of :func:`lagging`."""
+    t = it["task"]
+    where = f"（{t.level}第{t.number}项，牵头单位：{it['leads']}）"
+    if it["status"] == progress.NOT_STARTED:
+        tail = "部分指标尚未启动" if it["started"] else "尚未启动"
+    else:
+        tail = f"滞后序时进度{points(it['gap'])}个百分点"
+    return f"{short_text(t.text)}{where}，{tail}"
+
+
+def reporting_sentence(rec: Reconciliation) -> str:
+    missing = [r.unit for r in rec.expected if not r.returned]
+    return (f"本月应报送单位{len(rec.expected)}个，已报送{rec.received}个"
+            + (f"，未报送：{'、'.join(missing)}。" if missing else "，全部按要求报送。"))
+
+
+def level_sentence(rec: Reconciliation, level: str) -> str:
+    """"65项省民生实事中（我市承担56项），已完成4项、超序时22项……" for one level."""
+    return _level_sentence(rec, level)
+
+
+def tasks_with(rec: Reconciliation, status: str) -> List[Tuple[object, str]]:
+    """(task, lead units) of the local tasks whose status is ``status``, level then master
+    order."""
+    return [(t, "、".join(_leads(rec, t))) for level in rec.master.levels()
+            for t in rec.master.tasks if t.level == level and rec.task_status.get(t.id) == status]
 
 
 def paragraph(rec: Reconciliation) -> str:
@@ -104,3 +125,14 @@ def write_summary(rec: Reconciliation, out_dir=None) -> Tuple[str, Path]:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text + "\n", encoding="utf-8")
     return text, path
+
+
+def most_ahead(rec: Reconciliation, n: int) -> List[dict]:
+    """The ``n`` tasks 超序时 furthest ahead, each with the smallest lead of its indicators in
+    percentage points (the task is only as far ahead as its slowest indicator)."""
+    out = []
+    for t, leads in tasks_with(rec, progress.AHEAD):
+        gaps = [r.progress.gap for r in rec.rows if r.task is t and r.progress.gap is not None]
+        if gaps:
+            out.append(dict(task=t, gap=min(gaps), leads=leads))
+    return sorted(out, key=lambda it: -it["gap"])[:n]

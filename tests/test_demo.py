@@ -333,3 +333,122 @@ def test_headline_counts_are_the_tasks_of_the_level_sheets(book):
         rates = [min(row["完成率"], 1) for row in level_rows
                  if row.get("指标编号") and row["完成率"] is not None]
         assert headline["平均完成率"] == pytest.approx(sum(rates) / len(rates))
+
+
+# --- the 通报 as a Word document -----------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def bulletin_doc(run):
+    import docx
+    return docx.Document(run[0] / "output" / JUNE / f"通报_{JUNE}.docx")
+
+
+def _east_asian_font(run_):
+    from docx.oxml.ns import qn
+    fonts = run_._element.rPr.find(qn("w:rFonts"))
+    return fonts.get(qn("w:eastAsia"))
+
+
+def test_bulletin_is_laid_out_as_an_official_document(bulletin_doc):
+    paras = [p for p in bulletin_doc.paragraphs if p.text.strip()]
+    texts = [p.text for p in paras]
+    assert texts[0] == "民生实事工作通报" and paras[0].runs[0].font.color.rgb is not None
+    title = next(p for p in paras if p.text.startswith("关于2024年1-6月"))
+    assert title.text.endswith("推进情况的通报") and _east_asian_font(title.runs[0]) == "方正小标宋简体"
+    assert texts[texts.index(title.text) + 1].endswith("单位：")  # 主送
+    headings = [p for p in paras if re.match("[一二三四五六]、", p.text)]
+    assert [p.text for p in headings] == ["一、总体进展情况", "二、进度较快的事项", "三、进度滞后的事项",
+                                          "四、报送情况", "五、下步工作要求"]
+    assert {_east_asian_font(p.runs[0]) for p in headings} == {"黑体"}
+    subs = [p for p in paras if re.match("（[一二三]）", p.text)]
+    assert {_east_asian_font(p.runs[0]) for p in subs} == {"楷体"}
+    body = [p for p in paras if p.text.startswith("截至2024年6月底")]
+    assert _east_asian_font(body[0].runs[0]) == "仿宋" and body[0].runs[0].font.size.pt == 16
+    assert not any(r.font.italic for p in paras for r in p.runs)
+    sec = bulletin_doc.sections[0]
+    assert (round(sec.top_margin.cm, 1), round(sec.left_margin.cm, 1)) == (3.7, 2.8)
+    assert (round(sec.page_width.cm, 1), round(sec.page_height.cm, 1)) == (21, 29.7)  # A4
+    footer = sec.footer.paragraphs[0]._p.xml
+    assert "PAGE" in footer and "—" in footer  # "— 1 —"
+    assert any(t.startswith("附件：1.") for t in texts)
+    assert len(bulletin_doc.tables) == 3  # 附件1 (two tables), 附件2
+
+
+def level_sentences_say(text, by_level):
+    """The 通报's sentence of each level states the counts of ``by_level`` (汇总's headline)."""
+    for level, h in by_level.items():
+        sentence = re.search(f"(\\d+)项{level}民生实事中[^；。]*", text).group(0)
+        assert sentence.startswith(f"{h['任务总数']}项{level}民生实事中")
+        if h["我市承担"] != h["任务总数"]:
+            assert f"（我市承担{h['我市承担']}项）" in sentence
+        for s in ("已完成", "超序时", "序时推进", "滞后"):
+            assert f"{s}{h[s]}项" in sentence, (level, s)
+        if h["未启动"]:
+            assert f"未启动{h['未启动']}项" in sentence
+
+
+def workbook_figures(book):
+    """What the workbook states: 汇总's headline by level, 报送情况's rows, 指标数据's rows."""
+    heads = [c.value for c in book["汇总"][5]]
+    heads = ["层级", None, *heads[2:]]
+    headline = {}
+    for r in (6, 7):
+        row = dict(zip(heads, [c.value for c in book["汇总"][r]]))
+        headline[row["层级"][0]] = row
+    return headline, table(book["报送情况"]), table(book["指标数据"])
+
+
+def test_every_figure_of_the_bulletin_is_in_the_workbook(bulletin_doc, book):
+    headline, returns, rows = workbook_figures(book)
+    text = "\n".join(p.text for p in bulletin_doc.paragraphs)
+    level_sentences_say(text, headline)
+    for level, h in headline.items():
+        assert f"{level}民生实事{h['平均完成率'] * 100:.1f}%" in text
+    done = sum(h["已完成"] for h in headline.values())
+    ahead = sum(h["超序时"] for h in headline.values())
+    assert f"已完成年度目标的任务。共{done}项" in text and f"超序时推进的任务。共{ahead}项" in text
+    behind = sum(h["滞后"] + h["未启动"] for h in headline.values())
+    assert f"共{behind}项任务滞后序时进度或尚未启动" in text
+    # Each named task's shortfall or lead is its worst indicator's 偏差 in 指标数据.
+    by_task = {}
+    for r in rows:
+        if isinstance(r["偏差(百分点)"], (int, float)):
+            by_task.setdefault((r["层级"], r["任务编号"].split("-", 1)[1]), []).append(
+                r["偏差(百分点)"])
+    named = re.findall(r"（(省|市)第([\d.]+)项[^）]*）[，,](滞后序时进度|超出)([\d.]+)个百分点", text)
+    assert len(named) >= behind - 5
+    for level, number, kind, points in named:
+        gaps = by_task[(level, number)]
+        worst = -min(gaps) if kind == "滞后序时进度" else min(gaps)
+        assert float(points) == pytest.approx(worst, abs=0.05), (level, number)
+    expected = [r for r in returns if r["单位"]]
+    reported = [r for r in expected if r["是否报送"] == "是"]
+    assert f"本月应报送单位{len(expected)}个，已报送{len(reported)}个" in text
+    late = [r["单位"] for r in expected if r["是否逾期"] == "是"]
+    assert f"逾期报送{len(late)}个：{'、'.join(late)}" in text
+    missing = [r["单位"] for r in expected if r["是否报送"] == "否"]
+    assert f"未报送：{'、'.join(missing)}" in text
+    # 附件1 is 汇总's headline table, cell for cell.
+    table1 = bulletin_doc.tables[0]
+    cols = [c.text for c in table1.rows[0].cells]
+    for row in table1.rows[1:]:
+        got = dict(zip(cols, [c.text for c in row.cells]))
+        h = headline[got["层级"][0]]
+        for col in cols[1:-1]:
+            assert got[col] == str(h[col]), col
+        assert got["平均完成率"] == f"{h['平均完成率'] * 100:.1f}%"
+
+
+@pytest.mark.skipif(not office_render.TOOLS, reason="LibreOffice/poppler not installed")
+def test_bulletin_prints_as_a_document(run, tmp_path):
+    pdf = office_render.to_pdf(run[0] / "output" / JUNE / f"通报_{JUNE}.docx", tmp_path)
+    pages = office_render.page_texts(pdf, layout=True)
+    assert 4 <= len(pages) <= 10
+    assert "民生实事工作通报" in pages[0] and "关于2024年1-6月全市民生实事推进情况的通报" in \
+        office_render.flat(pages[0])
+    for n, page in enumerate(pages, 1):  # "— 1 —" … at the foot of every page
+        assert re.search(f"—\\s*{n}\\s*—", page), n
+    whole = office_render.flat("".join(pages))
+    assert "附件1" in whole and "附件2" in whole and "五、下步工作要求" in whole
+    for lines in office_render.line_boxes(pdf):
+        assert not office_render.overlapping(lines)

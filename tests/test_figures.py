@@ -21,7 +21,7 @@ from click.testing import CliRunner
 from minshi_xls import demo
 from minshi_xls.cli import cli
 from minshi_xls.master import read_master
-from test_demo import JUNE, MAY, REJECTED, WORKBOOK, lead_figure, number
+from test_demo import JUNE, MAY, REJECTED, WORKBOOK, lead_figure, level_sentences_say, number
 
 #: What a unit types, sheet by sheet: the only cells 明细 lists (locked and pre-filled ones are
 #: the template's own).
@@ -298,15 +298,7 @@ def test_headline_and_category_counts_are_recomputed_from_the_returns(book, mast
 def test_the_notice_text_says_the_recomputed_numbers(cycle, master, expected_rows):
     want = expected_headlines(master, expected_rows)
     text = (cycle / "output" / JUNE / f"通报_{JUNE}.txt").read_text(encoding="utf-8").strip()
-    for level, w in want.items():
-        sentence = re.search(f"(\\d+)项{level}民生实事中[^；。]*", text).group(0)
-        assert sentence.startswith(f"{w['任务总数']}项{level}民生实事中")
-        if w["我市承担"] != w["任务总数"]:
-            assert f"（我市承担{w['我市承担']}项）" in sentence
-        for s in ("已完成", "超序时", "序时推进", "滞后"):
-            assert f"{s}{w[s]}项" in sentence, (level, s)
-        if w["未启动"]:
-            assert f"未启动{w['未启动']}项" in sentence
+    level_sentences_say(text, want)
     lagging = [t for w in want.values() for t, s in w["_tasks"].items() if s in ("滞后", "未启动")]
     items = re.findall(r"(\d+)\.[^；。]*?（(省|市)第([\d.]+)项，牵头单位：", text)
     assert [int(n) for n, _, _ in items] == list(range(1, len(lagging) + 1))

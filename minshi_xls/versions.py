@@ -150,12 +150,17 @@ _VERSIONS_SQL = (
     " ORDER BY r.id" % ",".join("?" * len(NON_COMPETING)))
 
 
-def competing(con: sqlite3.Connection, unit: str, period: str) -> List[Version]:
-    """The unit's versions for ``period`` that take part in the contest, oldest recorded first."""
-    pin = pinned(con, unit, period)
+def competing(con: sqlite3.Connection, unit: str, period: str, pin: Optional[int] = -1,
+              counting_only: bool = False) -> List[Version]:
+    """The unit's versions for ``period`` that take part in the contest, oldest recorded first
+    (``counting_only``: only those not superseded)."""
+    if pin == -1:
+        pin = pinned(con, unit, period)
+    sql = _VERSIONS_SQL.replace(" ORDER BY", " AND r.status != 'superseded' ORDER BY") \
+        if counting_only else _VERSIONS_SQL
     return [Version(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10],
                     pinned=r[0] == pin, time_source=r[11])
-            for r in con.execute(_VERSIONS_SQL, (unit, period, *NON_COMPETING))]
+            for r in con.execute(sql, (unit, period, *NON_COMPETING))]
 
 
 def pinned(con: sqlite3.Connection, unit: str, period: str) -> Optional[int]:
@@ -172,9 +177,17 @@ def settle(con: sqlite3.Connection, unit: str, period: str, full: bool = False
     new. ``full`` re-checks every version's explanation (after the clerk's choice changed);
     otherwise only versions whose status changes are touched, which keeps a 1,000-file run
     linear."""
-    versions = competing(con, unit, period)
-    pin = next((v.return_id for v in versions if v.pinned), None)
+    pin = pinned(con, unit, period)
+    # Without a pin, a superseded version lost to one that still counts and cannot win now: the
+    # versions that count (the new one among them) decide, unless they tie (then all are seen).
+    versions = competing(con, unit, period, pin, counting_only=not full and pin is None)
     winner, tied = choose(versions, pin)
+    if tied and not full and pin is None:
+        versions = competing(con, unit, period, pin)
+        winner, tied = choose(versions, pin)
+    if pin is not None and not any(v.pinned for v in versions):
+        pin = None  # the pinned return no longer competes
+        winner, tied = choose(versions, pin)
     if winner is None:
         return []
     full = full or pin is not None

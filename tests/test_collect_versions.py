@@ -259,3 +259,21 @@ CREATE TABLE issues (id INTEGER PRIMARY KEY, return_id INTEGER, file_id INTEGER,
     unit TEXT, period TEXT, file_path TEXT, sheet TEXT, cell TEXT, indicator_id TEXT,
     value TEXT, message TEXT NOT NULL);
 """
+
+
+def test_a_third_copy_in_a_later_run_joins_the_tie_and_the_first_still_counts(tmp_path):
+    a, b = two_versions(tmp_path, "2024-07-03T02:30:00Z", "2024-07-03T02:30:00Z")
+    c = saved_as(fill(template(tmp_path, "市卫健委"), tmp_path / "later" / "报表 - 副本.xlsx",
+                      share=0.7), "2024-07-03T02:30:00Z")
+    db = tmp_path / "l.sqlite"
+    first = collect.collect_paths([a, b], PERIOD, db, master=master(), config={},
+                                  received="2024-07-03T11:00")
+    counted = next(r.file for r in first.rows if r.status == "accepted")
+    res = collect.collect_paths([c], PERIOD, db, master=master(), config={},
+                                received="2024-07-03T11:00")
+    (tie,) = [i for i in res.issues if i.code == "version-tie"]
+    assert all(n in tie.message for n in ("报表.xlsx", "报表(1).xlsx", "报表 - 副本.xlsx"))
+    assert statuses(db)[counted] == "accepted"
+    assert sorted(statuses(db).values()) == ["accepted", "superseded", "superseded"]
+    con = sqlite3.connect(db)
+    assert con.execute("SELECT COUNT(*) FROM issues WHERE code = 'version-tie'").fetchone()[0] == 1

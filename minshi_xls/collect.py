@@ -34,7 +34,10 @@ from minshi_xls.master import load_master
 from minshi_xls.model import Incoming, Master
 from minshi_xls.rules import identity
 
-SPREADSHEET_EXT = (".xlsx", ".xlsm", ".xls", ".et", ".ods", ".xltx", ".ett")
+#: Names taken as spreadsheets wherever they come from; the bytes then decide what they are
+#: (.xlsb is read, a Numbers or flat-XML file is told to be re-saved, never skipped unseen).
+SPREADSHEET_EXT = (".xlsx", ".xlsm", ".xls", ".et", ".ods", ".xltx", ".ett", ".xlsb", ".xltm",
+                   ".xlt", ".fods", ".numbers")
 UNIDENTIFIED = "_unidentified"
 CONTAINERS = "_containers"  # archive folder of the .zip and .eml files returns came in
 #: Files per ledger transaction: each batch is all-or-nothing; small enough that a kill loses
@@ -103,6 +106,16 @@ def wanted(name: str, head: bytes = b"") -> bool:
     if name.lower().endswith(SPREADSHEET_EXT + (".zip", ".eml", ".rar", ".7z")):
         return True
     return bool(head) and guard.sniff(head) in ("ole", "zip")
+
+
+def _head(path: Path) -> bytes:
+    """A file's first bytes, so a workbook under an odd name (``1900.biff5``, no extension) is
+    taken from a folder as it is from a mail."""
+    try:
+        with open(path, "rb") as f:
+            return f.read(8)
+    except OSError:
+        return b"\0"  # taken by name or not at all; reading it later reports the fault
 
 
 def _iso_mtime(path: Path) -> str:
@@ -257,7 +270,9 @@ def _expand_bytes(item: Incoming, limits: dict, depth: int) -> Iterator[Incoming
         yield Refused(item.name, item.data, item.source_path, item.sender, item.message_id,
                       item.mail_date, item.received_at, item.file_time,
                       finding=("file-unreadable", "压缩包嵌套过深"))
-    elif item.name.lower().endswith(".zip") or _is_archive(item.data):
+    elif item.name.lower().endswith(".zip") or (
+            not item.name.lower().endswith(SPREADSHEET_EXT) and _is_archive(item.data)):
+        # a zip named .xlsx without a workbook part is a broken workbook, not a folder of files
         yield Container(**_fields(item))
         yield from _from_zip(item.data, item.source_path, item, limits, depth)
     elif item.data.startswith(OTHER_ARCHIVES):
@@ -287,9 +302,10 @@ def expand_paths(paths: Iterable, config: Optional[dict] = None,
                  containers: bool = False) -> Iterator[Incoming]:
     """Every arrived file under ``paths``: files, folders (recursive), .zip members, .eml
     attachments (and with ``containers`` each .zip and .eml itself). Files other than
-    spreadsheets, archives and messages in folders are skipped, and so is what archivers and
-    desktops add (:func:`is_junk`); a path given by name is always taken (a renamed workbook is
-    still a return)."""
+    spreadsheets, archives and messages in folders (by name, or by first bytes like an
+    attachment: :func:`wanted`) are skipped, and so is what archivers and desktops add
+    (:func:`is_junk`); a path given by name is always taken (a renamed workbook is still a
+    return)."""
     got = _expand_paths(paths, config)
     return got if containers else (i for i in got if not isinstance(i, Container))
 
@@ -304,7 +320,7 @@ def _expand_paths(paths: Iterable, config: Optional[dict]) -> Iterator[Incoming]
             files = sorted(f for f in p.rglob("*") if f.is_file()
                            and not f.name.startswith(("~$", "."))
                            and not is_junk(f.relative_to(p).as_posix())
-                           and f.suffix.lower() in SPREADSHEET_EXT + (".zip", ".eml", ".rar", ".7z"))
+                           and wanted(f.name, _head(f)))
         elif p.is_file():
             files = [p]
         else:
@@ -839,23 +855,35 @@ def _finish(job: _Job, item: Incoming, result: dict) -> Evaluation:
     return ev
 
 
+#: Share of ``limits.worker_timeout_s`` a job may have used when its annotated copy is done:
+#: openpyxl is far slower than the reader (a workbook of 50,000 merged ranges takes minutes),
+#: and a copy that overruns is dropped, never the file's evaluation (the pool's timeout would
+#: replace a correctly read return by file-too-large).
+ANNOTATE_BY = 0.8
+
+
 def _work(job: _Job, item: Incoming) -> Evaluation:
     """The whole per-file job, in a guarded worker: read, validate, archive, annotate (openpyxl
     opens the unit's file here too, under the same limits)."""
+    started = time.monotonic()
+    limits = guard.limits_from(job.config)
     if isinstance(item, Refused):
         result = _NO_WORKBOOK
     else:
-        result = reader.read_guarded(item.name, item.data, guard.limits_from(job.config))
+        result = reader.read_guarded(item.name, item.data, limits)
     ev = _finish(job, item, result)
-    if job.annotate_mode and ev.workbook is not None and ev.fault is None and any(
-            i.severity != I.INFO for i in ev.issues):
+    # An unidentified file gets no copy: no unit to send it to, no cell to mark.
+    if job.annotate_mode and ev.workbook is not None and ev.fault is None and \
+            ev.identity.unit and any(i.severity != I.INFO for i in ev.issues):
+        budget = ANNOTATE_BY * float(limits["worker_timeout_s"]) - (time.monotonic() - started)
         try:
-            ev.annotated = str(_annotate(job, ev))
+            with guard.time_limit(budget):
+                ev.annotated = str(_annotate(job, ev))
         except OSError as e:
             if faults.is_machine(e):  # a full disk, an output folder that cannot be made
                 ev.fault = faults.as_fault(e, None)
-        except Exception:  # noqa: BLE001 - a copy openpyxl cannot make must not lose the return
-            ev.annotated = None
+        except (Exception, guard.TimeLimit):  # noqa: BLE001 - a copy openpyxl cannot make
+            ev.annotated = None  # must not lose the return
     return ev.slim()
 
 

@@ -10,6 +10,7 @@ run goes on.
 """
 from __future__ import annotations
 
+import contextlib
 import io
 import multiprocessing
 import faulthandler
@@ -17,6 +18,7 @@ import os
 import pickle
 import re
 import signal
+import sys
 import time
 import zipfile
 import zlib
@@ -63,7 +65,7 @@ def col_number(letters: bytes | str) -> int:
 class Inspection:
     """What the guard found: the real format and file-level findings as (code, detail)."""
 
-    format: str  # xlsx | xlsm | ods | xls | unknown
+    format: str  # xlsx | xlsm | xlsb | ods | xls | unknown
     findings: List[Tuple[str, str]] = field(default_factory=list)
     #: sheet XML members (xlsx) whose value extent was checked; name -> (max row, max col)
     extents: Dict[str, Tuple[int, int]] = field(default_factory=dict)
@@ -99,10 +101,71 @@ def inspect(data: bytes, limits: Optional[dict] = None) -> Inspection:
         if _ENC_INFO in data:  # OOXML with an open password is an OLE container
             return Inspection("xlsx", [("file-encrypted", "")])
         found = [("macro-present", "")] if _OLE_VBA in data else []
-        return Inspection("xls", found)
+        return Inspection("xls", found + _ole_findings(data))
     if kind == "zip":
         return _inspect_zip(data, lim)
-    return Inspection("unknown", [("file-unreadable", "不是 Excel/WPS/ODS 表格文件")])
+    return Inspection("unknown", [("file-unreadable", not_a_workbook(data))])
+
+
+#: What people send as a "spreadsheet" that is none we read, by its first bytes: the clerk is
+#: told what the file is, so the unit knows what to re-save (the bytes decide, not the name).
+_OTHER_KINDS = (
+    (re.compile(rb"\x09[\x00\x02\x04]\x04?[\x04\x06]\x00"),
+     "Excel 2.x–4.0 的旧版 .xls 格式，需用 Excel 或 WPS 另存为 .xlsx"),
+    (re.compile(rb"\x09\x08[\x06\x08\x10]\x00"), "没有 Office 文件结构的 Excel 数据（其他软件导出），需用 Excel 或 WPS 另存为 .xlsx"),
+    (re.compile(rb"%PDF-"), "PDF 文件"),
+    (re.compile(rb"(?:\xef\xbb\xbf)?\s*<(?:!doctype\s+html|html|table)", re.I),
+     "网页（HTML）格式，只是扩展名为表格"),
+    (re.compile(rb"(?:\xef\xbb\xbf)?\s*<\?xml[^>]*>\s*<\?mso-application\s+progid=\"Excel", re.I),
+     "Excel 2003 XML 表格"),
+    (re.compile(rb"(?:\xef\xbb\xbf)?\s*<\?xml[^>]*>\s*<office:document\b", re.I),
+     "单文件 XML 格式的 ODS 表格（.fods）"),
+)
+
+
+def not_a_workbook(data: bytes) -> str:
+    """The file-unreadable detail of bytes that are no workbook: what they are, when known."""
+    if not data:
+        return "空文件（0 字节）"
+    head = data[:512]
+    for pattern, what in _OTHER_KINDS:
+        if pattern.match(head):
+            return what
+    return "不是 Excel/WPS/ODS 表格文件"
+
+
+#: BIFF record ids met before the first sheet (BOUNDSHEET) in a workbook stream.
+_FILEPASS, _BOUNDSHEET, _EOF = 0x002F, 0x0085, 0x000A
+_WORKBOOK_STREAMS = ("workbook", "book")
+
+
+def _ole_findings(data: bytes) -> List[Tuple[str, str]]:
+    """An .xls with an open password (its FILEPASS record, RC4 or XOR obfuscation) is
+    ``file-encrypted``; an OLE file without a workbook stream (a Word .doc, a broken directory)
+    is ``file-unreadable``. A directory olefile cannot parse is left to the reader to judge."""
+    import olefile
+    try:
+        with olefile.OleFileIO(io.BytesIO(data)) as ole:  # bytes < 1.5 KB would be a path
+            names = ["/".join(e) for e in ole.listdir()]
+            book = next((n for n in names if n.lower() in _WORKBOOK_STREAMS), None)
+            if book is None:
+                return [("file-unreadable", "Office 97-2003 文件中找不到工作簿（结构损坏，或是 Word 等其他文档）")]
+            with ole.openstream(book) as f:
+                head = f.read(4096)
+    except Exception:  # noqa: BLE001 - olefile raises many kinds on hostile directories
+        return []
+    pos = 0
+    for _ in range(64):
+        if pos + 4 > len(head):
+            break
+        rid, size = int.from_bytes(head[pos:pos + 2], "little"), \
+            int.from_bytes(head[pos + 2:pos + 4], "little")
+        if rid == _FILEPASS:
+            return [("file-encrypted", "")]
+        if rid in (_BOUNDSHEET, _EOF):
+            break
+        pos += 4 + size
+    return []
 
 
 def _inspect_zip(data: bytes, lim: dict) -> Inspection:
@@ -115,11 +178,17 @@ def _inspect_zip(data: bytes, lim: dict) -> Inspection:
     mime = names.get("mimetype")
     if "xl/workbook.xml" in names:
         fmt = "xlsx"
+    elif "xl/workbook.bin" in names:
+        fmt = "xlsb"  # Excel's binary workbook: calamine reads it; its cells are checked there
     elif "content.xml" in names and mime is not None and mime.file_size < 200 \
             and _read_member(z, mime).startswith(_ODS_MIME):
         fmt = "ods"
+        manifest = names.get("META-INF/manifest.xml")
+        if manifest is not None and manifest.file_size < (1 << 20) and \
+                b"encryption-data" in _read_member(z, manifest):
+            return Inspection("ods", [("file-encrypted", "")])  # an .ods with a password
     else:
-        return Inspection("unknown", [("file-unreadable", "压缩包中没有工作簿")])
+        return Inspection("unknown", [("file-unreadable", _zip_kind(names))])
     ins = Inspection(fmt)
     total = sum(i.file_size for i in infos)
     if total > lim["max_uncompressed_bytes"]:
@@ -132,7 +201,7 @@ def _inspect_zip(data: bytes, lim: dict) -> Inspection:
                                  f"{i.filename} 压缩比 {i.file_size // max(i.compress_size, 1)}:1"))
             return ins
     if any(n.lower().endswith("vbaproject.bin") for n in names):
-        ins.format = "xlsm"
+        ins.format = "xlsm" if fmt == "xlsx" else fmt
         ins.findings.append(("macro-present", ""))
     for i in infos:
         if not i.filename.endswith((".xml", ".rels")):
@@ -166,6 +235,21 @@ def _inspect_zip(data: bytes, lim: dict) -> Inspection:
 
 class _TooLarge(Exception):
     pass
+
+
+def _zip_kind(names: Dict[str, zipfile.ZipInfo]) -> str:
+    """What a zip without a workbook part is, for the clerk (the unit re-saves it as .xlsx)."""
+    lower = {n.lower().replace("\\", "/") for n in names}
+    if any(("/" + n).endswith("/index.zip") or ("/index/" in "/" + n and n.endswith(".iwa"))
+           for n in lower):
+        return "Apple Numbers 表格"
+    if "word/document.xml" in lower:
+        return "Word 文档"
+    if "ppt/presentation.xml" in lower:
+        return "PowerPoint 演示文稿"
+    if "xl/workbook.xml" in lower or "xl/workbook.bin" in lower:
+        return "压缩包的内部路径不规范（如用反斜杠），Excel 修复后另存为 .xlsx 即可"
+    return "压缩包中没有工作簿"
 
 
 #: Parts read whole (the reader may look into them); of the others (styles, theme, document
@@ -227,13 +311,18 @@ def _holds_value(xml: bytes, pos: int) -> bool:
     if xml[pos - 1:pos] not in (b" ", b"\t", b"\n", b"\r"):
         return False
     start = xml.rfind(b"<", 0, pos)
-    if xml[start:start + 3] not in (b"<c ", b"<c\t", b"<c\n", b"<c\r"):
+    if not _CELL_START.match(xml, start):
         return False
     end = xml.find(b">", pos)
     if end < 0 or xml[end - 1:end] == b"/":
         return False
-    nxt = xml[end + 1:end + 4].lstrip()
-    return nxt[:2] in (b"<v", b"<f") or nxt[:3] == b"<is"
+    return bool(_VALUE_CHILD.match(xml, end + 1))
+
+
+#: A cell element and its value or formula child, with or without a namespace prefix (<x:c>):
+#: calamine reads prefixed sheets, so a prefix must not hide a far corner cell from the guard.
+_CELL_START = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?c[ \t\r\n]")
+_VALUE_CHILD = re.compile(rb"\s*<(?:[A-Za-z_][\w.-]*:)?(?:v|f|is)[\s>/]")
 
 
 def _value_extent(xml: bytes, limits: Optional[dict] = None) -> Tuple[int, int]:
@@ -299,9 +388,13 @@ def _worker_main(conn, fn, memory_mb, parent=None):
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's business
     os.environ["RUST_BACKTRACE"] = "0"
     _set_limits(memory_mb)
-    # A Rust abort prints its message on fd 2; the parent reports the file instead.
+    # A Rust abort prints its message on fd 2, and openpyxl prints "0 is out of range" on
+    # fd 1 for a bad style index; the parent reports the file instead, and its own output
+    # (the table, --json to /dev/stdout) stays clean.
     devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 1)
     os.dup2(devnull, 2)
+    sys.stdout = open(os.devnull, "w")  # also when sys.stdout is not fd 1 (a captured run)
     faulthandler.disable()  # an inherited handler would still dump the crash to the terminal
     while True:
         try:
@@ -321,6 +414,34 @@ def _worker_main(conn, fn, memory_mb, parent=None):
             conn.send((key, result))
         except (BrokenPipeError, OSError):
             return
+
+
+class TimeLimit(BaseException):
+    """Raised by :func:`time_limit` (a BaseException, so a library's ``except Exception``
+    cannot swallow it)."""
+
+
+@contextlib.contextmanager
+def time_limit(seconds: float) -> Iterator[None]:
+    """Stop pure-Python work in this worker after ``seconds`` (SIGALRM): a step whose overrun
+    must cost only itself (the annotated copy), not the whole job, which the pool's timeout
+    would replace by ``file-too-large``. Outside the main thread there is no alarm: no limit."""
+    if seconds <= 0:
+        raise TimeLimit()
+
+    def alarm(signum, frame):
+        raise TimeLimit()
+    try:
+        before = signal.signal(signal.SIGALRM, alarm)
+    except ValueError:  # not the main thread
+        yield
+        return
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, before)
 
 
 def crash_result(code: str, detail: str) -> dict:

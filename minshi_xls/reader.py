@@ -431,5 +431,7 @@ def read_guarded(name: str, data: bytes, limits: Optional[dict] = None) -> dict:
         result["findings"].append(("file-encrypted", ""))
     except (pc.CalamineError, pc.XmlError, pc.ZipError, zipfile.BadZipFile, ValueError,
             KeyError, OSError) as e:
-        result["findings"].append(("file-unreadable", f"{type(e).__name__}: {e}"[:200]))
+        # calamine's own words after ours: the clerk reads the first part, a helper the rest
+        result["findings"].append(("file-unreadable",
+                                   f"内容损坏或格式不受支持：{type(e).__name__}: {e}"[:200]))
     return result

@@ -16,6 +16,7 @@ import multiprocessing
 import faulthandler
 import os
 import pickle
+import posixpath
 import re
 import signal
 import sys
@@ -203,10 +204,12 @@ def _inspect_zip(data: bytes, lim: dict) -> Inspection:
     if any(n.lower().endswith("vbaproject.bin") for n in names):
         ins.format = "xlsm" if fmt == "xlsx" else fmt
         ins.findings.append(("macro-present", ""))
+    sheets = _sheet_parts(z, names)
     for i in infos:
-        if not i.filename.endswith((".xml", ".rels")):
+        sheet = i.filename.startswith("xl/worksheets/") or i.filename in sheets
+        if not (sheet or i.filename.endswith((".xml", ".rels"))):
             continue
-        full = i.filename.startswith("xl/worksheets/") or i.filename in _FULL_PARTS
+        full = sheet or i.filename in _FULL_PARTS
         try:
             body = _read_member(z, i) if full else _read_prolog(z, i)
         except _TooLarge as e:
@@ -222,7 +225,7 @@ def _inspect_zip(data: bytes, lim: dict) -> Inspection:
         if i.filename in ("xl/workbook.xml", "xl/_rels/workbook.xml.rels") or \
                 i.filename in _SAVED_PARTS:
             ins.parts[i.filename] = body
-        if i.filename.startswith("xl/worksheets/"):
+        if sheet:
             ins.parts[i.filename] = body
             rows, cols = _value_extent(body, lim)
             ins.extents[i.filename] = (rows, cols)
@@ -235,6 +238,30 @@ def _inspect_zip(data: bytes, lim: dict) -> Inspection:
 
 class _TooLarge(Exception):
     pass
+
+
+_RELATIONSHIP = re.compile(rb"<(?:[\w.-]+:)?Relationship\b[^>]*>")
+_REL_ATTR = re.compile(rb'\b(Type|Target)\s*=\s*"([^"]*)"')
+
+
+def _sheet_parts(z: zipfile.ZipFile, names: Dict[str, zipfile.ZipInfo]) -> set:
+    """The worksheet parts the workbook's rels name, wherever they lie: calamine follows the
+    rels, so a sheet outside ``xl/worksheets/`` must not escape the value-extent check. (A rels
+    part that cannot be read is reported by the member loop.)"""
+    rels = names.get("xl/_rels/workbook.xml.rels")
+    try:
+        body = _read_member(z, rels) if rels is not None else b""
+    except (_TooLarge, zipfile.BadZipFile, zlib.error, OSError, ValueError, EOFError,
+            RuntimeError):
+        return set()
+    out = set()
+    for m in _RELATIONSHIP.finditer(body):
+        attrs = dict(_REL_ATTR.findall(m.group(0)))
+        if attrs.get(b"Type", b"").endswith(b"/worksheet"):
+            target = attrs.get(b"Target", b"").decode("utf-8", "replace")
+            out.add(target.lstrip("/") if target.startswith("/")
+                    else posixpath.normpath("xl/" + target))
+    return out
 
 
 def _zip_kind(names: Dict[str, zipfile.ZipInfo]) -> str:

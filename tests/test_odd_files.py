@@ -21,7 +21,7 @@ import pytest
 from minshi_xls import collect, guard, reader
 from minshi_xls import columns as C
 from test_collect_support import ON_TIME, PERIOD, cells, fill, master, template
-from test_guard import rezip, sheet_part
+from test_guard import corner_cells, rezip, sheet_part
 
 FREE, END, FATSECT, NOSTREAM = 0xFFFFFFFF, 0xFFFFFFFE, 0xFFFFFFFD, 0xFFFFFFFF
 
@@ -132,6 +132,19 @@ def test_value_cells_behind_a_namespace_prefix_are_seen_by_the_guard():
     buf = io.BytesIO()
     wb.save(buf)
     got = guard.inspect(rezip(buf.getvalue(), {"xl/worksheets/sheet1.xml": lambda b: sheet}))
+    assert got.findings and got.findings[0][0] == "file-too-large"
+    assert "1048576" in got.findings[0][1]
+
+
+def test_a_sheet_outside_xl_worksheets_is_still_checked_by_the_guard():
+    """calamine follows the workbook's rels to a sheet anywhere in the package; values at A1 and
+    XFD1048576 there made it abort the worker instead of being refused as too large."""
+    moved = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(corner_cells())) as zi, zipfile.ZipFile(moved, "w") as zo:
+        for i in zi.infolist():
+            body = zi.read(i).replace(b"worksheets/sheet1.xml", b"data/big.xml")
+            zo.writestr(i.filename.replace("worksheets/sheet1.xml", "data/big.xml"), body)
+    got = guard.inspect(moved.getvalue())  # (calamine itself is never called on it here)
     assert got.findings and got.findings[0][0] == "file-too-large"
     assert "1048576" in got.findings[0][1]
 

@@ -230,7 +230,45 @@ def read_workbook(data: bytes, fmt: str, parts: Optional[Dict[str, bytes]] = Non
     elif fmt == "ods":
         out["formula_cells"], out["percent_cells"] = _ods_formula_cells(
             data, out["tables"], parts)
+    elif fmt == "xls":
+        out["percent_cells"] = _xls_percent_cells(data, out["tables"])
     return out
+
+
+def _percent_code(code: str) -> bool:
+    """A number format code that shows a percentage: a % outside quotes and escapes."""
+    return "%" in re.sub(r'"[^"]*"|\\.', "", code or "")
+
+
+def _xls_percent_cells(data: bytes, tables: List[dict]) -> Dict[str, List[str]]:
+    """The percent-formatted number cells of "%" rows in an .xls (calamine reads no formats;
+    xlrd does). Only looked at when such a cell holds a value a percent format would change
+    the meaning of (0 < v <= 1.5: 0.85 shown as 85%), so most .xls returns never pay for it."""
+    _, percent = _empty_inputs(tables)
+    values = {(t["sheet"], ref): v for t in tables for r in t["rows"]
+              for v, ref in r["cells"].values()}
+    wanted = {sheet: [ref for ref in refs if 0 < values.get((sheet, ref), 0) <= 1.5]
+              for sheet, refs in percent.items()}
+    wanted = {k: v for k, v in wanted.items() if v}
+    if not wanted:
+        return {}
+    import xlrd
+    try:
+        book = xlrd.open_workbook(file_contents=data, formatting_info=True, on_demand=True)
+        out: Dict[str, List[str]] = {}
+        for sheet, refs in wanted.items():
+            sh = book.sheet_by_name(sheet)
+            hits = []
+            for ref in refs:
+                row, col = _a1_key(ref)
+                xf = book.xf_list[sh.cell_xf_index(row - 1, col - 1)]
+                fmt = book.format_map.get(xf.format_key)
+                if xf.format_key in (9, 10) or (fmt and _percent_code(fmt.format_str)):
+                    hits.append(ref)
+            out[sheet] = hits
+        return out
+    except Exception:  # noqa: BLE001 - xlrd on a hostile file: read the values as stored
+        return {}
 
 
 _WB_SHEET = re.compile(rb'<(?:\w+:)?sheet\b[^>]*?\bname="([^"]*)"[^>]*?\br:id="([^"]*)"')
@@ -357,8 +395,7 @@ def _percent_styles(xml: bytes) -> set:
     formats 9 and 10, or a format code with a % outside quotes."""
     percent_ids = {9, 10}
     for fid, code in _NUMFMT.findall(xml):
-        text = re.sub(r'"[^"]*"|\\.', "", html.unescape(code.decode("utf-8", "replace")))
-        if "%" in text:
+        if _percent_code(html.unescape(code.decode("utf-8", "replace"))):
             percent_ids.add(int(fid))
     start = xml.find(b"<cellXfs")
     if start < 0:

@@ -362,6 +362,7 @@ CASES = [
     Case("milestone-percent-format", milestone_percent_format),
     Case("milestone-percent-libreoffice-ods", milestone_percent_format, convert="ods"),
     Case("milestone-percent-libreoffice-xlsx", milestone_percent_format, convert="xlsx"),
+    Case("milestone-percent-libreoffice-xls", milestone_percent_format, convert="xls"),
     Case("milestone-over-100", milestone_over_100),
     Case("milestone-percent-sign", milestone_percent_sign),
     Case("status-outside-list", status_outside_list),

@@ -51,7 +51,7 @@ CREATE TABLE IF NOT EXISTS returns (
     time_source TEXT,            -- mail | given (--received) | file (the file's own time)
     deadline TEXT,
     late INTEGER NOT NULL DEFAULT 0,
-    status TEXT NOT NULL,        -- accepted | rejected | superseded | duplicate | unidentified
+    status TEXT NOT NULL,        -- accepted | rejected | superseded | duplicate | unidentified | blank
     accepted_rows INTEGER NOT NULL DEFAULT 0,
     meta_found INTEGER NOT NULL DEFAULT 1,
     reporter TEXT, phone TEXT, report_date TEXT,

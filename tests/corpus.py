@@ -16,8 +16,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Dict, List, Optional
 
-import openpyxl
-
 from minshi_xls import collect
 from minshi_xls import columns as C
 from minshi_xls import issues as I

@@ -10,6 +10,7 @@ from typing import Iterator, List
 
 from minshi_xls import numbers as N
 from minshi_xls.model import MILESTONE_NAME, MILESTONE_UNIT
+from minshi_xls.rules import header
 from minshi_xls.issues import Issue
 from minshi_xls.reader import CO, LEAD
 
@@ -88,7 +89,7 @@ def blank(ctx) -> Iterator[Issue]:
                r.text("cumulative") != "" for r in figures) or \
                 any(ctx.is_formula(r, "cumulative") for r in figures):
             return
-        field = figures[0].kind == LEAD and "本月累计完成" or "本单位累计完成"
+        field = header(figures[0].kind, "cumulative")
         yield ctx.issue("blank-return", field=f"“{field}”",
                         detail=f"{len(figures)} 行均未填写")
         return

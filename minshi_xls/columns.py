@@ -218,8 +218,10 @@ def column_map(columns: Sequence[Column]) -> str:
     return ";".join(f"{c.key}={col_letter(i)}" for i, c in enumerate(columns))
 
 
+@functools.lru_cache(maxsize=64)
 def parse_column_map(text: Optional[str]) -> Dict[str, int]:
-    """{column key: 0-based column} from a ``_meta`` column map (empty when absent or bad)."""
+    """{column key: 0-based column} from a ``_meta`` column map (empty when absent or bad).
+    Cached (every return of a run carries the same map): do not modify the result."""
     out: Dict[str, int] = {}
     for part in (text or "").split(";"):
         key, _, letters = part.partition("=")

@@ -107,8 +107,9 @@ def _find_header(rows: List[list], meta: Optional[dict] = None
     """(row index, table kind, {column key: column index}, ambiguous) of the first header row:
     the row with a 指标编号 header and more headers of one kind of table than of the other."""
     for r, row in enumerate(rows[:HEADER_SEARCH_ROWS]):
-        # cheap pre-test before normalising a row (a guide sheet has long texts)
-        if not any(type(v) is str and "指标" in v for v in row):
+        # cheap pre-test before normalising a row: a short cell naming 指标 (a guide sheet's
+        # long texts name it too)
+        if not any(type(v) is str and "指标" in v and len(v) <= 40 for v in row):
             continue
         texts = [v if isinstance(v, str) else "" for v in row]
         keys = [C.header_key(t) if t else "" for t in texts]
@@ -242,14 +243,8 @@ def _percent_code(code: str) -> bool:
 
 def _xls_percent_cells(data: bytes, tables: List[dict]) -> Dict[str, List[str]]:
     """The percent-formatted number cells of "%" rows in an .xls (calamine reads no formats;
-    xlrd does). Only looked at when such a cell holds a value a percent format would change
-    the meaning of (0 < v <= 1.5: 0.85 shown as 85%), so most .xls returns never pay for it."""
-    _, percent = _empty_inputs(tables)
-    values = {(t["sheet"], ref): v for t in tables for r in t["rows"]
-              for v, ref in r["cells"].values()}
-    wanted = {sheet: [ref for ref in refs if 0 < values.get((sheet, ref), 0) <= 1.5]
-              for sheet, refs in percent.items()}
-    wanted = {k: v for k, v in wanted.items() if v}
+    xlrd does), looked at only when such a cell holds a small number (``_empty_inputs``)."""
+    _, wanted = _empty_inputs(tables)
     if not wanted:
         return {}
     import xlrd
@@ -279,11 +274,16 @@ _REL2 = re.compile(rb'<Relationship\b[^>]*?\bTarget="([^"]*)"[^>]*?\bId="([^"]*)
 _NUMBER_INPUTS = {c.key for c in C.LEAD_COLUMNS + C.CO_COLUMNS
                   if c.number and c.kind in (C.INPUT, C.PLAN)}
 _PERCENT_UNITS = ("%", "％")
+#: A number in a "%" row whose format is looked up: shown as a percentage it would read 100
+#: times larger (0.85 -> 85%). Above this nobody formats a percentage (1,000 %), so a 形象进度
+#: typed as 45 costs no look-up.
+PERCENT_LOOKUP_MAX = 10
 
 
 def _empty_inputs(tables: List[dict]) -> Tuple[Dict[str, set], Dict[str, set]]:
     """(sheet -> A1 refs of the number input cells that read empty, sheet -> refs of the
-    number input cells holding a number in a "%" row: their number format is looked up)."""
+    number input cells of a "%" row holding a number a percent format would change (0 < v <=
+    PERCENT_LOOKUP_MAX): their number format is looked up)."""
     wanted: Dict[str, set] = {}
     percent: Dict[str, set] = {}
     for t in tables:
@@ -295,7 +295,7 @@ def _empty_inputs(tables: List[dict]) -> Tuple[Dict[str, set], Dict[str, set]]:
                     continue
                 if v in ("", None):
                     wanted.setdefault(t["sheet"], set()).add(ref)
-                elif pct and type(v) in (float, int):
+                elif pct and type(v) in (float, int) and 0 < v <= PERCENT_LOOKUP_MAX:
                     percent.setdefault(t["sheet"], set()).add(ref)
     return wanted, percent
 

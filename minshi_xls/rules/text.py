@@ -29,14 +29,18 @@ def unknown_status(ctx) -> Iterator[Issue]:
             yield ctx.issue("unknown-status", row, "status", detail=choices)
 
 
+_TEXT_KEYS = {kind: tuple(c.key for c in cols if c.text) for kind, cols in COLUMNS.items()}
+
+
 def too_long(ctx) -> Iterator[Issue]:
     from minshi_xls.settings import text_max_length
     limit = text_max_length(ctx.config)
     for row in ctx.rows():
-        for col in COLUMNS[row.kind]:
-            if not col.text:
+        cells = row.cells
+        for key in _TEXT_KEYS[row.kind]:
+            v = cells[key][0] if key in cells else None
+            if type(v) is not str or len(v) <= limit:
                 continue
-            v = row.value(col.key)
-            if type(v) is str and len(v.strip()) > limit:
-                yield ctx.issue("text-too-long", row, col.key, value=v[:20] + "……",
+            if len(v.strip()) > limit:
+                yield ctx.issue("text-too-long", row, key, value=v[:20] + "……",
                                 found=len(v.strip()), detail=limit)

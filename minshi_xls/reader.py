@@ -287,13 +287,14 @@ def _empty_inputs(tables: List[dict]) -> Tuple[Dict[str, set], Dict[str, set]]:
     wanted: Dict[str, set] = {}
     percent: Dict[str, set] = {}
     for t in tables:
+        keys = [k for k in t["columns"] if k in _NUMBER_INPUTS]
         for row in t["rows"]:
             cells = row["cells"]
-            pct = str(cells.get("unit", ("",))[0]).strip() in _PERCENT_UNITS
-            for key, (v, ref) in cells.items():
-                if key not in _NUMBER_INPUTS:
-                    continue
-                if v in ("", None):
+            unit = cells.get("unit")
+            pct = unit is not None and type(unit[0]) is str and unit[0].strip() in _PERCENT_UNITS
+            for key in keys:
+                v, ref = cells[key]
+                if v == "" or v is None:
                     wanted.setdefault(t["sheet"], set()).add(ref)
                 elif pct and type(v) in (float, int) and 0 < v <= PERCENT_LOOKUP_MAX:
                     percent.setdefault(t["sheet"], set()).add(ref)

@@ -119,8 +119,8 @@ class Context:
         k = (row.sheet, row.ref(key))
         if k not in self._numbers:
             p = N.parse(row.value(key), self.row_unit(row))
-            if p.number is not None and k[1] in self.workbook.get("percent_cells", {}).get(
-                    row.sheet, ()):
+            pct = self.workbook.get("percent_cells")
+            if pct and p.number is not None and k[1] in pct.get(row.sheet, ()):
                 p = N.Parsed(p.kind, round(p.number * 100, 9))
             self._numbers[k] = p
         return self._numbers[k]
@@ -222,9 +222,9 @@ def header(kind: str, key: str) -> str:
 def _rules():
     from minshi_xls.rules import plan, structure, targets, text, values
     return [structure.tables, structure.columns, structure.template_modified, structure.rows,
-            values.check, values.blank, values.out_of_range, targets.exceeds_target,
-            targets.cumulative_decreased, targets.status_inconsistent, text.unknown_status,
-            text.missing_text, text.too_long, plan.not_monotonic]
+            values.check, values.blank, targets.exceeds_target,
+            targets.cumulative_decreased, targets.status_inconsistent, text.missing_text,
+            text.status_and_length, plan.not_monotonic]
 
 
 def _row_of(cell: Optional[str]) -> str:

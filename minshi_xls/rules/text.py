@@ -21,26 +21,23 @@ def missing_text(ctx) -> Iterator[Issue]:
             yield ctx.issue("missing-text", row, "progress")
 
 
-def unknown_status(ctx) -> Iterator[Issue]:
-    choices = "、".join(C.STATUS_CHOICES)
-    for row in ctx.rows(LEAD):
-        status = row.text("status")
-        if status and status not in C.STATUS_CHOICES:
-            yield ctx.issue("unknown-status", row, "status", detail=choices)
-
-
 _TEXT_KEYS = {kind: tuple(c.key for c in cols if c.text) for kind, cols in COLUMNS.items()}
 
 
-def too_long(ctx) -> Iterator[Issue]:
+def status_and_length(ctx) -> Iterator[Issue]:
+    """unknown-status and text-too-long, in one pass over the rows."""
     from minshi_xls.settings import text_max_length
     limit = text_max_length(ctx.config)
+    choices = None
     for row in ctx.rows():
         cells = row.cells
+        if row.kind == LEAD:
+            status = row.text("status")
+            if status and status not in C.STATUS_CHOICES:
+                choices = choices or "、".join(C.STATUS_CHOICES)
+                yield ctx.issue("unknown-status", row, "status", detail=choices)
         for key in _TEXT_KEYS[row.kind]:
             v = cells[key][0] if key in cells else None
-            if type(v) is not str or len(v) <= limit:
-                continue
-            if len(v.strip()) > limit:
+            if type(v) is str and len(v) > limit and len(v.strip()) > limit:
                 yield ctx.issue("text-too-long", row, key, value=v[:20] + "……",
                                 found=len(v.strip()), detail=limit)

@@ -48,27 +48,22 @@ def check(ctx) -> Iterator[Issue]:
                 yield ctx.issue("negative-value", row, key)
             elif p.kind == N.COERCED:
                 yield ctx.issue("coerced-number", row, key, number=N.format_number(p.number))
+            if p.number is not None and p.number > 100 and is_milestone(ctx, row):
+                # 形象进度 is 0-100 (a cell shown as 85% already reads 85: ctx.number); other
+                # "%" indicators (a rate) are left to exceeds-target
+                yield ctx.issue("out-of-range", row, key, value=N.format_number(p.number))
 
 
 
 def is_milestone(ctx, row) -> bool:
     """A 形象进度 row (0-100), by the master, else by the row's own 指标 cell."""
-    found = ctx.indicator(row)
-    if found:
-        return found[1].is_milestone
+    if ctx.master:
+        memo = ctx.memo
+        if "milestones" not in memo:
+            memo["milestones"] = {ind.id for _, ind in ctx.master.rows() if ind.is_milestone}
+        if ctx.indicator(row):
+            return row.id in memo["milestones"]
     return row.text("indicator") == MILESTONE_NAME and ctx.row_unit(row) == MILESTONE_UNIT
-
-
-def out_of_range(ctx) -> Iterator[Issue]:
-    """形象进度 above 100 (a cell shown as 85% already reads 85: ctx.number). Other "%"
-    indicators (a rate) are left to exceeds-target."""
-    for row in ctx.rows():
-        if not is_milestone(ctx, row):
-            continue
-        for key in input_number_keys(ctx, row):
-            p = ctx.number(row, key)
-            if p.kind in (N.OK, N.COERCED) and p.number > 100:
-                yield ctx.issue("out-of-range", row, key, value=N.format_number(p.number))
 
 
 def blank(ctx) -> Iterator[Issue]:

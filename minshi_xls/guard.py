@@ -338,7 +338,7 @@ def _holds_value(xml: bytes, pos: int) -> bool:
     if xml[pos - 1:pos] not in (b" ", b"\t", b"\n", b"\r"):
         return False
     start = xml.rfind(b"<", 0, pos)
-    if not _CELL_START.match(xml, start):
+    if not CELL_START.match(xml, start):
         return False
     end = xml.find(b">", pos)
     if end < 0 or xml[end - 1:end] == b"/":
@@ -348,7 +348,7 @@ def _holds_value(xml: bytes, pos: int) -> bool:
 
 #: A cell element and its value or formula child, with or without a namespace prefix (<x:c>):
 #: calamine reads prefixed sheets, so a prefix must not hide a far corner cell from the guard.
-_CELL_START = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?c[ \t\r\n]")
+CELL_START = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?c[ \t\r\n]")
 _VALUE_CHILD = re.compile(rb"\s*<(?:[A-Za-z_][\w.-]*:)?(?:v|f|is)[\s>/]")
 
 

@@ -437,9 +437,14 @@ def _cell_tags(xml: bytes, refs: set) -> Iterator[Tuple[str, bytes, bytes]]:
         pos = found
         start = xml.rfind(b"<", 0, found)
         end = xml.find(b">", found)
-        if xml[start:start + 2] != b"<c":
+        if not guard.CELL_START.match(xml, start):  # <c ...> or, prefixed, <x:c ...>
             continue
-        yield ref, xml[start:end + 1], xml[end + 1:end + 3]
+        yield ref, xml[start:end + 1], xml[end + 1:end + 64]
+
+
+#: A cell's formula child, as Excel writes it (<f>) or with a namespace prefix (<x:f>, the
+#: Open XML SDK's way; calamine reads such sheets alike).
+_FORMULA_CHILD = re.compile(rb"\s*<(?:[A-Za-z_][\w.-]*:)?f[\s>/]")
 
 
 def _formula_or_error_refs(xml: bytes, refs: set) -> List[str]:
@@ -448,7 +453,7 @@ def _formula_or_error_refs(xml: bytes, refs: set) -> List[str]:
     for ref, tag, after in _cell_tags(xml, refs):
         if tag.endswith(b"/>"):
             continue
-        if after == b"<f" or b't="e"' in tag:
+        if _FORMULA_CHILD.match(after) or b't="e"' in tag:
             hits.append(ref)
     return sorted(hits)
 

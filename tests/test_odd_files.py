@@ -20,6 +20,7 @@ import pytest
 
 from minshi_xls import collect, guard, reader
 from minshi_xls import columns as C
+from corpus import Book
 from test_collect_support import ON_TIME, PERIOD, cells, fill, master, template
 from test_guard import corner_cells, rezip, sheet_part
 
@@ -147,6 +148,34 @@ def test_a_sheet_outside_xl_worksheets_is_still_checked_by_the_guard():
     got = guard.inspect(moved.getvalue())  # (calamine itself is never called on it here)
     assert got.findings and got.findings[0][0] == "file-too-large"
     assert "1048576" in got.findings[0][1]
+
+
+def _prefixed(xml: bytes) -> bytes:
+    """A sheet part as the Open XML SDK writes it: every element of the main namespace with an
+    ``x:`` prefix (elements of other namespaces keep theirs)."""
+    xml = re.sub(rb"<(/?)([A-Za-z][\w.-]*)(?=[\s/>])", rb"<\1x:\2", xml)
+    return xml.replace(b'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"',
+                       b'xmlns:x="http://schemas.openxmlformats.org/spreadsheetml/2006/main"')
+
+
+def test_a_return_written_with_namespace_prefixes_reads_its_percentages_and_formulas(tmp_path):
+    """Before: the sheet XML was searched for ``<c`` and ``<f`` only, so in a prefixed sheet an
+    85 % milestone read 0.85 and a formula without a value read as an empty cell."""
+    def spoil(wb):
+        b = Book(wb)
+        n = b.first(lambda ind: ind.is_milestone)
+        b.ws().cell(b.row(n), b.col("本月累计完成")).number_format = "0%"
+        got["pct"] = b.put("本月累计完成", n, 0.85)
+        got["formula"] = b.put("本月累计完成", 0 if n else 1, "=1/0")
+    got: dict = {}
+    data = fill(template(tmp_path, "市卫健委"), tmp_path / "r.xlsx", spoil).read_bytes()
+    part = sheet_part(data, C.SHEET_LEAD)
+    pre = rezip(data, {part: _prefixed})
+    assert b'<x:c r="%s"' % got["pct"].encode() in zipfile.ZipFile(io.BytesIO(pre)).read(part)
+    for bytes_ in (data, pre):
+        wb = reader.read_guarded("r.xlsx", bytes_)["workbook"]
+        assert wb["percent_cells"] == {C.SHEET_LEAD: [got["pct"]]}
+        assert got["formula"] in wb["formula_cells"][C.SHEET_LEAD]
 
 
 def xlsb_like() -> bytes:

@@ -151,6 +151,18 @@ def test_replies_that_are_not_returns_show_in_fetch_status_and_remind(round2, ma
     for unit, label in ((by["outlook-later"], "回复无附件"), (by["coremail-bounce"], "退信：地址无效"),
                         (by["cloud-drive-link"], "超大附件链接，需手工下载")):
         assert re.search(rf"^{unit}\s.*{label}", table, re.M), unit
+    # 报送情况 of the consolidated workbook, written and read back: the same words in 说明
+    import openpyxl
+    from minshi_xls import consolidated
+    book = consolidated.write(rec, round2["work"] / "汇总.xlsx")
+    ws = openpyxl.load_workbook(book)[
+        consolidated.SHEET_RETURNS]
+    cells = [[c.value for c in r] for r in ws.iter_rows()]
+    head = next(r for r in cells if "说明" in r)
+    said = {r[head.index("单位")]: r[head.index("说明")] for r in cells[cells.index(head) + 1:]
+            if r[head.index("单位")]}
+    assert said[by["exchange-oof"]] == "自动回复" and said[by["postfix-dsn"]] == "退信：地址无效"
+    assert said[by["scan-and-photo"]] == "随表附件：盖章扫描件.pdf、现场照片.jpg"
     # none of them counts as a return
     counted = {u.unit for u in rec.expected if u.returned}
     assert not counted & {by[c] for c in ("outlook-later", "exchange-oof", "qq-autoreply",

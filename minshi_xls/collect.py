@@ -101,11 +101,21 @@ def is_junk(path: str) -> bool:
 
 
 def wanted(name: str, head: bytes = b"") -> bool:
-    """Whether an archive member or attachment can be a return: a spreadsheet, archive or
-    message by its name, or (attachments) a workbook by its first bytes whatever its name."""
+    """Whether an archive member or a file in a folder can be a return: a spreadsheet, archive
+    or message by its name, or, given its first bytes, a workbook or archive by them whatever
+    its name, by the rule mail attachments are taken by (``mail.incoming.kind``: an OLE file
+    naming a Workbook stream, a zip with workbook parts; a Word document is not taken)."""
     if name.lower().endswith(SPREADSHEET_EXT + (".zip", ".eml", ".rar", ".7z")):
         return True
-    return bool(head) and guard.sniff(head) in ("ole", "zip")
+    if not head:
+        return False
+    from minshi_xls.mail import incoming
+    return incoming.kind(head, name) in ("workbook", "archive")
+
+
+#: Enough of a file for :func:`wanted` to tell a workbook by its bytes (an OLE directory, a
+#: zip's first member names).
+HEAD_BYTES = 1 << 16
 
 
 def _head(path: Path) -> bytes:
@@ -113,9 +123,9 @@ def _head(path: Path) -> bytes:
     taken from a folder as it is from a mail."""
     try:
         with open(path, "rb") as f:
-            return f.read(8)
+            return f.read(HEAD_BYTES)
     except OSError:
-        return b"\0"  # taken by name or not at all; reading it later reports the fault
+        return b""  # taken by name or not at all; reading it later reports the fault
 
 
 def _iso_mtime(path: Path) -> str:

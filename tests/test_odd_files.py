@@ -220,7 +220,12 @@ def test_every_odd_workbook_in_a_folder_gets_its_issue_and_is_archived(tmp_path,
     folder.mkdir()
     for name, (data, _) in files.items():
         (folder / name).write_bytes(data)
-    (folder / "说明.pdf").write_bytes(b"%PDF-1.4 not a return")  # still skipped
+    (folder / "说明.pdf").write_bytes(b"%PDF-1.4 not a return")  # still skipped, and so is
+    docx = io.BytesIO()  # the unit's cover letter in Word, as mail attachments are
+    with zipfile.ZipFile(docx, "w") as zf:
+        zf.writestr("[Content_Types].xml", "<Types/>")
+        zf.writestr("word/document.xml", "<w:document/>")
+    (folder / "情况说明.docx").write_bytes(docx.getvalue())
     db = tmp_path / "out" / "l.sqlite"
     res = collect.collect_paths([folder], PERIOD, db, master=master(), config={},
                                 received=ON_TIME)

@@ -373,3 +373,39 @@ def test_late_runs_to_the_end_of_the_deadline_day_in_the_office_zone():
     assert identity.late(timed, "2024-07-05T17:01:00+08:00")["found"] == "2024-07-05 17:01"
     assert identity.late(ident, None) is None and identity.late(ident, "不是时间") is None
     assert identity.late(identity.Identity(), "2024-08-01T00:00:00+08:00") is None
+
+
+def test_milestone_over_100_is_out_of_range_by_master_or_by_the_rows_own_words():
+    c = ctx(row(5, "市-17.1#0", cumulative=101), row(6, "省-1#1", cumulative=150),
+            row(7, "市-2#0", cumulative=100), row(8, "省-16#0", cumulative="101"))
+    got = list(values.out_of_range(c))
+    assert [(i.cell, i.value) for i in got] == [("L5", "101"), ("L8", "101")]
+    assert "超过 100" in got[0].message
+    c = ctx(row(5, "省-1#1", cumulative=120, indicator="形象进度", unit="%"),
+            row(6, "省-12#1", cumulative=120, indicator="形象进度", unit="个"), with_master=False)
+    assert found(values.out_of_range(c)) == [(LEAD, "L5", "out-of-range")]
+
+
+def test_a_return_without_one_figure_is_blank():
+    c = ctx(row(5, "省-1#1", cumulative=""), row(6, "省-12#1", cumulative=""))
+    (b,) = values.blank(c)
+    assert (b.code, b.severity, b.cell) == ("blank-return", "error", None)
+    assert "没有填写任何“本月累计完成”（2 行均未填写）" in b.message
+    assert list(values.blank(ctx(row(5, "省-1#1", cumulative=""), row(6, "省-12#1", cumulative=0)))) == []
+    assert list(values.blank(ctx(row(5, "省-1#1", cumulative=""),
+                                 formula_cells={LEAD: ["L5"]}))) == []  # a formula: not blank
+    gone = row(5, "省-1#1", cumulative="")
+    del gone["cells"]["cumulative"]  # the column is missing: missing-column says why
+    assert list(values.blank(ctx(gone))) == []
+    (none,) = values.blank(ctx())
+    assert "找不到任何指标行" in none.message
+    assert list(values.blank(R.Context({"tables": [], "meta_rows": []}, unit="市卫健委"))) == []
+    county = co_ctx("东海县", co_row(5, "省-14#1", cumulative=""), co_row(6, "省-1#1", cumulative=""))
+    assert "没有填写任何“本单位累计完成”" in next(values.blank(county)).message
+    bureau = (co_row(5, "省-14#1", cumulative="", progress=""),
+              co_row(6, "省-1#1", cumulative="", progress=""))
+    (text_only,) = values.blank(co_ctx("市教育局", *bureau))
+    assert "没有填写任何工作情况（2 行均未填写）" in text_only.message
+    for key in ("progress", "problems", "note"):
+        said = co_row(6, "省-1#1", **{"cumulative": "", "progress": "", key: "配合做好宣传"})
+        assert list(values.blank(co_ctx("市教育局", bureau[0], said))) == [], key

@@ -409,3 +409,19 @@ def test_a_return_without_one_figure_is_blank():
     for key in ("progress", "problems", "note"):
         said = co_row(6, "省-1#1", **{"cumulative": "", "progress": "", key: "配合做好宣传"})
         assert list(values.blank(co_ctx("市教育局", bureau[0], said))) == [], key
+
+
+def test_rows_twice_on_the_wrong_sheet_or_missing_each_named_at_their_row():
+    c = ctx(row(5, "省-1#1", cumulative=3), row(6, "省-1#1", cumulative=3),  # a pasted copy
+            row(7, "省-12#1", cumulative=1), row(8, "省-12#1", cumulative=2),  # which one?
+            row(9, "省-14#1", cumulative=1))  # a 配合任务 row typed on the lead sheet
+    c.workbook["meta_rows"] = [(LEAD, "省-1#1", "5", "", "0"), (LEAD, "省-12#1", "6", "", "0"),
+                               (C.SHEET_CO, "省-14#1", "5", "", "0")]
+    got = [(i.code, i.sheet, i.cell, i.severity) for i in structure.rows(c)]
+    assert got == [("duplicate-row", LEAD, "B6", "warning"), ("duplicate-row", LEAD, "B7", "error"),
+                   ("duplicate-row", LEAD, "B8", "error"), ("unknown-row", LEAD, "B9", "error"),
+                   ("missing-row", C.SHEET_CO, None, "error")]
+    msgs = [i.message for i in structure.rows(c)]
+    assert "另见第 5 行" in msgs[0] and "已按第一行读取" in msgs[0]
+    assert "另见第 8 行" in msgs[1] and "另见第 7 行" in msgs[2] and "均未采用" in msgs[1]
+    assert "省-14#1" in msgs[4]

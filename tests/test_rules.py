@@ -425,3 +425,12 @@ def test_rows_twice_on_the_wrong_sheet_or_missing_each_named_at_their_row():
     assert "另见第 5 行" in msgs[0] and "已按第一行读取" in msgs[0]
     assert "另见第 8 行" in msgs[1] and "另见第 7 行" in msgs[2] and "均未采用" in msgs[1]
     assert "省-14#1" in msgs[4]
+
+
+def test_without_a_master_the_meta_says_whether_a_county_figure_is_asked_for():
+    for flag, want in (("1", [(C.SHEET_CO, "H5", "missing-value")]), ("0", []), (None, [])):
+        wb = {"tables": [{"sheet": C.SHEET_CO, "kind": "co",
+                          "rows": [co_row(5, "省-14#1", cumulative="")]}],
+              "meta_rows": [], "formula_cells": {}, "meta": {"co_numbers": flag}}
+        c = R.Context(wb, unit="东海县", period="2024-06", master=None, config={})
+        assert found(values.check(c)) == want, flag

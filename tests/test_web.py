@@ -220,10 +220,11 @@ def test_figures_page_shows_the_headlines_status_computes(app, client, project, 
     job = finish(app, post(client, f"/p/{PERIOD}/run/summary"))
     assert job.state == "done", job.error
     assert job.lines[0].split("，")[0] in page  # the 通报's first words, from the same code
-    saved = [Path(line.split("：", 1)[1]) for line in job.lines if line.startswith("已保存：")]
-    assert saved
+    saved = [Path(line.split("：", 1)[1]) for line in job.lines
+             if line.startswith(("已保存：", "公文格式："))]
+    assert [p.suffix for p in saved] == [".txt", ".docx"]
     month = text(client.get(f"/p/{PERIOD}/"))
-    for path in saved:  # the 通报 (text, and the Word document when it is written) to download
+    for path in saved:  # the 通报, as text and as the Word document, to download
         link = f"/p/{PERIOD}/out/{quote(path.name)}"
         assert link in month
         assert client.get(link).data == path.read_bytes()

@@ -87,8 +87,8 @@ def reconcile(p: Project, period: str, progress: Progress = None) -> List[str]:
 def summary(p: Project, period: str, progress: Progress = None) -> List[str]:
     """``minshi summary``: the 通报."""
     from minshi_xls import report
-    text, *paths = report.run_summary(p.master, period, p.db, p.out_dir(period), p.config_path)
-    return [text] + [f"已保存：{path}" for path in paths if path]
+    text, path = report.run_summary(p.master, period, p.db, p.out_dir(period), p.config_path)
+    return [text, f"已保存：{path}", f"公文格式：{report.bulletin_path(path, period)}"]
 
 
 def accept(p: Project, period: str, unit: str, return_id: Optional[int], note: Optional[str],

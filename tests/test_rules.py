@@ -378,12 +378,12 @@ def test_late_runs_to_the_end_of_the_deadline_day_in_the_office_zone():
 def test_milestone_over_100_is_out_of_range_by_master_or_by_the_rows_own_words():
     c = ctx(row(5, "市-17.1#0", cumulative=101), row(6, "省-1#1", cumulative=150),
             row(7, "市-2#0", cumulative=100), row(8, "省-16#0", cumulative="101"))
-    got = list(values.out_of_range(c))
+    got = [i for i in values.check(c) if i.code == "out-of-range"]
     assert [(i.cell, i.value) for i in got] == [("L5", "101"), ("L8", "101")]
     assert "超过 100" in got[0].message
     c = ctx(row(5, "省-1#1", cumulative=120, indicator="形象进度", unit="%"),
             row(6, "省-12#1", cumulative=120, indicator="形象进度", unit="个"), with_master=False)
-    assert found(values.out_of_range(c)) == [(LEAD, "L5", "out-of-range")]
+    assert found(values.check(c)) == [(LEAD, "L5", "out-of-range")]
 
 
 def test_a_return_without_one_figure_is_blank():

@@ -376,6 +376,13 @@ def test_serve_on_the_network_without_a_password_stops_with_exit_2(project, monk
     monkeypatch.chdir(project)
     r = CliRunner().invoke(cli, ["serve", "--host", "0.0.0.0", "--no-browser"])
     assert r.exit_code == 2 and "password_hash" in r.output
+    import socket
+    with socket.socket() as busy:  # another program holds the port
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        r = CliRunner().invoke(cli, ["serve", "--port", str(port), "--no-browser"])
+    assert r.exit_code == 2 and "--port" in r.output and "Traceback" not in r.output
     r = CliRunner().invoke(cli, ["serve", "--hash-password"], input="月报2024\n月报2024\n")
     assert r.exit_code == 0
     line = r.output.strip().splitlines()[-1]

@@ -14,7 +14,7 @@ from typing import Dict, Iterator, List, Optional
 from minshi_xls import MinshiError, clock, guard, issues, ledger, settings
 from minshi_xls.mail import incoming
 from minshi_xls.mail.common import Progress, _config, _master, _safe_name, period_label
-from minshi_xls.mail.transport import Imap
+from minshi_xls.mail.transport import Imap, Unparsable
 from minshi_xls.model import Incoming, Master
 
 #: Messages per header FETCH: one round trip each, not one per message.
@@ -138,7 +138,7 @@ def fetch(master, period: str, db_path, config=None, since=None,
         done = 0
         for chunk in range(0, len(uids), HEADER_BATCH):
             batch = uids[chunk:chunk + HEADER_BATCH]
-            heads = imap.call("fetch", batch, ["RFC822.SIZE", "INTERNALDATE", "BODY.PEEK[HEADER]"])
+            heads = _heads(imap, batch)
             for uid in batch:
                 got = _one(imap, ctx, uid, heads.get(uid) or {}, result)
                 if got is not None:
@@ -193,12 +193,38 @@ def _one(imap: Imap, ctx: _Context, uid: int, head: dict,
         return f
 
 
+#: What is asked of every message in one round trip per batch: enough to decide whether to
+#: download it (its body structure holds the attachment names and types).
+HEAD_ITEMS = ["RFC822.SIZE", "INTERNALDATE", "BODY.PEEK[HEADER]", "BODYSTRUCTURE"]
+UNPARSABLE = "unparsable"
+
+
+def _heads(imap: Imap, batch: List[int]) -> Dict[int, dict]:
+    """The HEAD_ITEMS of a batch; when IMAPClient cannot parse the answer, message by message
+    (without the body structure, then not at all: that message is noted, the rest go on)."""
+    try:
+        return imap.fetch(batch, HEAD_ITEMS)
+    except Unparsable:
+        pass
+    out: Dict[int, dict] = {}
+    for uid in batch:
+        for items in (HEAD_ITEMS, HEAD_ITEMS[:3]):
+            try:
+                out.update(imap.fetch([uid], items))
+                break
+            except Unparsable as e:
+                out[uid] = {UNPARSABLE: str(e)}
+    return out
+
+
 def _uid_id(ctx: _Context, uid) -> str:
     return f"<uid-{uid}.{_safe_name(ctx.folder)}@{ctx.host}>"
 
 
 def _decide(imap: Imap, ctx: _Context, uid: int, head: dict, result: FetchResult,
             f: _Fetched) -> Optional[_Fetched]:
+    if UNPARSABLE in head:
+        raise ValueError(f"服务器对该邮件的应答无法解析（{head[UNPARSABLE]}）")
     msg = incoming.read_headers(head.get(b"BODY[HEADER]") or b"")
     r = incoming.Reply()
     incoming.basics(msg, r)
@@ -216,11 +242,10 @@ def _decide(imap: Imap, ctx: _Context, uid: int, head: dict, result: FetchResult
         return None  # last month's return, a later one: left for its own fetch
     if not wanted and msg.get_content_maintype() in ("multipart", "application", "message"):
         # Attachment names and types are in the body structure: no download for most mail.
-        struct = (imap.call("fetch", [uid], ["BODYSTRUCTURE"]).get(uid) or {}).get(
-            b"BODYSTRUCTURE")
+        struct = head.get(b"BODYSTRUCTURE")
         names = incoming.structure_names(struct)
         about = bool(ctx.pat.search(names))
-        wanted = about or bool(incoming.MAY_BE_RETURN.search(names)) or bool(
+        wanted = about or struct is None or bool(incoming.MAY_BE_RETURN.search(names)) or bool(
             unit and re.search(r"\b(application|image)\b", names, re.I))
     if not wanted:
         return None
@@ -233,7 +258,7 @@ def _decide(imap: Imap, ctx: _Context, uid: int, head: dict, result: FetchResult
         if unit:
             ctx.note("mail-too-large", f, unit)
         return f
-    raw = (imap.call("fetch", [uid], ["BODY.PEEK[]"]).get(uid) or {}).get(b"BODY[]") or b""
+    raw = (imap.fetch([uid], ["BODY.PEEK[]"]).get(uid) or {}).get(b"BODY[]") or b""
     reply = incoming.read(raw)
     if reply.why:
         ctx.note("mail-unreadable", f, unit, cell=str(uid), value=reply.why, detail=f.subject)

@@ -7,7 +7,7 @@ from email.message import Message
 from typing import Optional
 
 from imapclient import IMAPClient
-from imapclient.exceptions import IMAPClientError
+from imapclient.exceptions import IMAPClientError, ProtocolError
 
 from minshi_xls import MinshiError
 from minshi_xls.mail.common import (TIMEOUT_S, _connect, _os_reason, _password, _section,
@@ -99,6 +99,10 @@ def _quit(conn) -> None:
     except (smtplib.SMTPException, OSError):
         conn.close()
 
+class Unparsable(Exception):
+    """The server's answer about one message could not be parsed."""
+
+
 class Imap:
     """One read-only IMAP session (IMAPClient parses the answers: literals, BODYSTRUCTURE,
     INTERNALDATE, modified UTF-7 folder names). Every server or network failure is a
@@ -142,6 +146,18 @@ class Imap:
                 from None
         self.conn = conn
         return conn
+
+    def fetch(self, uids, items) -> dict:
+        """FETCH parsed by IMAPClient; an answer it cannot parse is :class:`Unparsable` (that
+        message is noted and the run goes on: imaplib has read the whole answer, the session
+        stays in step), a server error or a dropped connection stops the run."""
+        try:
+            return self.conn.fetch(uids, items)
+        except ProtocolError as e:
+            raise Unparsable(str(e)[:200]) from None
+        except (IMAPClientError, OSError) as e:
+            raise MinshiError(f"收件服务器返回错误或连接中断（{_os_reason(e)}）。"
+                              "已收取的邮件已记录，请稍后重新运行 minshi fetch。") from None
 
     def call(self, name: str, *args, **kw):
         """A command of the session; a server error or a dropped connection stops the run."""

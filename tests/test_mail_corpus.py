@@ -292,3 +292,18 @@ def test_the_workbooks_own_meta_decides_its_period(round2, master):
         assert mail.unit_states(con, PERIOD, [unit])[unit].status is None
     finally:
         con.close()
+
+
+def test_rar_and_7z_members_have_the_zip_bomb_limits():
+    """Class 2: a 7z member that inflates past max_file_bytes (a few KB packed) and a rar member
+    declared too large are refused as file-too-large, never read whole."""
+    from minshi_xls import collect, guard
+    from minshi_xls.model import Incoming
+    from tests.mail_corpus import rar4, seven_zip
+    limits = {**guard.limits_from(None), "max_file_bytes": 100_000}
+    bomb = seven_zip("报表.xlsx", b"PK\x03\x04" + bytes(5_000_000))
+    assert len(bomb) < 10_000
+    big_rar = rar4("report.xlsx", b"PK\x03\x04" + bytes(200_000))
+    for name, data in (("a.7z", bomb), ("b.rar", big_rar)):
+        (got,) = list(collect.expand_bytes(Incoming(name, data, f"x/{name}"), limits=limits))
+        assert isinstance(got, collect.Refused) and got.finding[0] == "file-too-large", name

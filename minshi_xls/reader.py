@@ -76,6 +76,15 @@ _ONLY = {LEAD: set(_MEANINGS[LEAD]) - set(_MEANINGS[CO]),
 _ID_MEANINGS = {k for k, key in _MEANINGS[LEAD].items() if key == "indicator_id"}
 
 
+#: No header is longer (an annotated one included); longer texts are never a header and are
+#: not normalised or cached (a hostile header row of 32,000-character cells).
+HEADER_MAX_CHARS = 60
+
+
+def _meaning(text: str) -> str:
+    return C.header_key(text) if text and len(text) <= HEADER_MAX_CHARS else ""
+
+
 def _locate(texts: List[str], kind: str, mapped: Dict[str, int]
             ) -> Tuple[Dict[str, int], Dict[str, List[int]]]:
     """({column key: column}, {column key: the columns it cannot choose between}).
@@ -88,7 +97,7 @@ def _locate(texts: List[str], kind: str, mapped: Dict[str, int]
     meanings = _MEANINGS[kind]
     cands: Dict[str, List[int]] = {}
     for c, t in enumerate(texts):
-        key = meanings.get(C.header_key(t)) if t else None
+        key = meanings.get(_meaning(t)) if t else None
         if key:
             cands.setdefault(key, []).append(c)
     cols = {key: found[0] for key, found in cands.items() if len(found) == 1}
@@ -109,10 +118,10 @@ def _find_header(rows: List[list], meta: Optional[dict] = None
     for r, row in enumerate(rows[:HEADER_SEARCH_ROWS]):
         # cheap pre-test before normalising a row: a short cell naming 指标 (a guide sheet's
         # long texts name it too)
-        if not any(type(v) is str and "指标" in v and len(v) <= 40 for v in row):
+        if not any(type(v) is str and "指标" in v and len(v) <= HEADER_MAX_CHARS for v in row):
             continue
         texts = [v if isinstance(v, str) else "" for v in row]
-        keys = [C.header_key(t) if t else "" for t in texts]
+        keys = [_meaning(t) for t in texts]
         if not _ID_MEANINGS.intersection(keys):
             continue
         scores = {k: sum(t in _ONLY[k] for t in keys) for k in (LEAD, CO)}

@@ -294,6 +294,12 @@ def put_issue(code, header, value, n=0):
     return edit
 
 
+def giant_header_cell(b):
+    """A hostile header row: a 20,000-character cell next to the headers (never a header)."""
+    b.ws().cell(C.HEADER_ROW, b.ws().max_column + 1).value = "本月累计完成" * 3000
+    return {"numbers": {(LEAD, b.ref(CUM, 0)): b.get(CUM, 0)}}
+
+
 def unknown_row_added(b):
     dest = _append_copy(b, 0)
     b.ws().cell(dest, b.col("指标编号")).value = "省-99#9"
@@ -377,6 +383,7 @@ CASES = [
     Case("error-formula", put_issue("formula-no-value", CUM, "=1/0")),
     Case("target-changed", put_issue("template-modified", "年度目标", 999), status="rejected"),
     Case("unknown-row-added", unknown_row_added),
+    Case("giant-header-cell", giant_header_cell),
     Case("row-deleted", row_deleted),
     Case("wrong-period", lambda b: [("wrong-period", None, None)], period="2024-05",
          status="rejected"),

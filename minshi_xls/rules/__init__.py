@@ -38,6 +38,8 @@ class Row:
     row: int
     id: str
     cells: Dict[str, tuple]
+    #: column key -> parsed number (Context.number's memo: the rules ask ~250 times a return)
+    numbers: Dict[str, N.Parsed] = field(default_factory=dict, repr=False, compare=False)
 
     def value(self, key):
         return self.cells.get(key, (None, None))[0]
@@ -66,7 +68,6 @@ class Context:
     received_at: Optional[str] = None
     sender: Optional[str] = None
     source_path: Optional[str] = None
-    _numbers: Dict[tuple, N.Parsed] = field(default_factory=dict)
 
     @property
     def memo(self) -> dict:
@@ -93,7 +94,10 @@ class Context:
         """(task, indicator) of the master for this row, or None."""
         if not self.master:
             return None
-        return _index(self.master).get(row.id)
+        idx = self.__dict__.get("_index")
+        if idx is None:
+            idx = self.__dict__["_index"] = _index(self.master)
+        return idx.get(row.id)
 
     def row_unit(self, row: Row) -> str:
         """计量单位 of the row: the master's, else what the workbook says."""
@@ -116,14 +120,15 @@ class Context:
     def number(self, row: Row, key: str) -> N.Parsed:
         """The cell's number; a cell shown as a percentage (0.85 formatted "85%") in a "%" row
         is the 85 the clerk sees."""
-        k = (row.sheet, row.ref(key))
-        if k not in self._numbers:
-            p = N.parse(row.value(key), self.row_unit(row))
+        got = row.numbers.get(key)
+        if got is None:
+            value, ref = row.cells.get(key, (None, None))
+            got = N.parse(value, self.row_unit(row))
             pct = self.workbook.get("percent_cells")
-            if pct and p.number is not None and k[1] in pct.get(row.sheet, ()):
-                p = N.Parsed(p.kind, round(p.number * 100, 9))
-            self._numbers[k] = p
-        return self._numbers[k]
+            if pct and got.number is not None and ref in pct.get(row.sheet, ()):
+                got = N.Parsed(got.kind, round(got.number * 100, 9))
+            row.numbers[key] = got
+        return got
 
     def is_formula(self, row: Row, key: str) -> bool:
         return row.ref(key) in self.workbook.get("formula_cells", {}).get(row.sheet, ())

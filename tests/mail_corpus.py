@@ -44,6 +44,7 @@ class Case:
     expect: str  # accepted | rejected:<code> | mail-* code
     build: Callable[[Ctx], bytes]
     note: str = ""
+    fmt: str = "xlsx"  # the workbook as the unit saved it (xls: re-saved by LibreOffice)
 
 
 # --- encoders as the clients use them ---------------------------------------------------------
@@ -563,6 +564,34 @@ Content-Disposition: attachment; filename="{word('附件', 'UTF-8')}"; size={len
 """)
 
 
+def mobile_163_xls(ctx: Ctx) -> bytes:
+    """163 Mail's phone app: an .xls (Excel 97, as WPS on a phone saves it) named ``附件1``,
+    typed ``application/octet-stream``: only its OLE bytes say it is a workbook."""
+    return crlf(f"""Date: {ctx.date}
+From: "{word(ctx.name, 'UTF-8')}" <{ctx.email}>
+To: {ctx.office}
+Subject: {word("Re:" + ctx.subject, "UTF-8")}
+In-Reply-To: {ctx.message_id}
+Message-ID: <mobile163.{ctx.email.split('@')[0]}@163.com>
+X-Mailer: NetEase Mail Master 7.17.2 Android
+MIME-Version: 1.0
+Content-Type: multipart/mixed; boundary="mm-5d1b"
+
+--mm-5d1b
+Content-Type: text/plain; charset=UTF-8
+Content-Transfer-Encoding: base64
+
+{b64("发自网易邮箱大师".encode())}
+--mm-5d1b
+Content-Type: application/octet-stream; name="{word('附件1', 'UTF-8')}"
+Content-Disposition: attachment; filename="{word('附件1', 'UTF-8')}"
+Content-Transfer-Encoding: base64
+
+{b64(ctx.workbook)}
+--mm-5d1b--
+""")
+
+
 def raw_gbk_headers(ctx: Ctx) -> bytes:
     """An old client / OA gateway: raw 8-bit GBK in Subject, From and the file name."""
     head = (f"Date: {ctx.date}\nFrom: {ctx.name} <{ctx.email}>\nTo: <{ctx.office}>\n"
@@ -991,6 +1020,7 @@ CASES: List[Case] = [
     Case("iphone-cut-name", "iPhone Mail", "accepted", iphone_cut_name),
     Case("android-fujian", "Android mail", "accepted", android_fujian),
     Case("raw-8bit-gbk", "OA gateway", "accepted", raw_gbk_headers),
+    Case("mobile-163-xls", "163 Mail app (Android)", "accepted", mobile_163_xls, fmt="xls"),
     Case("oa-rar", "OA system", "accepted", oa_rar),
     Case("foxmail-7z", "Foxmail 7.2", "accepted", foxmail_7z),
     Case("forwarded-rfc822", "Thunderbird", "accepted", forwarded_rfc822),

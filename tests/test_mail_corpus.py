@@ -12,7 +12,7 @@ from minshi_xls import clock, columns, ledger, mail, notice, reconcile, settings
 from tests import imap_server
 from tests.imap_server import DovecotServer, SmtpSink, append
 from tests.mail_corpus import CASES, Ctx
-from tests.test_collect_support import fill
+from tests.test_collect_support import fill, soffice_convert
 from tests.test_mail import PW_ENV as SMTP_PW_ENV, with_emails
 from tests.test_mail_imap import IMAP_PW_ENV, PERIOD, ledger_rows, send_round
 
@@ -46,7 +46,10 @@ def round2(master, tmp_path_factory):
         for case, unit in zip(CASES, units):
             u = master.registry.get(unit)
             src = tdir / PERIOD / columns.file_name(PERIOD, unit)
-            filled = fill(src, work / "filled" / src.name).read_bytes()
+            filled_path = fill(src, work / "filled" / src.name)
+            if case.fmt == "xls":
+                filled_path = soffice_convert(filled_path, "xls", work / "xls")
+            filled = filled_path.read_bytes()
             ctx = Ctx(email=u.email, name=u.name, subject=str(ours[u.email]["Subject"]),
                       message_id=ours[u.email]["Message-ID"], file_name=src.name,
                       workbook=filled, blank=src.read_bytes())

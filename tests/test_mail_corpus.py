@@ -41,6 +41,7 @@ def round2(master, tmp_path_factory):
             **settings.DEFAULTS["limits"], "max_file_bytes": MAX_FILE})
         ours = {rc[0]: BytesParser(policy=policy.default).parsebytes(data)
                 for _, rc, data in sink.messages}
+        sent_raw = [data for _, _, data in sink.messages]
         units = list(master.reporting_units())
         by_case = {}
         for case, unit in zip(CASES, units):
@@ -65,7 +66,7 @@ def round2(master, tmp_path_factory):
         finally:
             con.close()
         yield dict(work=work, tdir=tdir, db=db, cfg=cfg, fetched=fetched, states=states,
-                   by_case=by_case, units=units, server=server, sink=sink)
+                   by_case=by_case, units=units, server=server, sink=sink, sent_raw=sent_raw)
     finally:
         mp.undo()
         sink.stop()
@@ -310,3 +311,16 @@ def test_rar_and_7z_members_have_the_zip_bomb_limits():
     for name, data in (("a.7z", bomb), ("b.rar", big_rar)):
         (got,) = list(collect.expand_bytes(Incoming(name, data, f"x/{name}"), limits=limits))
         assert isinstance(got, collect.Refused) and got.finding[0] == "file-too-large", name
+
+
+def test_what_we_sent_every_client_reads(round2):
+    """Class 9, as the SMTP server received the 42 messages: Reply-To the mailbox fetch reads,
+    a plain filename= of folded words of at most 75 characters beside filename*=, the deadline
+    inclusive."""
+    for raw in round2["sent_raw"]:
+        msg = BytesParser(policy=policy.default).parsebytes(raw)
+        assert msg["Reply-To"] == round2["server"].user
+        disp = raw.split(b"Content-Disposition:", 1)[1].split(b"\r\n\r\n", 1)[0].decode()
+        words = re.findall(r"=\?utf-8\?b\?[^?]*\?=", disp)
+        assert words and all(len(w) <= 75 for w in words) and "filename*=utf-8''" in disp
+        assert "（含）前" in msg.get_body(("plain",)).get_content()

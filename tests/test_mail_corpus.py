@@ -324,3 +324,14 @@ def test_what_we_sent_every_client_reads(round2):
         words = re.findall(r"=\?utf-8\?b\?[^?]*\?=", disp)
         assert words and all(len(w) <= 75 for w in words) and "filename*=utf-8''" in disp
         assert "（含）前" in msg.get_body(("plain",)).get_content()
+
+
+def test_a_plain_bounce_names_only_the_failed_address():
+    """The addresses in the quoted original (our From, the To) are not the failed ones."""
+    from minshi_xls.mail import incoming
+    from tests.mail_corpus import coremail_bounce
+    ctx = Ctx(email="unit07@units.test", name="单位", subject="【民生实事月报】2024年6月 x 填报表",
+              message_id="<m@minshi.test>", file_name="f.xlsx", workbook=b"", blank=b"",
+              office="office@minshi.test")
+    reply = incoming.read(coremail_bounce(ctx))
+    assert reply.bounce and reply.failed == ["unit07@units.test"]

@@ -7,6 +7,7 @@ because its annotated copy is slow.
 """
 from __future__ import annotations
 
+import email.message
 import hashlib
 import io
 import re
@@ -275,3 +276,34 @@ def test_what_a_library_prints_in_a_worker_stays_out_of_the_clerks_output(capfd)
         got = dict(pool.imap([("a", b"", None)]))
     assert got[0]["workbook"] == {"name": "a"}
     assert "out of range" not in capfd.readouterr().out
+
+
+def test_a_mail_with_a_locked_xlsx_and_a_web_systems_xls_gets_their_issues(tmp_path):
+    """Before: both attachments were taken for "other" (an OLE file without a Workbook stream,
+    HTML) and skipped, so the mail looked as if nothing had been attached."""
+    msg = email.message.EmailMessage()
+    msg["From"] = "卫健委 <wjw@example.cn>"
+    msg["Subject"] = "2024年6月民生实事报表"
+    msg["Date"] = "Wed, 03 Jul 2024 10:00:00 +0800"
+    msg["Message-ID"] = "<odd@example.cn>"
+    msg.set_content("见附件，打开密码另行告知")
+    locked = ole_file({"EncryptionInfo": b"\x04\x00\x04\x00\x40\x00\x00\x00",
+                       "EncryptedPackage": bytes(range(256))})
+    html = "<html><body><table><tr><td>指标编号</td></tr></table></body></html>".encode()
+    docx = io.BytesIO()
+    with zipfile.ZipFile(docx, "w") as zf:
+        zf.writestr("[Content_Types].xml", "<Types/>")
+        zf.writestr("word/document.xml", "<w:document/>")
+    for name, data in (("报表.xlsx", locked), ("系统导出.xls", html), ("情况说明.docx",
+                                                                     docx.getvalue())):
+        msg.add_attachment(data, maintype="application", subtype="octet-stream", filename=name)
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "mail.eml").write_bytes(bytes(msg))
+    db = tmp_path / "out" / "l.sqlite"
+    res = collect.collect_paths([tmp_path / "in"], PERIOD, db, master=master(), config={},
+                                received=ON_TIME)
+    got = {Path(i.file).name: (i.code, i.message) for i in res.issues}
+    assert set(got) == {"mail.eml!报表.xlsx", "mail.eml!系统导出.xls"}
+    assert got["mail.eml!报表.xlsx"][0] == "file-encrypted"
+    assert got["mail.eml!系统导出.xls"][0] == "file-unreadable"
+    assert "HTML" in got["mail.eml!系统导出.xls"][1]

@@ -150,28 +150,28 @@ MAGIC = ((b"7z\xbc\xaf\x27\x1c", "archive"), (b"Rar!\x1a\x07", "archive"),
 
 
 def kind(data: bytes, name: str = "") -> str:
-    """workbook | archive | tnef | message | other, from the bytes (the name only breaks ties
-    for text): a phone's cut name, ``附件``, no extension all still count."""
+    """workbook | archive | tnef | message | other, from the bytes (the name only breaks ties):
+    a phone's cut name, ``附件``, no extension all still count. A file named like a spreadsheet
+    that the bytes do not show to be one (an .xlsx with a password is an OLE file without a
+    Workbook stream, a web system's "xls" is HTML) is a workbook too: collected, its issue tells
+    the unit what is wrong, instead of the mail looking as if nothing was attached."""
+    from minshi_xls.collect import SPREADSHEET_EXT, _is_archive
     for magic, k in MAGIC:
         if data.startswith(magic):
             return k
+    named = name.lower().endswith(SPREADSHEET_EXT)
     sniffed = guard.sniff(data[:8])
     if sniffed == "ole":  # xls/et, or a Word/PowerPoint file: the directory names the stream
         head = data[:1 << 16]
-        return "workbook" if any(w in head for w in OLE_WORKBOOK) or name.lower().endswith(
-            (".xls", ".et")) else "other"
+        return "workbook" if any(w in head for w in OLE_WORKBOOK) or named else "other"
     if sniffed == "zip":
-        from minshi_xls.collect import _is_archive
-        if _is_archive(data):
+        if not named and _is_archive(data):
             return "archive"
         return "workbook" if (b"xl/" in data[:1 << 16] or b"content.xml" in data
-                              or name.lower().endswith(SPREADSHEET_NAMES)) else "other"
+                              or named) else "other"
     if name.lower().endswith(".eml"):
         return "message"
-    return "other"
-
-
-SPREADSHEET_NAMES = (".xlsx", ".xlsm", ".xls", ".et", ".ods", ".xltx", ".ett")
+    return "workbook" if named else "other"
 
 
 def tnef_files(data: bytes) -> List[Tuple[str, bytes]]:

@@ -383,8 +383,10 @@ def _resolve(con: sqlite3.Connection, period: str, unit: str, ref: Ref,
         elif re.fullmatch(r"[0-9a-fA-F]{8,64}", text):
             found = [v for v in versions if v.sha256.startswith(text.lower())]
         else:
+            name = re.split(r"[!/\\]", text)[-1]
             found = [v for v in versions if v.file == text] or \
-                    [v for v in versions if v.name == re.split(r"[!/\\]", text)[-1]]
+                [v for v in versions if v.name == name] or _same_bytes(con, period, unit, text,
+                                                                      name, versions)
     if len(found) == 1:
         return found[0]
     if len(found) > 1:
@@ -394,6 +396,18 @@ def _resolve(con: sqlite3.Connection, period: str, unit: str, ref: Ref,
     listing = "\n".join(version_lines(versions))
     raise MinshiError(f"“{label}”不是 {unit} {period} 可以计入的版本{elsewhere}。"
                       f"该单位本月的版本：\n{listing}")
+
+
+def _same_bytes(con: sqlite3.Connection, period: str, unit: str, text: str, name: str,
+               versions: List[Version]) -> List[Version]:
+    """The version whose bytes arrived again under ``text`` (a copy recorded as a duplicate:
+    "报表 - 副本.xlsx" names the same return as "报表.xlsx")."""
+    shas = {r[0] for r in con.execute(
+        "SELECT f.sha256 FROM returns r JOIN receipts rc ON rc.id = r.receipt_id JOIN files f "
+        "ON f.id = r.file_id WHERE r.period = ? AND r.unit = ? AND r.status = 'duplicate' AND "
+        "(rc.source_path = ? OR rc.source_path LIKE ? OR rc.source_path LIKE ?)",
+        (period, unit, text, f"%/{name}", f"%!{name}"))}
+    return [v for v in versions if v.sha256 in shas]
 
 
 def _elsewhere(con: sqlite3.Connection, period: str, unit: str, ref: Ref) -> str:

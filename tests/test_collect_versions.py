@@ -277,3 +277,20 @@ def test_a_third_copy_in_a_later_run_joins_the_tie_and_the_first_still_counts(tm
     assert sorted(statuses(db).values()) == ["accepted", "superseded", "superseded"]
     con = sqlite3.connect(db)
     assert con.execute("SELECT COUNT(*) FROM issues WHERE code = 'version-tie'").fetchone()[0] == 1
+
+
+def test_the_clerk_may_name_a_copy_that_was_recorded_as_a_duplicate(tmp_path):
+    a, b = two_versions(tmp_path, "2024-07-02T01:00:00Z", "2024-07-03T01:00:00Z")
+    db = tmp_path / "l.sqlite"
+    collect.collect_paths([tmp_path / "in"], PERIOD, db, master=master(), config={},
+                          received="2024-07-03T11:00")
+    copy = tmp_path / "again" / "报表 - 副本.xlsx"  # the unit sends the first one once more
+    copy.parent.mkdir()
+    copy.write_bytes(a.read_bytes())
+    res = collect.collect_paths([copy], PERIOD, db, master=master(), config={},
+                                received="2024-07-04T11:00")
+    assert {r.file: r.status for r in res.rows}["报表 - 副本.xlsx"] == "duplicate"
+    choice = collect.accept(db, PERIOD, "市卫健委", "报表 - 副本.xlsx")
+    assert choice.counts.name == "报表.xlsx"
+    assert statuses(db) == {"报表.xlsx": "accepted", "报表(1).xlsx": "superseded",
+                            "报表 - 副本.xlsx": "duplicate"}

@@ -20,7 +20,7 @@ import pytest
 
 from minshi_xls import collect, guard, reader
 from minshi_xls import columns as C
-from test_collect_support import ON_TIME, PERIOD, fill, master, template
+from test_collect_support import ON_TIME, PERIOD, fill, mail_with, master, template
 
 
 def rezip(src: bytes, replace=None, add=None) -> bytes:
@@ -124,15 +124,7 @@ def test_path_tricks_in_zip_members_and_eml_attachments_stay_in_the_archive(tmp_
         zf.writestr("/etc/also_evil.xlsx", good[:-10] + b"x" * 10)
     (tmp_path / "in").mkdir()
     (tmp_path / "in" / "returns.zip").write_bytes(z.getvalue())
-    msg = email.message.EmailMessage()
-    msg["From"] = "卫健委 <wjw@example.cn>"
-    msg["Subject"] = "报表"
-    msg["Date"] = "Wed, 03 Jul 2024 10:00:00 +0800"
-    msg["Message-ID"] = "<1@example.cn>"
-    msg.set_content("见附件")
-    msg.add_attachment(good, maintype="application", subtype="octet-stream",
-                       filename="..\\..\\..\\evil2.xlsx")
-    (tmp_path / "in" / "mail.eml").write_bytes(bytes(msg))
+    (tmp_path / "in" / "mail.eml").write_bytes(mail_with({"..\\..\\..\\evil2.xlsx": good}))
     items = list(collect.expand_paths([tmp_path / "in"]))
     assert {i.name for i in items} == {"evil.xlsx", "also_evil.xlsx", "evil2.xlsx"}
     mail = [i for i in items if i.name == "evil2.xlsx"][0]

@@ -7,7 +7,6 @@ because its annotated copy is slow.
 """
 from __future__ import annotations
 
-import email.message
 import hashlib
 import io
 import re
@@ -22,7 +21,7 @@ import pytest
 from minshi_xls import collect, guard, reader
 from minshi_xls import columns as C
 from corpus import Book
-from test_collect_support import ON_TIME, PERIOD, cells, fill, master, template
+from test_collect_support import ON_TIME, PERIOD, cells, fill, mail_with, master, template
 from test_guard import corner_cells, rezip, sheet_part
 
 FREE, END, FATSECT, NOSTREAM = 0xFFFFFFFF, 0xFFFFFFFE, 0xFFFFFFFD, 0xFFFFFFFF
@@ -200,6 +199,15 @@ def numbers_like() -> bytes:
     return z.getvalue()
 
 
+def word_docx() -> bytes:
+    """A unit's cover letter (情况说明) in Word: a zip, but no workbook."""
+    z = io.BytesIO()
+    with zipfile.ZipFile(z, "w") as zf:
+        zf.writestr("[Content_Types].xml", "<Types/>")
+        zf.writestr("word/document.xml", "<w:document/>")
+    return z.getvalue()
+
+
 def test_every_odd_workbook_in_a_folder_gets_its_issue_and_is_archived(tmp_path, good):
     """Before: a zip named .xlsx without xl/workbook.xml was unpacked as an archive and its parts
     skipped, and .xlsb, .numbers or an OLE workbook under an odd name were not taken from a
@@ -222,11 +230,8 @@ def test_every_odd_workbook_in_a_folder_gets_its_issue_and_is_archived(tmp_path,
     for name, (data, _) in files.items():
         (folder / name).write_bytes(data)
     (folder / "说明.pdf").write_bytes(b"%PDF-1.4 not a return")  # still skipped, and so is
-    docx = io.BytesIO()  # the unit's cover letter in Word, as mail attachments are
-    with zipfile.ZipFile(docx, "w") as zf:
-        zf.writestr("[Content_Types].xml", "<Types/>")
-        zf.writestr("word/document.xml", "<w:document/>")
-    (folder / "情况说明.docx").write_bytes(docx.getvalue())
+    # the unit's cover letter in Word
+    (folder / "情况说明.docx").write_bytes(word_docx())  # as from a mail
     db = tmp_path / "out" / "l.sqlite"
     res = collect.collect_paths([folder], PERIOD, db, master=master(), config={},
                                 received=ON_TIME)
@@ -281,24 +286,13 @@ def test_what_a_library_prints_in_a_worker_stays_out_of_the_clerks_output(capfd)
 def test_a_mail_with_a_locked_xlsx_and_a_web_systems_xls_gets_their_issues(tmp_path):
     """Before: both attachments were taken for "other" (an OLE file without a Workbook stream,
     HTML) and skipped, so the mail looked as if nothing had been attached."""
-    msg = email.message.EmailMessage()
-    msg["From"] = "卫健委 <wjw@example.cn>"
-    msg["Subject"] = "2024年6月民生实事报表"
-    msg["Date"] = "Wed, 03 Jul 2024 10:00:00 +0800"
-    msg["Message-ID"] = "<odd@example.cn>"
-    msg.set_content("见附件，打开密码另行告知")
     locked = ole_file({"EncryptionInfo": b"\x04\x00\x04\x00\x40\x00\x00\x00",
                        "EncryptedPackage": bytes(range(256))})
     html = "<html><body><table><tr><td>指标编号</td></tr></table></body></html>".encode()
-    docx = io.BytesIO()
-    with zipfile.ZipFile(docx, "w") as zf:
-        zf.writestr("[Content_Types].xml", "<Types/>")
-        zf.writestr("word/document.xml", "<w:document/>")
-    for name, data in (("报表.xlsx", locked), ("系统导出.xls", html), ("情况说明.docx",
-                                                                     docx.getvalue())):
-        msg.add_attachment(data, maintype="application", subtype="octet-stream", filename=name)
     (tmp_path / "in").mkdir()
-    (tmp_path / "in" / "mail.eml").write_bytes(bytes(msg))
+    (tmp_path / "in" / "mail.eml").write_bytes(mail_with(
+        {"报表.xlsx": locked, "系统导出.xls": html, "情况说明.docx": word_docx()},
+        "见附件，打开密码另行告知", "<odd@example.cn>", "2024年6月民生实事报表"))
     db = tmp_path / "out" / "l.sqlite"
     res = collect.collect_paths([tmp_path / "in"], PERIOD, db, master=master(), config={},
                                 received=ON_TIME)

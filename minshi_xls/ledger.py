@@ -291,10 +291,11 @@ def mail_states(con: sqlite3.Connection, period: str) -> Dict[str, dict]:
 
 
 def mail_files(con: sqlite3.Connection, period: str) -> Dict[str, list]:
-    """unit -> the files that came with its return (sealed scan, photos), as archived."""
+    """unit -> the files that came with its return (sealed scan, photos), as archived (with
+    their id, size and time kept, which the console lists and serves them by)."""
     out: Dict[str, list] = {}
-    for r in con.execute("SELECT unit, name, archive_path FROM mail_files WHERE period = ?"
-                         " AND unit IS NOT NULL ORDER BY id", (period,)):
+    for r in con.execute("SELECT id, unit, name, archive_path, size, kept_at FROM mail_files"
+                         " WHERE period = ? AND unit IS NOT NULL ORDER BY id", (period,)):
         out.setdefault(r["unit"], []).append(dict(r))
     return out
 

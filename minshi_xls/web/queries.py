@@ -104,20 +104,21 @@ def archived_file(con: sqlite3.Connection, db: Path, file_id: int) -> Optional[t
     return _inside(db, row["archive_path"], file_name_of(row["source_path"])) if row else None
 
 
-def attachments(con: sqlite3.Connection, period: str, unit: str) -> List[sqlite3.Row]:
+def attachments(con: sqlite3.Connection, period: str, unit: str) -> List[dict]:
     """The files that came by mail with the unit's return (its sealed scan, photos), as fetch
-    kept them (``mail_files``)."""
-    return con.execute("SELECT id, name, size, kept_at FROM mail_files WHERE period = ? AND"
-                       " unit = ? ORDER BY id", (period, unit)).fetchall()
+    kept them (:func:`minshi_xls.ledger.mail_files`)."""
+    return ledger.mail_files(con, period).get(unit, [])
 
 
 def attachment_file(con: sqlite3.Connection, db: Path, period: str,
                     attachment_id: int) -> Optional[tuple]:
-    """(path, name) of a kept attachment, or None (unknown, or a path leaving the ledger's
-    folder)."""
-    row = con.execute("SELECT archive_path, name FROM mail_files WHERE id = ? AND period = ?",
-                      (attachment_id, period)).fetchone()
-    return _inside(db, row["archive_path"], row["name"]) if row else None
+    """(path, name) of a kept attachment of the period, or None (unknown, or a path leaving
+    the ledger's folder)."""
+    for files in ledger.mail_files(con, period).values():
+        for f in files:
+            if f["id"] == attachment_id:
+                return _inside(db, f["archive_path"], f["name"])
+    return None
 
 
 def _inside(db: Path, rel: str, name: str) -> Optional[tuple]:

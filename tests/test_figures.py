@@ -376,6 +376,8 @@ def test_returns_sheet_every_unit_its_versions_lateness_and_counts(cycle, book):
     for unit, r in rows.items():
         sent = files.get(unit, [])
         assert r["是否报送"] == ("是" if sent else "否"), unit
+        assert r["报送状态"] == ("未报送" if not sent else "有错误" if unit in REJECTED
+                              else "逾期报送" if unit in demo.LATE else "已报送"), unit
         assert r["版本数"] == len(sent), unit
         if not sent:
             assert (r["是否逾期"], r["接受行数"], r["错误"], r["警告"]) == (None,) * 4
@@ -465,3 +467,31 @@ def test_text_a_spreadsheet_would_run_as_a_formula_stays_text_in_the_csv_and_the
     detail = [c for row in ws.iter_rows() for c in row if c.value in typed.values()]
     assert sorted(c.value for c in detail) == sorted(typed.values())
     assert all(c.data_type == "s" for c in detail)
+
+
+def test_county_sheet_sums_and_differences_from_the_counties_returns(book, cycle, master,
+                                                                     expected_rows):
+    """县区分解: each county's own figure as typed on its 配合任务 sheet, their sum, and the
+    difference to the lead unit's figure, recomputed here."""
+    typed = figures(master, returned_cells(cycle, JUNE))
+    seen = 0
+    for r in sheet_table_all(book["县区分解"], "指标编号"):
+        ind_id = r.get("指标编号")
+        if not ind_id or ind_id not in expected_rows:
+            continue  # the allocation row under an indicator
+        lead = expected_rows[ind_id]["本月累计"]
+        assert r["牵头单位累计"] == (None if lead is None else pytest.approx(lead)), ind_id
+        counties = [h for h in r if h not in ("指标编号", "指标", "牵头单位", "牵头单位累计",
+                                             "县区合计", "差额")]
+        got = {}
+        for u in counties:
+            v = typed.get((u, "配合任务", ind_id), {}).get("本单位累计完成")
+            if v is not None:
+                got[u] = number(v, master.indicator(ind_id).unit)
+                assert r[u] == pytest.approx(got[u]), (ind_id, u)
+        total = sum(got.values()) if got else None
+        assert r["县区合计"] == (None if total is None else pytest.approx(total)), ind_id
+        diff = total - lead if total is not None and lead is not None else None
+        assert r["差额"] == (None if diff is None else pytest.approx(diff, abs=1e-6)), ind_id
+        seen += 1
+    assert seen > 50

@@ -374,7 +374,6 @@ class Evaluation:
     archive_path: Optional[str] = None  # relative to the ledger's folder, once written
     archive_created: bool = False
     labels: dict = field(default_factory=dict)
-    readable: bool = False  # the workbook could be opened (an annotated copy can be made)
     annotated: Optional[str] = None  # path of the annotated copy written for it
     #: a fault of this machine met while keeping it (archive or annotated copy not written)
     fault: Optional[faults.MachineFault] = None
@@ -384,7 +383,6 @@ class Evaluation:
         """What travels back from a worker: not the bytes (the parent has them) nor the parsed
         workbook (its values, labels and issues are extracted)."""
         self.labels = (self.workbook or {}).get("labels") or {}
-        self.readable = self.workbook is not None
         self.workbook = None
         self.item = dataclasses.replace(self.item, data=b"")
         return self

@@ -40,7 +40,8 @@ def filled(master, unit: str, folder: Path) -> bytes:
         if sheet not in wb.sheetnames:
             continue
         ws = wb[sheet]
-        hdr = {ws.cell(C.HEADER_ROW, c).value: c for c in range(1, ws.max_column + 1)}
+        hdr = {C.plain_header(ws.cell(C.HEADER_ROW, c).value): c
+               for c in range(1, ws.max_column + 1)}
         cum = hdr.get("本月累计完成") or hdr.get("本单位累计完成")
         text = hdr.get("进展情况") or hdr.get("配合工作情况")
         for r in range(C.FIRST_DATA_ROW, ws.max_row + 1):

@@ -926,7 +926,8 @@ def _annotate(job: _Job, ev: Evaluation) -> Path:
         folder = Path(job.annotate_dir) if job.annotate_dir else (
             src.parent if src.is_file() else Path("."))
         dest = folder / _annotated_name(stem)
-    return annotate.write_annotated(ev.item.data, ev.format, ev.issues, dest)
+    return annotate.write_annotated(ev.item.data, ev.format, ev.issues, dest,
+                                    ev.identity.unit, ev.identity.period)
 
 
 def _evaluated(items: List[Incoming], job: _Job,

@@ -77,19 +77,24 @@ LEAD_COLUMNS: List[Column] = [
 CO_COLUMNS: List[Column] = [
     Column("task_id", "任务编号", LOCKED, 9, synonyms=("任务序号",)),
     Column("indicator_id", "指标编号", LOCKED, 11, synonyms=("指标序号", "指标代码")),
-    Column("task_text", "任务内容", LOCKED, 34, synonyms=("任务名称", "民生实事任务")),
+    Column("task_text", "任务内容", LOCKED, 30, synonyms=("任务名称", "民生实事任务")),
     Column("indicator", "指标", LOCKED, 12, synonyms=("指标名称", "具体指标")),
-    Column("lead_units", "牵头单位", LOCKED, 12),
+    Column("lead_units", "牵头单位", LOCKED, 11),
+    # What the county needs beside its own figure: the task's annual target, its own share
+    # where the office allocated one, and the figure it reported last month (pre-filled).
+    Column("target", "年度目标", LOCKED, 9, synonyms=("全年目标", "年度目标任务", "目标任务")),
     Column("unit_target", "本单位目标", LOCKED, 9, synonyms=("本单位目标任务", "分解目标")),
     Column("unit", "计量单位", LOCKED, 7),
+    Column("previous", "上月累计", PREFILL, 8, number=True, synonyms=("上月累计完成",
+                                                                      "上月累计完成数")),
     # INPUT for counties and functional zones; bureaus get it locked and empty (text only).
     # Required only where it is an input (the reader asks :func:`required_keys`).
     Column("cumulative", "本单位累计完成", INPUT, 10, number=True,
            synonyms=("本单位累计完成数", "本地累计完成") + _CUMULATIVE, required=True),
-    Column("progress", "配合工作情况", INPUT, 30, text=True,
+    Column("progress", "配合工作情况", INPUT, 26, text=True,
            synonyms=("配合情况", "配合工作进展", "工作进展", "进展情况"), required=True),
-    Column("problems", "存在问题", INPUT, 20, text=True, synonyms=_PROBLEMS),
-    Column("note", "备注（说明）", INPUT, 16, text=True, synonyms=_NOTE),
+    Column("problems", "存在问题", INPUT, 18, text=True, synonyms=_PROBLEMS),
+    Column("note", "备注（说明）", INPUT, 14, text=True, synonyms=_NOTE),
 ]
 
 SHEET_COLUMNS: Dict[str, List[Column]] = {SHEET_LEAD: LEAD_COLUMNS, SHEET_CO: CO_COLUMNS}
@@ -187,6 +192,36 @@ def column(columns: Iterable[Column], key: str) -> Optional[Column]:
 
 #: Brackets a clerk adds to a header: "本月累计完成（截至6月底）", "年度目标(个)", "【必填】".
 _ANNOTATION = re.compile(r"\([^()]*\)|\[[^\[\]]*\]|【[^】]*】|〔[^〕]*〕|<[^<>]*>")
+
+
+#: Words a header ends with that a line break may not split ("一季度末计划" breaks before 计划).
+_HEADER_TAILS = ("计划", "累计", "完成", "情况", "目标", "状态", "问题", "单位", "编号", "内容")
+
+
+def display_header(column: Column) -> str:
+    """The header as written in the workbook: the official text, with a line break where it
+    wraps cleanly when the column is too narrow for one line ("一季度末\n计划", "备注\n（说明）"),
+    never mid-word as a renderer would ("一季度末计/划"). Readers compare headers through
+    :func:`header_key`, which drops the break."""
+    text = column.header
+    per_line = max(int((column.width * 7 + 5 - 6) // 13.5), 1)  # bold 10-pt CJK characters
+    if len(text) <= per_line:
+        return text
+    if "（" in text:
+        head, _, note = text.partition("（")
+        return f"{head}\n（{note}"
+    for tail in _HEADER_TAILS:
+        if text.endswith(tail) and len(text) > len(tail):
+            head = text[:-len(tail)]
+            if head.endswith(("累计", "本月")) and len(head) > per_line:
+                return f"{head[:-2]}\n{head[-2:]}{tail}"  # 本单位\n累计完成
+            return f"{head}\n{tail}"
+    return text
+
+
+def plain_header(text) -> str:
+    """A header cell's text without the line breaks :func:`display_header` puts in."""
+    return str(text).replace("\n", "") if text is not None else ""
 
 
 @functools.lru_cache(maxsize=8192)

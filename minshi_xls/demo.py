@@ -169,7 +169,7 @@ def _texts(rng: random.Random, status: str, name: str) -> Dict[str, str]:
 # --- filling a workbook as a unit would ----------------------------------------------------------
 
 def _header_map(ws) -> Dict[str, int]:
-    return {str(c.value).strip(): c.column for c in ws[C.HEADER_ROW] if c.value}
+    return {C.plain_header(c.value).strip(): c.column for c in ws[C.HEADER_ROW] if c.value}
 
 
 def _mailed(path: Path, when: datetime) -> Incoming:

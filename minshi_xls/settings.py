@@ -16,7 +16,8 @@ except ModuleNotFoundError:  # pragma: no cover
 
 from minshi_xls import MinshiError
 
-FORMAT_VERSION = "2"  # of the fill-in workbook contract (_meta, columns); 2: _meta column maps
+FORMAT_VERSION = "3"  # of the fill-in workbook contract (_meta, columns); 2: _meta column maps;
+#: 3: 配合任务 shows 年度目标 and 上月累计, header texts may hold a line break
 DEFAULT_MASTER = "output/master.xlsx"
 DEFAULT_DB = "output/minshi.sqlite"
 DEFAULT_TEMPLATES = "templates"

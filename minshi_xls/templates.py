@@ -69,12 +69,23 @@ def rows_for(master: Master, unit: str, include_co_bureaus: bool = False) -> Uni
 # --- previous period's figures --------------------------------------------------------------------
 
 def previous_values(db_path, period: str, unit: str) -> Dict[str, float]:
-    """indicator_id -> cumulative accepted for the month before ``period`` (上月累计).
+    """indicator_id -> cumulative accepted for the month before ``period`` (上月累计 of 牵头任务).
 
     The reconciled figure wins; for indicators reconcile has not seen, the unit's own latest
     accepted return of that month is used. Nothing (no previous month in the year, no ledger yet,
     an older ledger) gives an empty dict: the cells stay blank.
     """
+    return _previous(db_path, period, unit, C.column(C.LEAD_COLUMNS, "cumulative").header, True)
+
+
+def previous_co_values(db_path, period: str, unit: str) -> Dict[str, float]:
+    """indicator_id -> the unit's own 本单位累计完成 accepted for the month before ``period``
+    (上月累计 of 配合任务: a county's share, never the city's reconciled figure)."""
+    return _previous(db_path, period, unit, C.column(C.CO_COLUMNS, "cumulative").header, False)
+
+
+def _previous(db_path, period: str, unit: str, field_name: str,
+              reconciled: bool) -> Dict[str, float]:
     prev = settings.previous_period(period)
     if prev is None or db_path is None or not Path(db_path).is_file():
         return {}
@@ -83,12 +94,12 @@ def previous_values(db_path, period: str, unit: str) -> Dict[str, float]:
     except sqlite3.Error:
         return {}
     try:
-        field_name = C.column(C.LEAD_COLUMNS, "cumulative").header
         out = ledger.accepted_numbers(con, prev, (field_name,), unit).get(unit, {})
-        for ind_id, number in con.execute(
-                "SELECT indicator_id, cumulative FROM reconciled WHERE period = ? "
-                "AND cumulative IS NOT NULL", (prev,)):
-            out[ind_id] = number
+        if reconciled:
+            for ind_id, number in con.execute(
+                    "SELECT indicator_id, cumulative FROM reconciled WHERE period = ? "
+                    "AND cumulative IS NOT NULL", (prev,)):
+                out[ind_id] = number
     except sqlite3.Error:  # no tables yet, or a foreign file: treat as no history
         return {}
     finally:
@@ -169,11 +180,14 @@ def lead_values(task: Task, ind: Indicator, previous: Dict[str, float]) -> Dict[
     return v
 
 
-def co_values(master: Master, unit: str, task: Task, ind: Indicator) -> Dict[str, object]:
-    """Cell values of a 配合任务 row before the unit fills it."""
+def co_values(master: Master, unit: str, task: Task, ind: Indicator,
+              previous: Optional[Dict[str, float]] = None) -> Dict[str, object]:
+    """Cell values of a 配合任务 row before the unit fills it: what it needs to report its share
+    (the task's annual target, its own target where allocated, its figure of last month)."""
     return {"task_id": task.id, "indicator_id": ind.id, "task_text": task.text,
             "indicator": ind.name, "lead_units": "、".join(task.lead_units),
-            "unit_target": master.allocation(ind.id, unit), "unit": ind.unit}
+            "target": _target_value(ind), "unit_target": master.allocation(ind.id, unit),
+            "unit": ind.unit, "previous": (previous or {}).get(ind.id)}
 
 
 def _ranges(col: int, rows: Sequence[int]) -> str:
@@ -230,9 +244,11 @@ class _Writer:
     """Writes one unit's workbook; holds the formats and what goes into ``_meta``."""
 
     def __init__(self, master: Master, unit: str, period: str, path: Path, deadline: date,
-                 config: dict, previous: Dict[str, float], rows: UnitRows):
+                 config: dict, previous: Dict[str, float], rows: UnitRows,
+                 previous_co: Optional[Dict[str, float]] = None):
         self.master, self.unit, self.period, self.path = master, unit, period, path
         self.deadline, self.config, self.previous, self.rows = deadline, config, previous, rows
+        self.previous_co = previous_co or {}
         self.year, self.month = settings.period_parts(period)
         self.password = str(config.get("templates", {}).get("password") or "")
         self.multiple = float(config.get("rules", {}).get("exceeds_target_multiple", 10.0))
@@ -264,8 +280,9 @@ class _Writer:
         self._header_block(ws, sheet, last)
         ws.set_row(C.HEADER_ROW - 2, 30)
         ws.merge_range(C.HEADER_ROW - 2, 0, C.HEADER_ROW - 2, last, self._note(sheet), st.note())
-        write_header(ws, st, C.HEADER_ROW - 1, [c.header for c in cols],
-                     height=row_height([(c.header, c.width) for c in cols]))
+        heads = [C.display_header(c) for c in cols]
+        write_header(ws, st, C.HEADER_ROW - 1, heads,
+                     height=row_height([(h, c.width) for h, c in zip(heads, cols)]))
         col_of = {c.key: i for i, c in enumerate(cols)}
         inputs: Dict[Tuple[str, str], List[int]] = {}  # (column key, rule kind) -> 0-based rows
         first = C.FIRST_DATA_ROW - 1
@@ -274,7 +291,8 @@ class _Writer:
             if sheet == C.SHEET_LEAD:
                 values, plan_locked = lead_values(task, ind, self.previous), _plan_locked(ind)
             else:
-                values, plan_locked = co_values(self.master, self.unit, task, ind), False
+                values, plan_locked = co_values(self.master, self.unit, task, ind,
+                                                    self.previous_co), False
             ws.set_row(r, row_height([(values.get(c.key), c.width) for c in cols
                                       if c.key in WRAPPED], min_lines=2))
             for c in cols:
@@ -290,10 +308,24 @@ class _Writer:
         ws.set_selection(first, col_of["cumulative"], first, col_of["cumulative"])
         ws.hide_gridlines(2)  # the table has its own borders
         ws.set_tab_color(TAB_COLORS[sheet])
-        print_setup(ws, header_row=C.HEADER_ROW - 1, last_col=last, last_row=last_row,
+        sign_row = self._signature(ws, last_row + 2, col_of["indicator_id"] + 1)
+        print_setup(ws, header_row=C.HEADER_ROW - 1, last_col=last, last_row=sign_row,
                     footer=f"{self.unit} · {sheet}")
         ws.protect(self.password, {"format_rows": True, "format_columns": True,
                                    "select_locked_cells": True, "select_unlocked_cells": True})
+
+    def _signature(self, ws, row: int, first_col: int) -> int:
+        """The lines a return is signed with, under the table (a printed return is signed and
+        stamped before it is scanned or filed); right of 指标编号, so the reader never takes
+        them for a row. Returns the last row used."""
+        gap = "\u3000" * 6
+        text = f"填报人：{gap}审核人：{gap}分管领导（签字）：{gap}单位（盖章）"
+        ws.set_row(row, 36)
+        # One cell, not merged: the line runs on over the empty cells to its right, and a
+        # unit that edits whole columns (or a program that rewrites them) meets no merge.
+        ws.write_string(row, first_col, text, self.st.fmt(bold=True, align="left",
+                                                         valign="bottom"))
+        return row
 
     def _header_block(self, ws, sheet: str, last: int) -> None:
         """填报单位 (locked short name), 填报人 / 联系电话 / 填报日期 (inputs), per HEADER_CELLS."""
@@ -548,11 +580,13 @@ def _unit_info(master: Master, unit: str) -> Tuple[str, str]:
 
 def write_workbook(master: Master, unit: str, period: str, path, deadline=None,
                    config: Optional[dict] = None, previous: Optional[Dict[str, float]] = None,
-                   include_co_bureaus: Optional[bool] = None) -> WorkbookInfo:
+                   include_co_bureaus: Optional[bool] = None,
+                   previous_co: Optional[Dict[str, float]] = None) -> WorkbookInfo:
     """Write ``unit``'s fill-in workbook for ``period`` to ``path``.
 
-    ``previous`` maps indicator_id -> last month's accepted cumulative (上月累计; blank when
-    absent). ``include_co_bureaus`` defaults to the config's ``templates.include_co_bureaus``.
+    ``previous`` maps indicator_id -> last month's accepted cumulative (上月累计 of 牵头任务;
+    blank when absent), ``previous_co`` the unit's own last figures of 配合任务.
+    ``include_co_bureaus`` defaults to the config's ``templates.include_co_bureaus``.
     """
     config = config or settings.load_config()
     settings.period_parts(period)
@@ -564,7 +598,7 @@ def write_workbook(master: Master, unit: str, period: str, path, deadline=None,
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     _Writer(master, unit, period, path, resolve_deadline(period, deadline, config), config,
-            previous or {}, rows).write()
+            previous or {}, rows, previous_co).write()
     kind, email = _unit_info(master, unit)
     return WorkbookInfo(unit, kind, path, email, len(rows.lead), len(rows.co),
                         hashlib.sha256(path.read_bytes()).hexdigest())
@@ -660,8 +694,10 @@ def write_templates(master: Master, period: str, out_dir, deadline=None,
     entries = []
     for i, unit in enumerate(units, start=1):
         prev = previous_values(db, period, unit) if db else {}
+        prev_co = previous_co_values(db, period, unit) if db else {}
         entries.append(write_workbook(master, unit, period, out / C.file_name(period, unit),
-                                      dl, config, prev, include_co_bureaus=include))
+                                      dl, config, prev, include_co_bureaus=include,
+                                      previous_co=prev_co))
         if progress:
             progress(i, len(units), unit)
     if db:  # these exact bytes coming back are never a return (collect's blank-return)

@@ -58,7 +58,8 @@ class Styles:
         return self.fmt(bold=True, align=align)
 
     def note(self):
-        return self.fmt(italic=True, font_color="595959", text_wrap=True, align="left")
+        # Grey, never italic: a CJK font has no italic, so renderers slant it artificially.
+        return self.fmt(font_color="595959", text_wrap=True, align="left")
 
     def cell(self, *, locked: bool = True, wrap: bool = False, align: Optional[str] = None,
              num_format: Optional[str] = None, bold: bool = False):

@@ -38,7 +38,8 @@ def cells(ws) -> Tuple[Dict[str, int], Dict[str, int]]:
     """({header: column}, {indicator_id: row}) of a table sheet."""
     hdr_row = next(r for r in range(1, 40)
                    if any(ws.cell(r, c).value == "指标编号" for c in range(1, 30)))
-    hdr = {ws.cell(hdr_row, c).value: c for c in range(1, ws.max_column + 1)
+    hdr = {C.plain_header(ws.cell(hdr_row, c).value): c
+           for c in range(1, ws.max_column + 1)
            if ws.cell(hdr_row, c).value}
     ids = {}
     for r in range(hdr_row + 1, ws.max_row + 1):

@@ -116,8 +116,9 @@ def rows_inserted_above(b):
 
 
 def county_co_cumulative_deleted(b):
-    b.ws(CO).delete_cols(b.col("本单位累计完成", CO))
-    return [("missing-column", CO, f"H{C.HEADER_ROW}")]
+    col = b.col("本单位累计完成", CO)
+    b.ws(CO).delete_cols(col)
+    return [("missing-column", CO, f"{C.col_letter(col - 1)}{C.HEADER_ROW}")]
 
 
 def note_header_half_width(b):

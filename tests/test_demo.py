@@ -11,7 +11,7 @@ import openpyxl
 import pytest
 from click.testing import CliRunner
 
-from minshi_xls import demo, report
+from minshi_xls import columns as C, demo, report
 from minshi_xls.cli import cli
 from minshi_xls.master import read_master
 import office_render
@@ -58,7 +58,7 @@ def typed(folder: Path, period: str):
         for ws in wb.worksheets:
             if ws.title not in ("牵头任务", "配合任务"):
                 continue
-            heads = {c.value: c.column_letter for c in ws[4] if c.value}
+            heads = {C.plain_header(c.value): c.column_letter for c in ws[4] if c.value}
             for r in range(5, ws.max_row + 1):
                 ind = ws[f"{heads['指标编号']}{r}"].value
                 if ind:

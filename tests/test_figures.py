@@ -18,7 +18,7 @@ import openpyxl
 import pytest
 from click.testing import CliRunner
 
-from minshi_xls import demo
+from minshi_xls import columns as C, demo
 from minshi_xls.cli import cli
 from minshi_xls.master import read_master
 from test_demo import JUNE, MAY, REJECTED, WORKBOOK, lead_figure, level_sentences_say, number
@@ -85,7 +85,7 @@ def returned_cells(folder: Path, period: str):
                 continue
             ws = wb[sheet]
             r0 = next(r for r in range(1, 12) if any(c.value == "指标编号" for c in ws[r]))
-            heads = {c.value: c.column for c in ws[r0] if c.value}
+            heads = {C.plain_header(c.value): c.column for c in ws[r0] if c.value}
             for r in range(r0 + 1, ws.max_row + 1):
                 ind = ws.cell(r, heads["指标编号"]).value
                 if not ind:
@@ -412,7 +412,7 @@ def test_issue_sheet_every_column_of_each_planted_mistake(cycle, book):
         f = cycle / "returns" / JUNE / f"{JUNE}_{unit}_民生实事填报表.xlsx"
         ws = openpyxl.load_workbook(f)["牵头任务"]
         r0 = next(r for r in range(1, 12) if any(c.value == "指标编号" for c in ws[r]))
-        heads = {c.value: c.column for c in ws[r0] if c.value}
+        heads = {C.plain_header(c.value): c.column for c in ws[r0] if c.value}
         row = next(r for r in range(r0 + 1, ws.max_row + 1)
                    if ws.cell(r, heads["指标编号"]).value == ind_id)
         cell = ws.cell(row, heads[header])

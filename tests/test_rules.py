@@ -277,12 +277,15 @@ def test_co_sheet_figures_are_required_of_counties_and_checked_when_a_bureau_typ
             co_row(7, "省-2#1", cumulative=30, unit_target=2),
             co_row(8, "省-3#1", cumulative=1, unit_target=2, progress=""))
     county = co_ctx("东海县", *rows)
-    assert found(values.check(county)) == [(CO, "H5", "missing-value"), (CO, "H6", "not-a-number")]
-    assert found(targets.exceeds_target(county)) == [(CO, "H7", "exceeds-target")]
-    assert found(text.missing_text(county)) == [(CO, "I8", "missing-text")]
+    keys = [c.key for c in C.CO_COLUMNS]
+    cum, prog = (C.col_letter(keys.index(k)) for k in ("cumulative", "progress"))
+    assert found(values.check(county)) == [(CO, f"{cum}5", "missing-value"),
+                                           (CO, f"{cum}6", "not-a-number")]
+    assert found(targets.exceeds_target(county)) == [(CO, f"{cum}7", "exceeds-target")]
+    assert found(text.missing_text(county)) == [(CO, f"{prog}8", "missing-text")]
     bureau = co_ctx("市教育局", *rows)  # text only; a figure typed anyway is still checked
-    assert found(values.check(bureau)) == [(CO, "H6", "not-a-number")]
-    assert found(targets.exceeds_target(bureau)) == [(CO, "H7", "exceeds-target")]
+    assert found(values.check(bureau)) == [(CO, f"{cum}6", "not-a-number")]
+    assert found(targets.exceeds_target(bureau)) == [(CO, f"{cum}7", "exceeds-target")]
 
 
 # --- identity: whose return, which month, sent from where ----------------------------------------

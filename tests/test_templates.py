@@ -104,8 +104,12 @@ def test_header_texts_and_header_block(written):
     for unit, sheet in (("市卫健委", C.SHEET_LEAD), ("东海县", C.SHEET_CO)):
         ws = open_wb(out, unit)[sheet]
         cols = C.SHEET_COLUMNS[sheet]
-        assert [ws.cell(C.HEADER_ROW, i + 1).value for i in range(len(cols) + 1)] == \
-            [c.header for c in cols] + [None]
+        heads = [ws.cell(C.HEADER_ROW, i + 1).value for i in range(len(cols) + 1)]
+        assert [C.plain_header(h) for h in heads[:-1]] == [c.header for c in cols]
+        assert heads[-1] is None
+        # A header too long for its column breaks between words, never inside one.
+        assert "一季度末\n计划" in heads or sheet == C.SHEET_CO
+        assert all(not h.endswith(("计/划", "\n划", "\n位")) for h in heads[:-1])
         assert ws.cell(C.TITLE_ROW, 1).value == "2024年省市民生实事推进情况填报表（2024年6月）"
         for label, (lc, vc) in C.HEADER_CELLS[sheet].items():
             assert ws[lc].value == label
@@ -199,7 +203,8 @@ def test_live_hints_apply_the_readers_rules(written):
     assert rules[f"N5:N{last}"] == ['AND($N5="已完成",ISNUMBER($E5),N($L5)<$E5)']
     assert rules[f"O5:O{last}"] == ["AND(ISNUMBER($L5),LEN(TRIM($O5))=0)"]
     ws = open_wb(out, "东海县")[C.SHEET_CO]
-    assert any("LEN(TRIM($I5))=0" in r.formula[0] for cf in ws.conditional_formatting
+    progress = co_col("progress", letter=True)
+    assert any(f"LEN(TRIM(${progress}5))=0" in r.formula[0] for cf in ws.conditional_formatting
                for r in cf.rules)
 
 
@@ -260,6 +265,12 @@ def test_plan_cells_lock_once_the_master_has_a_plan(tmp_path):
     assert rows[0]["fingerprint"] != C.row_fingerprint(C.LEAD_COLUMNS, {**v1, "plan_q2": 4}, True)
 
 
+def co_col(key, letter=False):
+    """1-based column (or its letter) of a 配合任务 column, from the contract."""
+    n = [c.key for c in C.CO_COLUMNS].index(key)
+    return C.col_letter(n) if letter else n + 1
+
+
 def test_co_bureaus_switch_gives_text_only_rows(master, tmp_path):
     exp = expected_rows(master, include_co_bureaus=True)
     assert "市财政局" in master.reporting_units(include_co_bureaus=True)
@@ -272,16 +283,17 @@ def test_co_bureaus_switch_gives_text_only_rows(master, tmp_path):
     ws = wb[C.SHEET_CO]
     rows = table(ws)
     assert [v["indicator_id"] for _, v in rows] == exp["市财政局"][C.SHEET_CO]
+    cum, progress = co_col("cumulative"), co_col("progress")
     for r, v in rows:
-        assert ws.cell(r, 8).protection.locked and v["cumulative"] is None  # 本单位累计完成
-        assert not ws.cell(r, 9).protection.locked  # 配合工作情况
-        assert not covering(ws, ws.cell(r, 8).coordinate)
+        assert ws.cell(r, cum).protection.locked and v["cumulative"] is None  # 本单位累计完成
+        assert not ws.cell(r, progress).protection.locked  # 配合工作情况
+        assert not covering(ws, ws.cell(r, cum).coordinate)
     # with the switch a lead bureau also answers, in text, for the tasks it shares
     info = templates.write_workbook(master, "市卫健委", PERIOD, tmp_path / "w.xlsx", config=config)
     wb = openpyxl.load_workbook(info.path)
     assert wb.sheetnames == [C.SHEET_GUIDE, C.SHEET_LEAD, C.SHEET_CO, C.SHEET_META]
     assert [v["indicator_id"] for _, v in table(wb[C.SHEET_CO])] == exp["市卫健委"][C.SHEET_CO]
-    assert all(wb[C.SHEET_CO].cell(r, 8).protection.locked for r, _ in table(wb[C.SHEET_CO]))
+    assert all(wb[C.SHEET_CO].cell(r, cum).protection.locked for r, _ in table(wb[C.SHEET_CO]))
     assert meta(wb)[0]["co_numbers"] == "0"
     # a county's 本单位目标 comes from the master's allocation table
     from minshi_xls.model import Allocation
@@ -293,8 +305,8 @@ def test_co_bureaus_switch_gives_text_only_rows(master, tmp_path):
     finally:
         master.allocations.pop()
     ws = openpyxl.load_workbook(info.path)[C.SHEET_CO]
-    assert ws.cell(C.FIRST_DATA_ROW, 6).value == 2
-    assert ws.cell(C.FIRST_DATA_ROW + 1, 6).value is None
+    assert ws.cell(C.FIRST_DATA_ROW, co_col("unit_target")).value == 2
+    assert ws.cell(C.FIRST_DATA_ROW + 1, co_col("unit_target")).value is None
 
 
 def test_unit_without_rows_is_refused(master, tmp_path):
@@ -492,3 +504,45 @@ def test_footer_text_starting_with_a_digit_or_holding_an_ampersand_prints_as_wri
     import openpyxl
     left = openpyxl.load_workbook(path).active.oddFooter.left
     assert left.size == 8 and left.text == "2024年6月 A&&B"  # && is how a literal & is stored
+
+
+def test_a_countys_shared_rows_show_what_it_needs_and_every_sheet_ends_with_signatures(
+        master, tmp_path):
+    """配合任务 of a county: the task's annual target (with its qualifier), its own target where
+    allocated and its own figure of last month, read from the ledger as collect stored it."""
+    import copy
+    from test_reconcile import Ledger
+    from minshi_xls.model import Allocation
+    m = copy.deepcopy(master)
+    shared = [ind for t in m.shared_by("东海县") for ind in t.report_rows()
+              if ind.target_number is not None and not ind.is_milestone]
+    qualified = next(i for i in shared if i.target_suffix)
+    m.allocations = [Allocation(shared[0].id, "东海县", 3.0)]
+    book = Ledger(tmp_path / "minshi.sqlite")
+    book.add("东海县", "2024-05", [(shared[0].id, {"本单位累计完成": 1.5}),
+                                  (qualified.id, {"本单位累计完成": 7})],
+             received="2024-06-03T09:00:00", sheet=C.SHEET_CO)
+    book.add("市卫健委", "2024-05", [(shared[0].id, {"本月累计完成": 99})],
+             received="2024-06-03T09:00:00")  # the lead's city figure is not the county's
+    summary = templates.write_templates(m, PERIOD, tmp_path / "t", config=settings.DEFAULTS,
+                                        db=book.path)
+    wb = openpyxl.load_workbook(summary.out_dir / C.file_name(PERIOD, "东海县"))
+    rows = {v["indicator_id"]: (r, v) for r, v in table(wb[C.SHEET_CO])}
+    r, first = rows[shared[0].id]
+    assert (first["target"], first["unit_target"], first["previous"]) == (
+        shared[0].target_number, 3, 1.5)
+    r2, second = rows[qualified.id]
+    assert second["previous"] == 7 and second["unit_target"] is None
+    target_cell = wb[C.SHEET_CO].cell(r2, co_col("target"))
+    assert target_cell.number_format.endswith(f'"{qualified.target_suffix}"')
+    assert target_cell.protection.locked
+    lead = openpyxl.load_workbook(summary.out_dir / C.file_name(PERIOD, "市卫健委"))
+    for ws in (lead[C.SHEET_LEAD], wb[C.SHEET_CO]):
+        sheet = ws.title
+        n = len(table(ws))
+        sign = " ".join(str(c.value) for c in ws[C.FIRST_DATA_ROW + n + 1] if c.value)
+        for label in ("填报人：", "审核人：", "分管领导", "单位（盖章）"):
+            assert label in sign, (sheet, label)
+        assert ws.print_area.endswith(f"${C.FIRST_DATA_ROW + n + 1}")  # printed and signed
+        for row in ws.iter_rows(max_row=C.FIRST_DATA_ROW + n + 1):
+            assert not any(c.font.i for c in row), sheet  # no slanted CJK

@@ -431,7 +431,8 @@ def test_rows_twice_on_the_wrong_sheet_or_missing_each_named_at_their_row():
 
 
 def test_without_a_master_the_meta_says_whether_a_county_figure_is_asked_for():
-    for flag, want in (("1", [(C.SHEET_CO, "H5", "missing-value")]), ("0", []), (None, [])):
+    cum = C.col_letter([c.key for c in C.CO_COLUMNS].index("cumulative"))
+    for flag, want in (("1", [(C.SHEET_CO, f"{cum}5", "missing-value")]), ("0", []), (None, [])):
         wb = {"tables": [{"sheet": C.SHEET_CO, "kind": "co",
                           "rows": [co_row(5, "省-14#1", cumulative="")]}],
               "meta_rows": [], "formula_cells": {}, "meta": {"co_numbers": flag}}

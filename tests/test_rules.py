@@ -438,3 +438,40 @@ def test_without_a_master_the_meta_says_whether_a_county_figure_is_asked_for():
               "meta_rows": [], "formula_cells": {}, "meta": {"co_numbers": flag}}
         c = R.Context(wb, unit="东海县", period="2024-06", master=None, config={})
         assert found(values.check(c)) == want, flag
+
+
+def test_run_keeps_one_issue_per_blank_return_or_unknown_row_and_appends_explanations():
+    blank = R.run(ctx(row(5, "省-1#1", cumulative="", progress=""),
+                      row(6, "省-12#1", cumulative="", progress="")))
+    assert "blank-return" in {i.code for i in blank}
+    assert not {"missing-value", "missing-text"} & {i.code for i in blank}
+    partly = R.run(ctx(row(5, "省-1#1", cumulative=3, progress="x"),
+                       row(6, "省-12#1", cumulative="", progress="")))
+    assert [(i.cell, i.code) for i in partly if i.cell] == [("L6", "missing-value")]  # kept
+    c = ctx(row(5, "省-1#1", cumulative="约3", progress="x"),
+            row(6, "省-1#1", cumulative="约5", progress="x"),  # the copy made ambiguous...
+            row(7, "省-12#1", cumulative="约5", progress="x"))
+    c.workbook["tables"][0]["rows"][2]["id"] = "省-99#9"  # ...and an id typed over
+    c.workbook["tables"][0]["rows"][2]["cells"]["indicator_id"] = ("省-99#9", "B7")
+    got = [(i.cell, i.code) for i in R.run(c) if i.cell]
+    assert ("B7", "unknown-row") in got and ("L7", "not-a-number") not in got  # its noise gone
+    assert ("L5", "not-a-number") in got  # other rows keep theirs
+    assert any(i.code == "missing-row" and i.cell is None for i in R.run(c))
+    long_note = "含托位数" * 30
+    c = ctx(row(5, "省-1#1", cumulative=61, status="已完成", progress="x", note=long_note),
+            row(6, "省-12#1", cumulative="约5", progress="x", note="见附件"))
+    issues = R.run(c)
+    ex = next(i for i in issues if i.code == "exceeds-target")
+    assert ex.message.startswith("“本月累计完成”为 61")
+    assert ex.message.endswith(f"（已说明：{long_note[:100]}）")
+    nan = next(i for i in issues if i.code == "not-a-number")  # an error is never explained away
+    assert "已说明" not in nan.message
+
+
+def test_an_issue_carries_the_returns_unit_period_and_file():
+    c = R.Context({"tables": [], "meta_rows": []}, unit="市卫健委", period=None,
+                  run_period="2024-06", file="收件/r.xlsx")
+    i = c.issue("blank-return", field="指标行", detail="找不到任何指标行", severity=None)
+    assert (i.unit, i.period, i.file) == ("市卫健委", "2024-06", "收件/r.xlsx")
+    c.period = "2024-05"
+    assert c.issue("blank-return", field="x", detail="y", severity=None).period == "2024-05"

@@ -110,3 +110,47 @@ def test_a_wrong_period_file_never_supersedes_the_accepted_return(tmp_path, orde
     assert "wrong-period" in codes
     current = reconcile.current_returns(con, PERIOD)["市卫健委"]
     assert current["source_path"] == str(june)
+
+
+# --- each of the guard's pre-open checks, by itself ----------------------------------------------
+# The worker's memory and time limits would stop most of these files later; each check must
+# stop its file first, before anything is decompressed or parsed.
+
+def codes(ins):
+    return [code for code, _ in ins.findings]
+
+
+def test_guard_file_size_total_size_and_ratio_each_stop_their_file(good):
+    lim = guard.limits_from(None)
+    assert guard.inspect(good, {**lim, "max_file_bytes": len(good) - 1}).findings == [
+        ("file-too-large", f"文件 {len(good) // 1024} KB，上限 {(len(good) - 1) // 1024} KB")]
+    padded = rezip(good, add={"xl/media/blank.bin": b"\0" * (3 << 20)})  # ratio ~1000:1
+    total = guard.inspect(padded, {**lim, "max_uncompressed_bytes": 2 << 20,
+                                   "max_compression_ratio": 1e6})  # the total alone
+    assert codes(total) == ["file-too-large"] and total.findings[0][1].startswith("解压后 3 MB")
+    ins = guard.inspect(padded, lim)
+    assert codes(ins) == ["file-too-large"] and "xl/media/blank.bin 压缩比" in ins.findings[0][1]
+    assert guard.inspect(padded, {**lim, "max_compression_ratio": 1e6}).findings == []
+    small = rezip(good, add={"xl/media/blank.bin": b"\0" * ((1 << 20) - 1)})  # under 1 MB: fine
+    assert guard.inspect(small, lim).findings == []
+
+
+def test_guard_extent_and_macros(good):
+    lim = guard.limits_from(None)
+    part = next(n for n in zipfile.ZipFile(io.BytesIO(good)).namelist()
+                if n.startswith("xl/worksheets/"))
+    far = rezip(good, {part: lambda b: b.replace(
+        b"</sheetData>", b'<row r="6000"><c r="A6000" t="inlineStr"><is><t>x</t></is></c></row>'
+                         b"</sheetData>")})
+    ins = guard.inspect(far, lim)
+    assert codes(ins) == ["file-too-large"] and "工作表数据区域达 6000 行" in ins.findings[0][1]
+    assert guard.inspect(far, {**lim, "max_rows": 6000}).findings == []
+    wide = rezip(good, {part: lambda b: b.replace(
+        b"</sheetData>", b'<row r="7"><c r="ZZ7" t="inlineStr"><is><t>x</t></is></c></row>'
+                         b"</sheetData>")})
+    assert codes(guard.inspect(wide, lim)) == ["file-too-large"]  # column 702 > 200
+    macro = guard.inspect(rezip(good, add={"xl/vbaProject.bin": b"\xd0\xcf\x11\xe0"}), lim)
+    assert (macro.format, codes(macro)) == ("xlsm", ["macro-present"])
+    ole = guard.OLE_MAGIC + b"\0" * 100 + "_VBA_PROJECT_CUR".encode("utf-16-le")
+    assert (guard.inspect(ole).format, codes(guard.inspect(ole))) == ("xls", ["macro-present"])
+    assert codes(guard.inspect(guard.OLE_MAGIC + b"\0" * 100)) == []

@@ -10,6 +10,8 @@ import openpyxl
 import pytest
 from pypdf import PdfReader
 
+import office_render
+
 from minshi_xls import collect, columns as C, settings, templates
 from minshi_xls.notice import load_bundled
 
@@ -137,3 +139,9 @@ def test_pdf_prints_title_headers_and_all_columns_on_a4_landscape(books, tmp_pat
         ids = re.findall(r"[省市]-\d+(?:\.\d+)?#\d+", "".join(table_pages))
         assert len(set(ids)) == n_rows  # every row printed
         assert len(table_pages) <= max(1, n_rows // 8)  # one page wide: no horizontal spill-over
+        # The return is signed at the end; a header wraps between words; nothing overprinted.
+        assert "填报人：" in table_pages[-1] and "单位（盖章）" in table_pages[-1]
+        lines = office_render.line_boxes(pdf)
+        for page in lines[1:]:
+            assert not office_render.overlapping(page), unit
+            assert not [t for _, t in page if t in ("划", "位", "成", "标", "明）")], unit

@@ -88,18 +88,18 @@ def _remark(r: Row) -> str:
 #: and lead units merged over its indicators.
 LEADER_COLUMNS: List[Col] = [
     Col("序号", 4.5, lambda r: r.task.number, merge=True),
-    Col("任务内容", 32, lambda r: r.task.text, merge=True),
-    Col("牵头单位", 9, lambda r: "、".join(r.leads), merge=True),
-    Col("指标", 18, lambda r: r.indicator.name),
+    Col("任务内容", 30, lambda r: r.task.text, merge=True),
+    Col("牵头单位", 10, lambda r: "、".join(r.leads), merge=True),
+    Col("指标", 20, lambda r: r.indicator.name),
     Col("年度目标", 8, _target, TARGET),
     Col("计量单位", 5, lambda r: r.indicator.unit),
     Col("本月累计", 7.5, lambda r: r.cumulative, NUMBER),
     Col("本月新增", 7, lambda r: r.added, NUMBER),
-    Col("完成率", 8, lambda r: r.progress.rate, PERCENT),
+    Col("完成率", 9, lambda r: r.progress.rate, PERCENT),  # wide enough for a 元/万元 slip
     Col("序时进度", 6.5, lambda r: r.progress.scheduled if r.local else None, PERCENT),
-    Col("偏差(百分点)", 7, lambda r: r.progress.gap, POINTS),
+    Col("偏差(百分点)", 8.5, lambda r: r.progress.gap, POINTS),
     Col("状态", 7, lambda r: r.status, STATUS),
-    Col("情况说明", 24, _remark),
+    Col("情况说明", 21.5, _remark),
 ]
 
 #: 指标数据 (work): every field of an indicator row, both levels, with its source.
@@ -554,10 +554,10 @@ def _county_sheet(wb, fmt: _Formats, rec: Reconciliation) -> None:
     ws = wb.add_worksheet(SHEET_COUNTY)
     reg = rec.master.registry
     territorial = [u.short for u in reg.units if u.is_territorial]
-    cols = [Col("指标编号", 8, None), Col("指标", 30, None), Col("牵头单位", 10, None),
+    cols = [Col("指标编号", 8, None), Col("指标", 36, None), Col("牵头单位", 11, None),
             Col("牵头单位累计", 8, None, NUMBER),
             *[Col(u, 6.5, None, NUMBER) for u in territorial],
-            Col("县区合计", 8, None, NUMBER), Col("差额", 7, None, NUMBER)]
+            Col("县区合计", 8, None, NUMBER), Col("差额", 9, None, NUMBER)]
     _setup(ws, cols, 2, f"{period_label(rec.year, rec.month)}民生实事县区分解情况", fmt,
            subtitle="各县区、功能板块填报的本单位累计完成数与牵头单位累计数的核对；"
                     "空白灰格表示该单位不承担此项，“未报”表示应报未报；差额 = 县区合计 − 牵头单位累计。",

@@ -452,3 +452,28 @@ def test_bulletin_prints_as_a_document(run, tmp_path):
     assert "附件1" in whole and "附件2" in whole and "五、下步工作要求" in whole
     for lines in office_render.line_boxes(pdf):
         assert not office_render.overlapping(lines)
+
+
+def test_no_number_in_the_bulletin_that_the_workbook_does_not_hold(bulletin_doc, book):
+    """Every figure of the 通报 (body and attachments) is a value of the workbook, a number in
+    one of its texts (a task's "120个"), or a date of the document itself."""
+    held = set()
+    for ws in book.worksheets:
+        for row in ws.iter_rows(values_only=True):
+            for v in row:
+                if isinstance(v, bool) or v is None:
+                    continue
+                if isinstance(v, (int, float)):
+                    held |= {f"{v:g}", f"{v * 100:.1f}%", f"{abs(v):.1f}".rstrip("0").rstrip(".")}
+                else:
+                    held |= set(re.findall(r"\d+(?:\.\d+)?%?", str(v)))
+    paragraphs = [p.text for p in bulletin_doc.paragraphs]
+    cells = [c.text for t in bulletin_doc.tables for row in t.rows for c in row.cells]
+    dated = re.compile(r"\d{4}年(\d{1,2}月)?(\d{1,2}日)?|第\d+期|\d{4}年1-\d+月|每月\d+日|第[\d.]+项")
+    unknown = []
+    for text in paragraphs + cells:
+        text = dated.sub("", text)
+        for n in re.findall(r"\d+(?:\.\d+)?%?", text):
+            if n not in held and not re.fullmatch(r"\d", n):  # list numbers 1. 2. …
+                unknown.append((n, text[:40]))
+    assert not unknown

@@ -64,7 +64,7 @@ def main():
         print(f"floor (calamine reads {len(paths)} files): {floor:6.2f} s")
         print(f"reconcile, compute only:                {compute:6.2f} s  "
               f"= {compute / floor:.2f}x the floor")
-        print(f"reconcile, full (ledger + workbook + CSV): {full:6.2f} s  "
+        print(f"reconcile, full (ledger + workbook + CSV + 通报): {full:6.2f} s  "
               f"= {full / floor:.2f}x the floor "
               f"(workbook {res.workbook.stat().st_size / 1024:.0f} KB)")
 

@@ -51,9 +51,9 @@ ANNOTATED_SUFFIX = "_问题标注"
 
 @dataclass
 class Container(Incoming):
-    """A .zip or .eml as it arrived: not a return itself, archived byte for byte (under
-    ``archive/<period>/_containers/``) so every original can be recovered as it came; the
-    receipts of its members point at it."""
+    """A .zip or .eml as it arrived, or a fetched mail message as the server holds it: not a
+    return itself, archived byte for byte (under ``archive/<period>/_containers/``) so every
+    original can be recovered as it came; the receipts of its members point at it."""
 
 
 @dataclass
@@ -732,10 +732,11 @@ class _Ledger:
         self.containers[item.source_path] = file_id
 
     def _container_of(self, source_path: str) -> Optional[int]:
-        """The file id of the .zip/.eml that ``a.zip!b.xlsx`` came in, if it was recorded."""
-        if "!" not in source_path:
+        """The file id of the container an arrival came in (:func:`container_path`), if it
+        was recorded."""
+        outer = container_path(source_path)
+        if outer is None:
             return None
-        outer = source_path.rsplit("!", 1)[0]
         if outer not in self.containers:
             row = self.con.execute("SELECT file_id FROM receipts WHERE source_path = ? "
                                    "ORDER BY id DESC LIMIT 1", (outer,)).fetchone()
@@ -754,6 +755,32 @@ class _Ledger:
             "VALUES (?,?,'collect',?,?,?,?,?,?,?,?,?,?)",
             [(return_id, file_id, i.code, i.severity, i.unit, i.period, i.file, i.sheet, i.cell,
               i.indicator_id, i.value, i.message) for i in issues])
+
+
+#: Where fetch's arrivals come from: ``imap:<Message-ID>`` is the message itself (archived as
+#: a container), ``imap:<Message-ID>/<name>`` an attachment of it.
+MAIL_SOURCE = "imap:"
+
+
+def container_path(source_path: str) -> Optional[str]:
+    """The source path of the container an arrival came in: ``a.zip`` for ``a.zip!b.xlsx``,
+    the message ``imap:<id>`` for its attachment ``imap:<id>/b.xlsx``; None for a file that
+    came on its own."""
+    if "!" in source_path:
+        return source_path.rsplit("!", 1)[0]
+    if source_path.startswith(MAIL_SOURCE) and "/" in source_path:
+        return source_path.split("/", 1)[0]
+    return None
+
+
+def _depth(source_path: str) -> int:
+    """How many containers an arrival is inside: containers are recorded outer first, so each
+    one's receipt can point at the one it came in."""
+    n = 0
+    while source_path is not None:
+        source_path = container_path(source_path)
+        n += 1
+    return n
 
 
 def _now() -> str:
@@ -985,7 +1012,7 @@ def ingest(items: Iterable[Incoming], period: str, db_path=settings.DEFAULT_DB,
         raise MinshiError(f"接收时间“{received}”格式不对，应写成 ISO 格式，例如 2024-07-03T10:00。")
     config = settings.load_config() if config is None else config
     items = list(items)
-    containers = [it for it in _order(items, received, True) if isinstance(it, Container)]
+    containers = sorted(_order(items, received, True), key=lambda c: _depth(c.source_path))
     items = _order(items, received)
     result = CollectResult(period, db_path=str(db_path), tz=clock.zone(config))
     led = _Ledger(db_path, period, result.tz)

@@ -286,3 +286,20 @@ def mailbox_state(server: DovecotServer, folder: str = "INBOX") -> list:
         return sorted(d.decode() for d in data if isinstance(d, bytes))
     finally:
         conn.logout()
+
+
+def server_bytes(server: DovecotServer, folder: str = "INBOX") -> dict:
+    """uid -> the exact bytes the server holds for each message (UID FETCH BODY.PEEK[]), what an
+    archive of the message must equal."""
+    import imaplib
+    import re
+    conn = imaplib.IMAP4(server.host, server.port)
+    try:
+        conn.login(server.user, server.password)
+        conn.select(folder, readonly=True)
+        typ, data = conn.uid("fetch", "1:*", "(BODY.PEEK[])")
+        assert typ == "OK", data
+        return {int(re.search(rb"UID (\d+)", d[0]).group(1)): d[1]
+                for d in data if isinstance(d, tuple)}
+    finally:
+        conn.logout()

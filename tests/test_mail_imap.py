@@ -273,6 +273,99 @@ def test_fetch_never_changes_the_mailbox_and_never_fetches_twice(round_trip, mas
     assert mail.fetch(master, PERIOD, db, round_trip["cfg"], since="2024-07-02").searched == 10
 
 
+def test_every_fetched_message_is_archived_as_the_server_holds_it(round_trip, master, dovecot,
+                                                                  smtp, env, tmp_path):
+    """Issue #9 class 9 for mail: each message downloaded is kept byte for byte (what IMAP
+    BODY[] gives) under archive/<P>/_containers/, a return's receipt points at its message (a
+    zipped one through its zip), a reply that is no return is archived and found from its
+    unit's mail state; a rerun, even after a run killed before it recorded ``fetched``, adds
+    nothing."""
+    import hashlib
+    from email import message_from_bytes
+    from email.utils import parseaddr
+
+    from minshi_xls import ledger
+    from tests.imap_server import server_bytes
+    folder, tdir = "ORIGINALS", round_trip["tdir"]
+
+    def workbook(unit):
+        src = tdir / PERIOD / columns.file_name(PERIOD, unit)
+        return fill(src, tmp_path / "filled" / src.name).read_bytes()
+
+    def send(unit, subject, atts, extra=b""):
+        raw = reply(master.registry.get(unit).email, subject, atts)
+        append(dovecot, extra + raw, "2024-07-03T10:00:00+08:00", folder=folder)
+
+    subject = "回复：【民生实事月报】2024年6月 {} 填报表"
+    send("市卫健委", subject.format("市卫健委"),
+         [(columns.file_name(PERIOD, "市卫健委"), workbook("市卫健委"))])
+    send("市教育局", subject.format("市教育局"), [("2024年6月教育局.zip", zipped(
+        columns.file_name(PERIOD, "市教育局"), workbook("市教育局")))])
+    send("市民政局", "自动回复：" + subject.format("市民政局"), [],
+         extra=b"Auto-Submitted: auto-replied\r\n")
+    send("市人社局", subject.format("市人社局"), [])  # "附件稍后发送": no attachment
+    cfg = full_config(smtp, dovecot, folder=folder)
+    db = tmp_path / "output" / "minshi.sqlite"
+    res = mail.fetch(master, PERIOD, db, cfg)
+    assert res.messages == 4 and res.archived == 4
+    assert f"邮件原件 4 封已按原样存档（archive/{PERIOD}/_containers/）" in res.summary()
+
+    held = server_bytes(dovecot, folder)
+    assert len(held) == 4
+    by_sender = {parseaddr(message_from_bytes(b)["From"])[1]: hashlib.sha256(b).hexdigest()
+                 for b in held.values()}
+    sha_of = {u: by_sender[master.registry.get(u).email] for u in
+              ("市卫健委", "市教育局", "市民政局", "市人社局")}
+    kept = {r["sha256"]: r for r in ledger_rows(db, "SELECT id, sha256, archive_path FROM files"
+                                                    " WHERE format = 'eml'")}
+    assert set(kept) == set(sha_of.values())
+    for sha, row in kept.items():
+        assert row["archive_path"].startswith(f"archive/{PERIOD}/_containers/")
+        assert hashlib.sha256((db.parent / row["archive_path"]).read_bytes()).hexdigest() == sha
+
+    def container(receipt_of):
+        (c,) = ledger_rows(db, "SELECT c.id, c.sha256, c.format FROM receipts rc JOIN files c"
+                               " ON c.id = rc.container_id WHERE rc.id = ?", receipt_of)
+        return c
+    receipts = {r["unit"]: r["receipt_id"] for r in ledger_rows(
+        db, "SELECT unit, receipt_id FROM returns WHERE unit IS NOT NULL")}
+    assert set(receipts) == {"市卫健委", "市教育局"}
+    assert container(receipts["市卫健委"])["sha256"] == sha_of["市卫健委"]
+    zipped_in = container(receipts["市教育局"])
+    assert zipped_in["format"] == "zip"
+    (zip_receipt,) = ledger_rows(db, "SELECT id FROM receipts WHERE file_id = ?", zipped_in["id"])
+    assert container(zip_receipt["id"])["sha256"] == sha_of["市教育局"]
+
+    # replies that carry no return: archived, and their unit's mail state names the original
+    con = ledger.connect(db)
+    try:
+        states = ledger.mail_states(con, PERIOD)
+    finally:
+        con.close()
+    for unit, code in (("市民政局", "mail-auto-reply"), ("市人社局", "mail-no-attachment")):
+        assert states[unit]["code"] == code
+        original = (db.parent / states[unit]["archive_path"]).read_bytes()
+        assert hashlib.sha256(original).hexdigest() == sha_of[unit]
+    assert {r["file_sha256"] for r in ledger_rows(
+        db, "SELECT file_sha256 FROM issues_v WHERE code LIKE 'mail-%'")} == {
+        sha_of["市民政局"], sha_of["市人社局"]}
+
+    def snapshot():
+        return (ledger_rows(db, "SELECT * FROM files ORDER BY id"),
+                ledger_rows(db, "SELECT * FROM receipts ORDER BY id"),
+                sorted(p.name for p in (db.parent / "archive").rglob("*")))
+    before = snapshot()
+    again = mail.fetch(master, PERIOD, db, cfg)
+    assert again.already == 4 and again.archived == 0 and snapshot() == before
+    # a run killed after collect but before ``fetched`` was written: downloaded again,
+    # archived once
+    with sqlite3.connect(db) as con:
+        con.execute("DELETE FROM fetched")
+    con.close()
+    again = mail.fetch(master, PERIOD, db, cfg)
+    assert again.messages == 4 and snapshot() == before
+
+
 def test_remind_writes_only_to_missing_units_and_units_in_error(round_trip, master, env, smtp):
     smtp.reset()
     res = mail.remind(master, PERIOD, round_trip["db"], round_trip["cfg"], round_trip["tdir"])
@@ -440,8 +533,11 @@ def test_a_message_without_date_or_message_id_and_an_oversized_one(master, dovec
                                                     ("mail-too-large", "市文广旅局")]
     # a message attached as a file is opened: its workbook is the return
     assert res.attachments == ["2024年6月.xlsx"]
-    (src,) = [r["source_path"] for r in ledger_rows(db, "SELECT source_path FROM receipts")]
+    (src,) = [r["source_path"] for r in ledger_rows(
+        db, "SELECT rc.source_path FROM receipts rc JOIN returns r ON r.receipt_id = rc.id")]
     assert src.endswith("/2024年6月.xlsx")
+    # the two messages downloaded are archived as they arrived; the oversized one was not read
+    assert res.archived == 2 and len(ledger_rows(db, "SELECT id FROM files WHERE format = 'eml'")) == 2
     (row,) = ledger_rows(db, "SELECT message_id, mail_date FROM fetched"
                              " WHERE subject = '2024年6月 市文广旅局 报表'")
     assert row["message_id"].startswith("<uid-") and row["mail_date"] is not None

@@ -34,6 +34,7 @@ class FetchResult:
     ignored: List[str] = field(default_factory=list)  # attachments that are not returns
     notes: List[issues.Issue] = field(default_factory=list)  # replies that are not returns
     issues: List[issues.Issue] = field(default_factory=list)  # unexpected-sender
+    archived: int = 0  # messages downloaded and archived byte for byte (returns or not)
     collect: object = None  # collect.CollectResult, when anything was ingested
     #: files whose own _meta says another month, collected for that month
     other_periods: Dict[str, object] = field(default_factory=dict)
@@ -42,6 +43,9 @@ class FetchResult:
         lines = [f"{period_label(self.period)}收取：邮箱中检索到 {self.searched} 封，"
                  f"其中以前已收取 {self.already} 封，本次新收取本月邮件 {self.messages} 封，"
                  f"表格附件 {len(self.attachments)} 个。"]
+        if self.archived:
+            lines.append(f"  邮件原件 {self.archived} 封已按原样存档"
+                         f"（archive/{self.period}/_containers/）。")
         if self.kept:
             lines.append("  随表附件（已存档）：" + "，".join(self.kept))
         if self.ignored:
@@ -75,6 +79,8 @@ class _Fetched:
     #: the subject, thread or an attachment name says the period (else the workbooks' own
     #: _meta decides which month they are for)
     about: bool = True
+    #: the message as the server holds it (BODY[]), once downloaded: archived as it arrived
+    raw: Optional[bytes] = None
 
 
 class _Context:
@@ -111,8 +117,9 @@ def fetch(master, period: str, db_path, config=None, since=None,
     A message counts for the period when its subject or an attachment name mentions the period,
     it replies to a message ``send`` sent, or it comes from a registered unit (or anyone) with a
     spreadsheet or archive attached. Each message is parsed on its own: one that cannot be read
-    is recorded and the rest go on. Each is recorded in ``fetched`` after collect has taken its
-    files, so it is never downloaded or ingested twice.
+    is recorded and the rest go on. Every message downloaded, return or not, is archived byte
+    for byte by collect as the container of its attachments. Each is recorded in ``fetched``
+    after collect has taken its files, so it is never downloaded or ingested twice.
     """
     master, config = _master(master), _config(config)
     y, m = settings.period_parts(period)
@@ -154,18 +161,22 @@ def fetch(master, period: str, db_path, config=None, since=None,
         got = collect.ingest(items, p, db_path, master=master, config=config,
                              annotate_dir=collect.annotated_dir(db_path, p),
                              **(collect_options or {}))
+        if not got.rows:  # only messages that carry no return: archived, nothing collected
+            continue
         if p == period:
             result.collect = got
         else:
             result.other_periods[p] = got
+    result.archived = sum(f.raw is not None for f in new)
     con = ledger.connect(db_path)
     try:
         with ledger.transaction(con):
             for f in new:
                 result.issues.extend(_check_sender(con, master, period, f))
                 result.kept.extend(_keep_others(con, db_path, period, f))
+                message = _message_file(con, f)
                 for i in f.notes:
-                    _store_note(con, i)
+                    _store_note(con, i, message)
                 result.notes.extend(f.notes)
                 con.execute("INSERT OR IGNORE INTO fetched(message_id, uid, folder, sender,"
                             " mail_date, subject, period, fetched_at) VALUES (?,?,?,?,?,?,?,?)",
@@ -259,6 +270,7 @@ def _decide(imap: Imap, ctx: _Context, uid: int, head: dict, result: FetchResult
             ctx.note("mail-too-large", f, unit)
         return f
     raw = (imap.fetch([uid], ["BODY.PEEK[]"]).get(uid) or {}).get(b"BODY[]") or b""
+    f.raw = raw
     reply = incoming.read(raw)
     if reply.why:
         ctx.note("mail-unreadable", f, unit, cell=str(uid), value=reply.why, detail=f.subject)
@@ -313,10 +325,37 @@ def _by_period(new: List[_Fetched], period: str, master: Master,
         report = collect.check_items(unsure, master, config=config)
         own = {r["file"]: r["period"] for r in report.stats["returns"]}
     for f in new:
+        periods = []
         for it in f.items:
             p = period if f.about else own.get(it.source_path) or period
-            out.setdefault(p if _valid_period(p) else period, []).append(it)
+            p = p if _valid_period(p) else period
+            out.setdefault(p, []).append(it)
+            periods.append(p)
+        message = _message(f)
+        if message is not None:  # with every month its files went to (recorded once)
+            for p in dict.fromkeys(periods or [period]):
+                out.setdefault(p, []).append(message)
     return out
+
+
+def _source(f: _Fetched) -> str:
+    """``imap:<Message-ID>``: the message's source path, its attachments' prefix (the sender's
+    text: no path or container separators in it)."""
+    from minshi_xls import collect
+    return collect.MAIL_SOURCE + re.sub(r"[/\\!]", "_", f.message_id)
+
+
+def _message(f: _Fetched):
+    """The downloaded message as a collect.Container: ingest archives it byte for byte under
+    ``archive/<P>/_containers/`` and its attachments' receipts point at it."""
+    from minshi_xls import collect
+    if f.raw is None:
+        return None
+    name = collect.safe_name((f.subject.strip() or "邮件") + ".eml")
+    if not name.lower().endswith(".eml"):  # a subject cut by safe_name's length limit
+        name = name[:-4] + ".eml"
+    return collect.Container(name, f.raw, _source(f), f.sender, f.message_id, f.mail_date,
+                             f.mail_date)
 
 
 def _valid_period(p: str) -> bool:
@@ -346,8 +385,7 @@ def _items(name: str, data: bytes, f: _Fetched, limits: dict,
     collect's bomb limits); an oversized one refused with its issue, against the unit whose
     registered address sent it (its reminder says the file is too large)."""
     from minshi_xls import collect
-    # a Message-ID is the sender's text: no path separators in what reads like a path
-    source = "imap:" + re.sub(r"[/\\]", "_", f.message_id) + "/" + name
+    source = _source(f) + "/" + name
     if len(data) > limits["max_file_bytes"]:
         yield collect.Refused(name, data, source, f.sender, f.message_id, f.mail_date,
                               f.mail_date, finding=("file-too-large",
@@ -361,10 +399,22 @@ def _items(name: str, data: bytes, f: _Fetched, limits: dict,
         yield it
 
 
-def _store_note(con, i: issues.Issue) -> None:
-    con.execute("INSERT INTO issues(source, code, severity, unit, period, file_path, cell,"
-                " value, message) VALUES ('fetch', ?, ?, ?, ?, ?, ?, ?, ?)",
-                (i.code, i.severity, i.unit, i.period, i.file, i.cell, i.value, i.message))
+def _store_note(con, i: issues.Issue, file_id: Optional[int]) -> None:
+    """A reply that is not a return, with ``file_id`` its archived message (issues_v shows its
+    SHA-256, ledger.mail_states its archive path)."""
+    con.execute("INSERT INTO issues(file_id, source, code, severity, unit, period, file_path,"
+                " cell, value, message) VALUES (?, 'fetch', ?, ?, ?, ?, ?, ?, ?, ?)",
+                (file_id, i.code, i.severity, i.unit, i.period, i.file, i.cell, i.value,
+                 i.message))
+
+
+def _message_file(con, f: _Fetched) -> Optional[int]:
+    """The files row of the message as collect archived it (None: never downloaded)."""
+    if f.raw is None:
+        return None
+    row = con.execute("SELECT file_id FROM receipts WHERE source_path = ? AND message_id = ?"
+                      " ORDER BY id LIMIT 1", (_source(f), f.message_id)).fetchone()
+    return row[0] if row else None
 
 
 def _keep_others(con, db_path, period: str, f: _Fetched) -> List[str]:

@@ -279,11 +279,12 @@ def generated_in(db_path) -> frozenset:
 def mail_states(con: sqlite3.Connection, period: str) -> Dict[str, dict]:
     """unit -> its latest reply that is not a return (``fetch``'s ``mail-*`` issues: no
     attachment, auto-reply, bounce, download link, …) as {code, value, message, mail_date,
-    archive_path}: the one reading ``status``, 报送情况 and ``remind`` share. ``archive_path``
-    is the message as it arrived (None when it was never downloaded: too large)."""
+    file_id, archive_path}: the one reading ``status``, 报送情况 and ``remind`` share.
+    ``file_id``/``archive_path`` are the message as it arrived (None when it was never
+    downloaded: too large)."""
     out: Dict[str, dict] = {}
     for r in con.execute(
-            "SELECT i.unit, i.code, i.value, i.message, f.mail_date, m.archive_path"
+            "SELECT i.unit, i.code, i.value, i.message, f.mail_date, i.file_id, m.archive_path"
             " FROM issues i LEFT JOIN fetched f ON 'imap:' || f.message_id = i.file_path"
             " LEFT JOIN files m ON m.id = i.file_id"
             " WHERE i.period = ? AND i.source = 'fetch' AND i.code LIKE 'mail-%'"

@@ -13,7 +13,7 @@ from pypdf import PdfWriter
 from minshi_xls import columns as C
 from minshi_xls import ledger, mail
 from tests import imap_server
-from tests.imap_server import DovecotServer, SmtpSink, append
+from tests.imap_server import DovecotServer, SmtpSink, append, server_bytes
 from tests.test_collect_support import fill
 from tests.test_mail_imap import reply
 from tests.test_web import PERIOD, base, finish, post, project, rows_of, text  # noqa: F401
@@ -111,6 +111,16 @@ retry_delay_s = 0
     link = re.search(rf'href="(/p/{PERIOD}/attachment/\d+)">盖章扫描件.pdf<', page)
     assert link, "the sealed scan is listed"
     assert client.get(link.group(1)).data == scan.getvalue()
+    # the messages as the server holds them (IMAP BODY[]), downloadable from the unit's page
+    held = set(server_bytes(dovecot).values())
+    link = re.search(r'class="message-original" href="([^"]+)"', page)
+    original = client.get(link.group(1)).data if link else None
+    assert original in held and b"From: " + to.encode() in original
+    silent = text(client.get(f"/p/{PERIOD}/unit/{SILENT}"))
+    link = re.search(r'id="reply-original" href="([^"]+)"', silent)
+    assert link and "最近的回复：" in silent  # its no-attachment reply, kept as it came
+    original = client.get(link.group(1)).data
+    assert original in held and b"From: " + sent[SILENT][1].encode() in original
 
     preview = text(client.get(f"/p/{PERIOD}/remind"))
     assert f'data-unit="{UNIT}"' not in preview

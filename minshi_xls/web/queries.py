@@ -82,12 +82,16 @@ def unidentified(con: sqlite3.Connection, period: str) -> List[sqlite3.Row]:
 
 def mails(con: sqlite3.Connection, period: str, unit: str) -> Dict[str, list]:
     """Mails sent to the unit (send, remind) and received from it (the receipts of its
-    versions that came by mail)."""
+    versions that came by mail, with ``message_file``: the message as fetch archived it, whose
+    receipt is ``imap:<Message-ID>`` without an attachment name)."""
     sent = con.execute("SELECT kind, to_addr, subject, attachment, transport, status, error,"
                        " sent_at FROM sends WHERE period = ? AND unit = ? ORDER BY id",
                        (period, unit)).fetchall()
     received = con.execute(
-        "SELECT DISTINCT rc.sender, rc.mail_date, rc.received_at, f.subject, rc.source_path"
+        "SELECT DISTINCT rc.sender, rc.mail_date, rc.received_at, f.subject, rc.source_path,"
+        " (SELECT m.file_id FROM receipts m WHERE m.message_id = rc.message_id"
+        "  AND m.source_path LIKE 'imap:%' AND m.source_path NOT LIKE 'imap:%/%'"
+        "  ORDER BY m.id LIMIT 1) AS message_file"
         " FROM returns r JOIN receipts rc ON rc.id = r.receipt_id"
         " LEFT JOIN fetched f ON f.message_id = rc.message_id"
         " WHERE r.period = ? AND r.unit = ? AND IFNULL(rc.message_id, '') != ''"

@@ -153,9 +153,13 @@ def test_a_clerk_plays_the_month_in_the_browser(served, tmp_path):
         browser.find_element(By.LINK_TEXT, name).click()
         target = downloads / name
         deadline = time.monotonic() + 60
-        while not target.exists() and time.monotonic() < deadline:
+        want = (root / "output" / PERIOD / name).read_bytes()
+        # chromium may show the final name before the bytes are in: wait for the whole file
+        while time.monotonic() < deadline and not (
+                target.exists() and target.stat().st_size == len(want)
+                and not list(downloads.glob("*.crdownload"))):
             time.sleep(0.2)
-        assert target.read_bytes() == (root / "output" / PERIOD / name).read_bytes()
+        assert target.read_bytes() == want
 
         browser.set_window_size(390, 844)  # a phone
         browser.get(f"{base}/p/{PERIOD}/figures")

@@ -78,9 +78,11 @@ class DemoResult:
     seconds: float = 0.0
 
     def summary_lines(self) -> List[str]:
+        from minshi_xls import report
         rec = self.reconciliation
         lines = [f"演示完成（{self.seconds:.1f} 秒），文件夹：{self.folder}",
-                 f"进展汇总表：{self.workbook}", f"通报：{self.summary_path}", ""]
+                 f"进展汇总表：{self.workbook}", f"通报：{self.summary_path}",
+                 f"通报（公文格式）：{report.bulletin_path(self.summary_path, PERIODS[-1])}", ""]
         lines += rec.headline_lines()
         oi = rec.open_issues
         lines.append(f"报送：{rec.received}/{len(rec.expected)} 个单位；待处理问题：错误 {oi['error']} 个，"

@@ -90,15 +90,15 @@ LEADER_COLUMNS: List[Col] = [
     Col("序号", 4.5, lambda r: r.task.number, merge=True),
     Col("任务内容", 30, lambda r: r.task.text, merge=True),
     Col("牵头单位", 10, lambda r: "、".join(r.leads), merge=True),
-    Col("指标", 20, lambda r: r.indicator.name),
-    Col("年度目标", 8, _target, TARGET),
+    Col("指标", 18, lambda r: r.indicator.name),
+    Col("年度目标", 7.5, _target, TARGET),
     Col("计量单位", 5, lambda r: r.indicator.unit),
-    Col("本月累计", 7.5, lambda r: r.cumulative, NUMBER),
-    Col("本月新增", 7, lambda r: r.added, NUMBER),
-    Col("完成率", 9, lambda r: r.progress.rate, PERCENT),  # wide enough for a 元/万元 slip
-    Col("序时进度", 6.5, lambda r: r.progress.scheduled if r.local else None, PERCENT),
-    Col("偏差(百分点)", 8.5, lambda r: r.progress.gap, POINTS),
-    Col("状态", 7, lambda r: r.status, STATUS),
+    Col("本月累计", 7, lambda r: r.cumulative, NUMBER),
+    Col("本月新增", 6.5, lambda r: r.added, NUMBER),
+    Col("完成率", 8, lambda r: r.progress.rate, PERCENT),  # wide enough for a 元/万元 slip
+    Col("序时进度", 6, lambda r: r.progress.scheduled if r.local else None, PERCENT),
+    Col("偏差(百分点)", 7.5, lambda r: r.progress.gap, POINTS),
+    Col("状态", 8, lambda r: r.status, STATUS),  # 省本级实施 on one line
     Col("情况说明", 21.5, _remark),
 ]
 
@@ -271,21 +271,22 @@ def _setup(ws, columns: List[Col], header_row: int, title: str, fmt: _Formats,
     return above + header
 
 
-#: The workbook's body size: a leader's table at 9 pt prints legibly at nearly 100 % on A4.
-FONT_SIZE = 9
-#: Points per line of 9-pt CJK text (SimSun in Excel/WPS, Noto CJK in LibreOffice), and the
-#: pixels a CJK character takes at 9 pt (an ASCII one half): a column ``w`` units wide is
-#: ``7w + 5`` px, less the cell's padding.
-LINE_PT, CJK_PX, PADDING_PX = 12.0, 12, 5
+#: The workbook's body size: the leader's tables are sized (columns, page breaks) to print at
+#: 100 % on A4, so 8 pt prints as 8 pt, the smallest a leader reads without a loupe.
+FONT_SIZE = 8
+#: Points per line of CJK text (SimSun in Excel/WPS, Noto CJK in LibreOffice: 12 pt at 9 pt),
+#: and the pixels a CJK character takes (an ASCII one half; 12 px at 9 pt): a column ``w``
+#: units wide is ``7w + 5`` px, less the cell's padding.
+LINE_PT, CJK_PX, PADDING_PX = FONT_SIZE * 4 / 3, FONT_SIZE * 4 / 3, 5
 
 
-def _lines(text, width: float, font_pt: float = 9, px: Optional[float] = None) -> int:
+def _lines(text, width: float, font_pt: float = FONT_SIZE, px: Optional[float] = None) -> int:
     """Lines a text takes in a column ``width`` units wide (or a merged range ``px`` wide):
     whole characters per line, and one character more once it wraps (a line may not start with
     "，" or "。", so the renderers move a character down with it)."""
     if text in (None, ""):
         return 1
-    cjk = CJK_PX * font_pt / 9
+    cjk = CJK_PX * font_pt / FONT_SIZE
     avail = (px if px is not None else width * 7 + 5) - PADDING_PX
     per_line = max(avail // cjk, 1) * cjk
     lines = 0
@@ -551,51 +552,53 @@ def _cn(n: int) -> str:
 
 
 def _county_sheet(wb, fmt: _Formats, rec: Reconciliation) -> None:
+    """县区分解 as a portrait matrix: one row per shared indicator, one narrow column per county
+    or zone, the lead unit's figure, the counties' sum and the difference. Portrait holds ~55
+    one-line rows a page against ~40 in landscape; the lead units' names are on the 省/市
+    sheets, so the indicator name gets the width."""
     ws = wb.add_worksheet(SHEET_COUNTY)
     reg = rec.master.registry
     territorial = [u.short for u in reg.units if u.is_territorial]
-    cols = [Col("指标编号", 8, None), Col("指标", 36, None), Col("牵头单位", 11, None),
-            Col("牵头单位累计", 8, None, NUMBER),
-            *[Col(u, 6.5, None, NUMBER) for u in territorial],
-            Col("县区合计", 8, None, NUMBER), Col("差额", 9, None, NUMBER)]
+    county_w = 4.4 if len(territorial) <= 10 else 4
+    cols = [Col("指标编号", 7.5, None), Col("指标", 24, None),
+            Col("牵头单位累计", 5.5, None, NUMBER),
+            *[Col(u, county_w, None, NUMBER) for u in territorial],
+            Col("县区合计", 5.5, None, NUMBER), Col("差额", 4.5, None, NUMBER)]
     _setup(ws, cols, 2, f"{period_label(rec.year, rec.month)}民生实事县区分解情况", fmt,
-           subtitle="各县区、功能板块填报的本单位累计完成数与牵头单位累计数的核对；"
-                    "空白灰格表示该单位不承担此项，“未报”表示应报未报；差额 = 县区合计 − 牵头单位累计。",
-           freeze_cols=2)
+           subtitle="各县区、功能板块填报的本单位累计完成数与牵头单位累计数的核对；空白灰格表示该单位"
+                    "不承担此项，“未报”表示应报未报；差额 = 县区合计 − 牵头单位累计；牵头单位见省、市民生实事表。",
+           freeze_cols=2, landscape=False)
     grey = fmt.get(TEXT, grey=True)
     missing = fmt.get(STATUS, status=settings.NOT_REPORTED)
     bad = fmt.get(STATUS, status="滞后")
+    first_county, total_col = 3, 3 + len(territorial)
     r = 2
     for cr in rec.county_rows:
         r += 1
         row = cr.row
         name = f"{row.indicator.name}（{row.indicator.unit}）"
-        lead = row.source.unit if row.source else "、".join(row.leads)
-        ws.set_row(r, _height(max(_lines(name, cols[1].width), _lines(lead, cols[2].width))))
+        ws.set_row(r, _height(_lines(name, cols[1].width)))
         _put(ws, r, 0, row.indicator.id, fmt.get(TEXT))
         _put(ws, r, 1, name, fmt.get(TEXT))
-        _put(ws, r, 2, lead, fmt.get(TEXT))
-        _put(ws, r, 3, row.cumulative, fmt.get(NUMBER, carried=row.carried_forward))
-        for c, u in enumerate(territorial, start=4):
+        _put(ws, r, 2, row.cumulative, fmt.get(NUMBER, carried=row.carried_forward))
+        for c, u in enumerate(territorial, start=first_county):
             if u not in cr.units:
                 ws.write_blank(r, c, None, grey)
             elif u in cr.figures:
                 _put(ws, r, c, cr.figures[u], fmt.get(NUMBER))
             else:
                 ws.write_string(r, c, "未报", missing)
-        c = 4 + len(territorial)
-        _put(ws, r, c, cr.total, fmt.get(NUMBER))
-        _put(ws, r, c + 1, cr.difference, bad if cr.mismatch else fmt.get(NUMBER))
+        _put(ws, r, total_col, cr.total, fmt.get(NUMBER))
+        _put(ws, r, total_col + 1, cr.difference, bad if cr.mismatch else fmt.get(NUMBER))
         if cr.allocations:
             r += 1
             ws.write_blank(r, 0, None, fmt.get(TEXT))
             ws.write_string(r, 1, "（分配目标）", fmt.get(TEXT))
-            ws.write_blank(r, 2, None, fmt.get(TEXT))
-            _put(ws, r, 3, row.indicator.target_number, fmt.get(NUMBER))
-            for c, u in enumerate(territorial, start=4):
+            _put(ws, r, 2, row.indicator.target_number, fmt.get(NUMBER))
+            for c, u in enumerate(territorial, start=first_county):
                 _put(ws, r, c, cr.allocations.get(u), fmt.get(NUMBER, grey=u not in cr.units))
-            _put(ws, r, 4 + len(territorial), sum(cr.allocations.values()), fmt.get(NUMBER))
-            ws.write_blank(r, 5 + len(territorial), None, fmt.get(NUMBER))
+            _put(ws, r, total_col, sum(cr.allocations.values()), fmt.get(NUMBER))
+            ws.write_blank(r, total_col + 1, None, fmt.get(NUMBER))
 
 
 @dataclass(frozen=True)

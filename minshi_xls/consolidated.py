@@ -90,7 +90,7 @@ LEADER_COLUMNS: List[Col] = [
     Col("序号", 4.5, lambda r: r.task.number, merge=True),
     Col("任务内容", 30, lambda r: r.task.text, merge=True),
     Col("牵头单位", 10, lambda r: "、".join(r.leads), merge=True),
-    Col("指标", 18, lambda r: r.indicator.name),
+    Col("指标", 20, lambda r: r.indicator.name),
     Col("年度目标", 7.5, _target, TARGET),
     Col("计量单位", 5, lambda r: r.indicator.unit),
     Col("本月累计", 7, lambda r: r.cumulative, NUMBER),
@@ -99,7 +99,7 @@ LEADER_COLUMNS: List[Col] = [
     Col("序时进度", 6, lambda r: r.progress.scheduled if r.local else None, PERCENT),
     Col("偏差(百分点)", 7.5, lambda r: r.progress.gap, POINTS),
     Col("状态", 8, lambda r: r.status, STATUS),  # 省本级实施 on one line
-    Col("情况说明", 21.5, _remark),
+    Col("情况说明", 18.5, _remark),
 ]
 
 #: 指标数据 (work): every field of an indicator row, both levels, with its source.
@@ -271,9 +271,10 @@ def _setup(ws, columns: List[Col], header_row: int, title: str, fmt: _Formats,
     return above + header
 
 
-#: The workbook's body size: the leader's tables are sized (columns, page breaks) to print at
-#: 100 % on A4, so 8 pt prints as 8 pt, the smallest a leader reads without a loupe.
-FONT_SIZE = 8
+#: The workbook's body size. Columns are sized so that Excel/WPS print the leader's tables at
+#: 100 % on A4; LibreOffice lays the same columns out ~6.6 % wider and prints them at ~94 %, so
+#: 8.5 pt prints as 8 pt there, the smallest a leader reads without a loupe.
+FONT_SIZE = 8.5
 #: Points per line of CJK text (SimSun in Excel/WPS, Noto CJK in LibreOffice: 12 pt at 9 pt),
 #: and the pixels a CJK character takes (an ASCII one half; 12 px at 9 pt): a column ``w``
 #: units wide is ``7w + 5`` px, less the cell's padding.
@@ -297,7 +298,7 @@ def _lines(text, width: float, font_pt: float = FONT_SIZE, px: Optional[float] =
 
 
 def _height(lines: int) -> float:
-    return lines * LINE_PT + 2
+    return lines * LINE_PT + 1.5
 
 
 def _row_height(cols: List[Col], item) -> float:
@@ -326,7 +327,7 @@ def _keep_together(ws, blocks, top: float, header: float, scale: float) -> None:
     a merged cell split over two pages prints clipped on both. ``blocks`` are (first row, [row
     heights]); ``top`` is the height above the first block on page 1, ``header`` the repeated
     header row's."""
-    room = PAGE_H / scale * 0.97  # a little slack for the renderers' rounding
+    room = PAGE_H / scale * 0.985  # a little slack for the renderers' rounding
     used, breaks = top, []
     for first, heights in blocks:
         h = sum(heights)
@@ -560,7 +561,7 @@ def _county_sheet(wb, fmt: _Formats, rec: Reconciliation) -> None:
     reg = rec.master.registry
     territorial = [u.short for u in reg.units if u.is_territorial]
     county_w = 4.4 if len(territorial) <= 10 else 4
-    cols = [Col("指标编号", 7.5, None), Col("指标", 24, None),
+    cols = [Col("指标编号", 7.5, None), Col("指标", 23, None),
             Col("牵头单位累计", 5.5, None, NUMBER),
             *[Col(u, county_w, None, NUMBER) for u in territorial],
             Col("县区合计", 5.5, None, NUMBER), Col("差额", 4.5, None, NUMBER)]

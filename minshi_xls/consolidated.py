@@ -194,8 +194,7 @@ class _Formats:
         self.heading = st.fmt(font_name=settings.TITLE_FONT, font_size=12)
         self.category = st.fmt(bold=True, bg_color="EDEDED", border=1,
                                border_color=xlsx_style.BORDER_COLOR)
-        self.paragraph = st.fmt(text_wrap=True, valign="top", font_size=10)
-        self.item = st.fmt(text_wrap=True, valign="top", font_size=10, indent=2)
+        self.paragraph = st.fmt(text_wrap=True, valign="top", font_size=PARAGRAPH_PT)
 
     def get(self, kind: str, status: str = "", grey: bool = False, carried: bool = False,
             suffix: str = ""):
@@ -278,6 +277,9 @@ FONT_SIZE = 8.5
 #: Points per line of CJK text (SimSun in Excel/WPS, Noto CJK in LibreOffice: 12 pt at 9 pt),
 #: and the pixels a CJK character takes (an ASCII one half; 12 px at 9 pt): a column ``w``
 #: units wide is ``7w + 5`` px, less the cell's padding.
+#: The 通报 on 汇总: a running paragraph, on a line pitch of 1.5 em (LibreOffice sets Noto CJK
+#: at ~1.46 em: a 20-line cell sized at 4/3 em loses its last lines).
+PARAGRAPH_PT = 8
 LINE_PT, CJK_PX, PADDING_PX = FONT_SIZE * 4 / 3, FONT_SIZE * 4 / 3, 5
 
 
@@ -343,28 +345,30 @@ def _keep_together(ws, blocks, top: float, header: float, scale: float) -> None:
 
 def _summary_sheet(wb, fmt: _Formats, rec: Reconciliation, paragraph: List[str], stamp: str,
                    office: str) -> None:
-    """Page 1: the headline, the 通报, returns and issues. Page 2: the chart of task status per
-    category, with data labels in the status colours; its data (below the printed area) is on
-    screen only."""
+    """One landscape page: the headline, then the 通报 on the left with the chart of task status
+    per category on its right (data labels in the status colours), then returns and issues. The
+    chart's data (below the printed area) is on screen only."""
     ws = wb.add_worksheet(SHEET_SUMMARY)
     ws.set_tab_color(TAB_LEADER)
     # A:B hold the level label (and the chart data's 层级/类别), C.. the counts.
     widths = [6, 16] + [8] * (len(HEADLINE_HEADERS) - 1) + [8, 8, 8]
     ncols = len(widths)
     xlsx_style.set_widths(ws, widths)
-    total_width = sum(widths)
     full_px = sum(w * 7 + 5 for w in widths)  # a text merged across the page
+    text_cols = 9  # the 通报 on the left (A:I), the chart on the right
+    text_px = sum(w * 7 + 5 for w in widths[:text_cols])
     xlsx_style.write_title(ws, fmt.styles, 0, ncols - 1,
                            f"{period_label(rec.year, rec.month)}民生实事进展汇总表")
     ws.merge_range(1, 0, 1, ncols - 1,
                    f"截至{rec.year}年{rec.month}月底 · {office} · 生成时间：{stamp}", fmt.subtitle)
 
     r = 3
-    ws.set_row(r - 1, 6)
+    ws.set_row(r - 1, 4)
     ws.write_string(r, 0, "一、总体情况（按任务计）", fmt.heading)
+    ws.set_row(r, 18)
     r += 1
     heads = HEADLINE_HEADERS
-    ws.set_row(r, 30)
+    ws.set_row(r, _height(2))
     ws.merge_range(r, 0, r, 1, heads[0], fmt.styles.header())
     for c, h in enumerate(heads[1:], start=2):
         ws.write_string(r, c, h, fmt.styles.header())
@@ -385,16 +389,25 @@ def _summary_sheet(wb, fmt: _Formats, rec: Reconciliation, paragraph: List[str],
     ws.set_row(r, _height(_lines(note, 0, px=full_px)))
 
     r += 2
-    ws.set_row(r - 1, 6)
+    ws.set_row(r - 1, 4)
     ws.write_string(r, 0, "二、通报", fmt.heading)
-    for n, piece in enumerate(paragraph):  # one row per piece: a tall merged cell cannot print
+    ws.set_row(r, 18)
+    ws.write_string(r, text_cols, "四、分类推进情况（任务数）", fmt.heading)
+    chart_row = r + 1
+    # The status sentence, the lagging tasks as one running paragraph (as the 通报 prints
+    # them: a row per item would end most lines half empty) and the reporting sentence.
+    pieces = [paragraph[0], "".join(paragraph[1:-1]), paragraph[-1]] if len(paragraph) > 2 \
+        else paragraph
+    for piece in (p for p in pieces if p):
         r += 1
-        ws.merge_range(r, 0, r, ncols - 1, piece, fmt.paragraph if n == 0 else fmt.item)
-        ws.set_row(r, _lines(piece, 0, 10, px=full_px - (0 if n == 0 else 30)) * 13.5 + 3)
+        ws.merge_range(r, 0, r, text_cols - 1, piece, fmt.paragraph)
+        lines_ = _lines(piece, 0, PARAGRAPH_PT, px=text_px)
+        ws.set_row(r, min(lines_ * PARAGRAPH_PT * 1.5 + 3, 409))
 
     r += 2
-    ws.set_row(r - 1, 6)
+    ws.set_row(r - 1, 4)
     ws.write_string(r, 0, "三、报送与校验", fmt.heading)
+    ws.set_row(r, 18)
     missing = [u.unit for u in rec.expected if not u.returned]
     late = [u.unit for u in rec.expected if u.returned and u.late]
     oi = rec.open_issues
@@ -407,27 +420,19 @@ def _summary_sheet(wb, fmt: _Formats, rec: Reconciliation, paragraph: List[str],
     ]
     for line in lines:
         r += 1
-        ws.merge_range(r, 0, r, ncols - 1, line, fmt.note)
-        ws.set_row(r, _height(_lines(line, 0, px=full_px)))
-
-    # The chart: on a page of its own when page 1 holds the text, else after the text's end on
-    # page 2, sized to what is left of it. Its data sits below the printed area.
+        ws.merge_range(r, 0, r, text_cols - 1, line, fmt.note)
+        ws.set_row(r, _height(_lines(line, 0, px=text_px)))
+    # The chart beside the text: ~11 pt a category (every one named), down to the foot of
+    # page 1 at most (a chart cut by a page break prints on neither).
     sizes = {row: h[0] * 0.75 for row, h in ws.row_sizes.items()}  # xlsxwriter keeps pixels
-    used = sum(sizes.get(i, 15.0) for i in range(r + 1))
-    room = PAGE_H / _scale(widths) * 0.97
-    r += 1
-    if used <= room:
-        ws.set_h_pagebreaks([r + 1])
-        left = room
-    else:
-        left = 2 * room - used - 15
-    r += 1
-    ws.write_string(r, 0, "四、分类推进情况（任务数）", fmt.heading)
-    ncat = len(rec.categories)
-    chart_row = r + 1
-    chart_rows = max(int((left - 40) / 15), 12)  # rows of 15 pt (20 px) the chart covers
-    last_printed = chart_row + chart_rows
-    r = last_printed + 2
+    above = sum(sizes.get(i, 15.0) for i in range(chart_row))
+    beside = sum(sizes.get(i, 15.0) for i in range(chart_row, r + 1))
+    chart_pt = max(beside, min(11 * len(rec.categories) + 50, PAGE_H * 0.97 - above))
+    while sum(sizes.get(i, 15.0) for i in range(chart_row, r + 1)) < chart_pt:
+        r += 1  # empty rows under the text so the print area holds the whole chart
+    last_printed = r
+
+    r += 3
     ws.merge_range(r, 0, r, ncols - 1, "图表数据（不打印）", fmt.note)
     r += 1
     head = ["层级", "类别", *TASK_STATUS_ORDER]
@@ -453,19 +458,17 @@ def _summary_sheet(wb, fmt: _Formats, rec: Reconciliation, paragraph: List[str],
             # Counts on the bars; a zero segment has no width and shows no label.
             "data_labels": {"value": True, "position": "center",
                             "num_format": '0;-0;;@',
-                            "font": {"name": settings.FONT, "size": 8}},
+                            "font": {"name": settings.FONT, "size": 7.5}},
         })
-    chart.set_title({"name": "各类别任务推进状态（项）",
-                     "name_font": {"name": settings.TITLE_FONT, "size": 12, "bold": False}})
+    chart.set_title({"none": True})  # the heading above it names it
     chart.set_y_axis({"reverse": True, "interval_unit": 1,  # every category named
-                      "num_font": {"name": settings.FONT, "size": 8}})
+                      "num_font": {"name": settings.FONT, "size": 7.5}})
     chart.set_x_axis({"num_font": {"name": settings.FONT, "size": 8}, "min": 0,
                       "major_gridlines": {"visible": True, "line": {"color": "#D9D9D9"}}})
-    chart.set_legend({"position": "top", "font": {"name": settings.FONT, "size": 9}})
-    width_px = int(total_width * 7 + 5 * ncols)
-    chart.set_size({"width": width_px, "height": chart_rows * 20 - 8})
-    ws.insert_chart(chart_row, 0, chart, {"x_offset": 2, "y_offset": 4})
-    ws.print_area(0, 0, last_printed, ncols - 1)
+    chart.set_legend({"position": "top", "font": {"name": settings.FONT, "size": 8}})
+    chart_px = sum(w * 7 + 5 for w in widths[text_cols:])
+    chart.set_size({"width": int(chart_px) - 4, "height": int(chart_pt / 0.75) - 6})
+    ws.insert_chart(chart_row, text_cols, chart, {"x_offset": 2, "y_offset": 3})
     xlsx_style.print_setup(ws, footer=f"民生实事进展汇总表（{period_label(rec.year, rec.month)}）")
     ws.print_area(0, 0, last_printed, ncols - 1)
 

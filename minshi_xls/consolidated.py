@@ -458,11 +458,11 @@ def _summary_sheet(wb, fmt: _Formats, rec: Reconciliation, paragraph: List[str],
             # Counts on the bars; a zero segment has no width and shows no label.
             "data_labels": {"value": True, "position": "center",
                             "num_format": '0;-0;;@',
-                            "font": {"name": settings.FONT, "size": 7.5}},
+                            "font": {"name": settings.FONT, "size": 8}},
         })
     chart.set_title({"none": True})  # the heading above it names it
     chart.set_y_axis({"reverse": True, "interval_unit": 1,  # every category named
-                      "num_font": {"name": settings.FONT, "size": 7.5}})
+                      "num_font": {"name": settings.FONT, "size": 8}})
     chart.set_x_axis({"num_font": {"name": settings.FONT, "size": 8}, "min": 0,
                       "major_gridlines": {"visible": True, "line": {"color": "#D9D9D9"}}})
     chart.set_legend({"position": "top", "font": {"name": settings.FONT, "size": 8}})

@@ -91,3 +91,18 @@ def pages_per_sheet(texts: List[str], footer: str) -> Dict[str, int]:
             name = m.group(1) or "汇总"
             out[name] = out.get(name, 0) + 1
     return out
+
+
+def cjk_sizes(pdf: Path) -> List[List[Tuple[float, str]]]:
+    """Per page, the printed size in points of every word made only of CJK ideographs (each
+    one em wide, so the word's width over its length is the size it prints at)."""
+    xml = subprocess.run(["pdftotext", "-bbox", str(pdf), "-"], check=True,
+                         capture_output=True, text=True).stdout
+    pages = []
+    for page in xml.split("<page ")[1:]:
+        sizes = []
+        for m in re.finditer(r'<word xMin="([\d.]+)" yMin="[\d.]+" xMax="([\d.]+)" '
+                             r'yMax="[\d.]+">([\u4e00-\u9fff]{2,})</word>', page):
+            sizes.append(((float(m.group(2)) - float(m.group(1))) / len(m.group(3)), m.group(3)))
+        pages.append(sizes)
+    return pages

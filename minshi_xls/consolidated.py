@@ -95,11 +95,11 @@ LEADER_COLUMNS: List[Col] = [
     Col("计量单位", 5, lambda r: r.indicator.unit),
     Col("本月累计", 7, lambda r: r.cumulative, NUMBER),
     Col("本月新增", 6.5, lambda r: r.added, NUMBER),
-    Col("完成率", 8, lambda r: r.progress.rate, PERCENT),  # wide enough for a 元/万元 slip
+    Col("完成率", 9, lambda r: r.progress.rate, PERCENT),  # wide enough for a 元/万元 slip
     Col("序时进度", 6, lambda r: r.progress.scheduled if r.local else None, PERCENT),
     Col("偏差(百分点)", 7.5, lambda r: r.progress.gap, POINTS),
     Col("状态", 8, lambda r: r.status, STATUS),  # 省本级实施 on one line
-    Col("情况说明", 18.5, _remark),
+    Col("情况说明", 17.5, _remark),
 ]
 
 #: 指标数据 (work): every field of an indicator row, both levels, with its source.

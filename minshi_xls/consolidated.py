@@ -197,15 +197,18 @@ class _Formats:
         self.paragraph = st.fmt(text_wrap=True, valign="top", font_size=PARAGRAPH_PT)
 
     def get(self, kind: str, status: str = "", grey: bool = False, carried: bool = False,
-            suffix: str = ""):
-        key = (kind, status, grey, carried, suffix)
+            suffix: str = "", shrink: bool = False):
+        key = (kind, status, grey, carried, suffix, shrink)
         got = self._by_kind.get(key)
         if got is None:
             got = self._by_kind[key] = self._make(*key)
         return got
 
-    def _make(self, kind: str, status: str, grey: bool, carried: bool, suffix: str):
+    def _make(self, kind: str, status: str, grey: bool, carried: bool, suffix: str,
+              shrink: bool):
         f = {"border": 1, "border_color": xlsx_style.BORDER_COLOR}
+        if shrink:
+            f["shrink"] = True
         if kind == NUMBER:
             f.update(num_format="General", align="right")
         elif kind == TARGET:  # the value stays a number; the qualifier is its display
@@ -564,6 +567,8 @@ def _county_sheet(wb, fmt: _Formats, rec: Reconciliation) -> None:
     reg = rec.master.registry
     territorial = [u.short for u in reg.units if u.is_territorial]
     county_w = 4.4 if len(territorial) <= 10 else 4
+    # Narrow figure columns: a figure too long for them (a 元/万元 slip: 4990000) is set smaller
+    # in its cell rather than shown as 5E+06 or ###.
     cols = [Col("指标编号", 7.5, None), Col("指标", 23, None),
             Col("牵头单位累计", 5.5, None, NUMBER),
             *[Col(u, county_w, None, NUMBER) for u in territorial],
@@ -574,7 +579,8 @@ def _county_sheet(wb, fmt: _Formats, rec: Reconciliation) -> None:
            freeze_cols=2, landscape=False)
     grey = fmt.get(TEXT, grey=True)
     missing = fmt.get(STATUS, status=settings.NOT_REPORTED)
-    bad = fmt.get(STATUS, status="滞后")
+    num = fmt.get(NUMBER, shrink=True)
+    bad = fmt.get(NUMBER, status="滞后", shrink=True)  # a mismatch
     first_county, total_col = 3, 3 + len(territorial)
     r = 2
     for cr in rec.county_rows:
@@ -584,25 +590,25 @@ def _county_sheet(wb, fmt: _Formats, rec: Reconciliation) -> None:
         ws.set_row(r, _height(_lines(name, cols[1].width)))
         _put(ws, r, 0, row.indicator.id, fmt.get(TEXT))
         _put(ws, r, 1, name, fmt.get(TEXT))
-        _put(ws, r, 2, row.cumulative, fmt.get(NUMBER, carried=row.carried_forward))
+        _put(ws, r, 2, row.cumulative, fmt.get(NUMBER, carried=row.carried_forward, shrink=True))
         for c, u in enumerate(territorial, start=first_county):
             if u not in cr.units:
                 ws.write_blank(r, c, None, grey)
             elif u in cr.figures:
-                _put(ws, r, c, cr.figures[u], fmt.get(NUMBER))
+                _put(ws, r, c, cr.figures[u], num)
             else:
                 ws.write_string(r, c, "未报", missing)
-        _put(ws, r, total_col, cr.total, fmt.get(NUMBER))
-        _put(ws, r, total_col + 1, cr.difference, bad if cr.mismatch else fmt.get(NUMBER))
+        _put(ws, r, total_col, cr.total, num)
+        _put(ws, r, total_col + 1, cr.difference, bad if cr.mismatch else num)
         if cr.allocations:
             r += 1
             ws.write_blank(r, 0, None, fmt.get(TEXT))
             ws.write_string(r, 1, "（分配目标）", fmt.get(TEXT))
-            _put(ws, r, 2, row.indicator.target_number, fmt.get(NUMBER))
+            _put(ws, r, 2, row.indicator.target_number, num)
             for c, u in enumerate(territorial, start=first_county):
-                _put(ws, r, c, cr.allocations.get(u), fmt.get(NUMBER, grey=u not in cr.units))
-            _put(ws, r, total_col, sum(cr.allocations.values()), fmt.get(NUMBER))
-            ws.write_blank(r, total_col + 1, None, fmt.get(NUMBER))
+                _put(ws, r, c, cr.allocations.get(u), fmt.get(NUMBER, grey=u not in cr.units, shrink=True))
+            _put(ws, r, total_col, sum(cr.allocations.values()), num)
+            ws.write_blank(r, total_col + 1, None, num)
 
 
 @dataclass(frozen=True)

@@ -275,6 +275,8 @@ def test_leader_pages_show_every_text_in_full_and_nothing_overprinted(printed, r
     texts, boxes, _ = printed
     for n, lines in enumerate(boxes[:sum(PAGE_BOUNDS.values())]):
         assert not office_render.overlapping(lines), (n + 1, office_render.overlapping(lines))
+    for n, t in enumerate(texts[:sum(PAGE_BOUNDS.values())], 1):  # every figure in full, even
+        assert not re.search(r"###|\dE[+-]\d", t), n  # the 元/万元 slip's 4990000 and -4989501
     pages = office_render.pages_per_sheet
     summary = [t for t in texts if pages([t], "民生实事进展汇总表") == {"汇总": 1}]
     assert "2024年1-6月民生实事进展汇总表" in summary[0] and "一、总体情况" in summary[0]

@@ -49,12 +49,17 @@ def flat(text: str) -> str:
 Box = Tuple[float, float, float, float]
 
 
+def _bbox_pages(pdf: Path, flag: str) -> List[str]:
+    """pdftotext's XHTML with word (``-bbox``) or line (``-bbox-layout``) boxes, a page each."""
+    xml = subprocess.run(["pdftotext", flag, str(pdf), "-"], check=True,
+                         capture_output=True, text=True).stdout
+    return xml.split("<page ")[1:]
+
+
 def line_boxes(pdf: Path) -> List[List[Tuple[Box, str]]]:
     """Per page, every printed line of text with its box (x0, y0, x1, y1)."""
-    xml = subprocess.run(["pdftotext", "-bbox-layout", str(pdf), "-"], check=True,
-                         capture_output=True, text=True).stdout
     pages = []
-    for page in xml.split("<page ")[1:]:
+    for page in _bbox_pages(pdf, "-bbox-layout"):
         lines = []
         for m in re.finditer(r'<line xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" '
                              r'yMax="([\d.]+)">(.*?)</line>', page, re.S):
@@ -96,10 +101,8 @@ def pages_per_sheet(texts: List[str], footer: str) -> Dict[str, int]:
 def cjk_sizes(pdf: Path) -> List[List[Tuple[float, str]]]:
     """Per page, the printed size in points of every word made only of CJK ideographs (each
     one em wide, so the word's width over its length is the size it prints at)."""
-    xml = subprocess.run(["pdftotext", "-bbox", str(pdf), "-"], check=True,
-                         capture_output=True, text=True).stdout
     pages = []
-    for page in xml.split("<page ")[1:]:
+    for page in _bbox_pages(pdf, "-bbox"):
         sizes = []
         for m in re.finditer(r'<word xMin="([\d.]+)" yMin="[\d.]+" xMax="([\d.]+)" '
                              r'yMax="[\d.]+">([\u4e00-\u9fff]{2,})</word>', page):

@@ -323,27 +323,24 @@ def create_app(project: Project, token: Optional[str] = None, period: Optional[s
         path = output_files(period).get(name) or abort(404)  # a listed file, never a joined path
         return send_file(path, as_attachment=True, download_name=name)
 
-    @app.get("/p/<period:period>/file/<int:file_id>")
-    def original(period, file_id):
+    def send_archived(lookup, *args):
+        """A file the ledger knows by id (path, name), or 404: no path from the request is used."""
         con = queries.open_ledger(project.db)
         try:
-            found = queries.archived_file(con, project.db, file_id)
+            found = lookup(con, project.db, *args)
         finally:
             con.close()
         if found is None:
             abort(404)
         return send_file(found[0], as_attachment=True, download_name=found[1])
 
+    @app.get("/p/<period:period>/file/<int:file_id>")
+    def original(period, file_id):
+        return send_archived(queries.archived_file, file_id)
+
     @app.get("/p/<period:period>/attachment/<int:attachment_id>")
     def attachment(period, attachment_id):
-        con = queries.open_ledger(project.db)
-        try:
-            found = queries.attachment_file(con, project.db, period, attachment_id)
-        finally:
-            con.close()
-        if found is None:
-            abort(404)
-        return send_file(found[0], as_attachment=True, download_name=found[1])
+        return send_archived(queries.attachment_file, period, attachment_id)
 
     @app.get("/p/<period:period>/annotated/<int:return_id>")
     def annotated(period, return_id):

@@ -269,8 +269,9 @@ def parse_column_map(text: Optional[str]) -> Dict[str, int]:
     return out
 
 
+@functools.lru_cache(maxsize=1024)
 def col_letter(col0: int) -> str:
-    """0-based column -> "A", "AB"."""
+    """0-based column -> "A", "AB" (cached: the reader names a cell of every row read)."""
     col, letters = col0 + 1, ""
     while col:
         col, rem = divmod(col - 1, 26)

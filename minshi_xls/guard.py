@@ -14,6 +14,7 @@ import contextlib
 import io
 import multiprocessing
 import faulthandler
+import functools
 import os
 import pickle
 import posixpath
@@ -204,14 +205,18 @@ def _inspect_zip(data: bytes, lim: dict) -> Inspection:
     if any(n.lower().endswith("vbaproject.bin") for n in names):
         ins.format = "xlsm" if fmt == "xlsx" else fmt
         ins.findings.append(("macro-present", ""))
-    sheets = _sheet_parts(z, names)
+    rels_info = names.get("xl/_rels/workbook.xml.rels")
+    sheets, rels = _sheet_parts(z, rels_info)
     for i in infos:
         sheet = i.filename.startswith("xl/worksheets/") or i.filename in sheets
         if not (sheet or i.filename.endswith((".xml", ".rels"))):
             continue
         full = sheet or i.filename in _FULL_PARTS
         try:
-            body = _read_member(z, i) if full else _read_prolog(z, i)
+            if i is rels_info and rels is not None:
+                body = rels  # already read whole by _sheet_parts
+            else:
+                body = _read_member(z, i) if full else _read_prolog(z, i)
         except _TooLarge as e:
             ins.findings.append(("file-too-large", str(e)))
             return ins
@@ -244,16 +249,30 @@ _RELATIONSHIP = re.compile(rb"<(?:[\w.-]+:)?Relationship\b[^>]*>")
 _REL_ATTR = re.compile(rb'\b(Type|Target)\s*=\s*"([^"]*)"')
 
 
-def _sheet_parts(z: zipfile.ZipFile, names: Dict[str, zipfile.ZipInfo]) -> set:
+def _sheet_parts(z: zipfile.ZipFile, rels: Optional[zipfile.ZipInfo]
+                 ) -> Tuple[frozenset, Optional[bytes]]:
     """The worksheet parts the workbook's rels name, wherever they lie: calamine follows the
-    rels, so a sheet outside ``xl/worksheets/`` must not escape the value-extent check. (A rels
-    part that cannot be read is reported by the member loop.)"""
-    rels = names.get("xl/_rels/workbook.xml.rels")
+    rels, so a sheet outside ``xl/worksheets/`` must not escape the value-extent check. Also
+    the rels body (None when unread), so the member loop does not decompress it again; a rels
+    part that cannot be read is reported by the member loop."""
     try:
-        body = _read_member(z, rels) if rels is not None else b""
+        body = _read_member(z, rels) if rels is not None else None
     except (_TooLarge, zipfile.BadZipFile, zlib.error, OSError, ValueError, EOFError,
             RuntimeError):
-        return set()
+        return frozenset(), None
+    if body is None:
+        return frozenset(), None
+    parse = _worksheet_targets if len(body) <= _RELS_CACHED_BYTES else \
+        _worksheet_targets.__wrapped__
+    return parse(body), body
+
+
+#: Rels parts up to this size are parsed once per run (every return of a template has the same).
+_RELS_CACHED_BYTES = 16 * 1024
+
+
+@functools.lru_cache(maxsize=64)
+def _worksheet_targets(body: bytes) -> frozenset:
     out = set()
     for m in _RELATIONSHIP.finditer(body):
         attrs = dict(_REL_ATTR.findall(m.group(0)))
@@ -261,7 +280,7 @@ def _sheet_parts(z: zipfile.ZipFile, names: Dict[str, zipfile.ZipInfo]) -> set:
             target = attrs.get(b"Target", b"").decode("utf-8", "replace")
             out.add(target.lstrip("/") if target.startswith("/")
                     else posixpath.normpath("xl/" + target))
-    return out
+    return frozenset(out)
 
 
 def _zip_kind(names: Dict[str, zipfile.ZipInfo]) -> str:

@@ -85,9 +85,12 @@ def _meaning(text: str) -> str:
     return C.header_key(text) if text and len(text) <= HEADER_MAX_CHARS else ""
 
 
-def _locate(texts: List[str], kind: str, mapped: Dict[str, int]
+@functools.lru_cache(maxsize=1024)
+def _locate(keys: Tuple[str, ...], kind: str, column_map: Optional[str]
             ) -> Tuple[Dict[str, int], Dict[str, List[int]]]:
-    """({column key: column}, {column key: the columns it cannot choose between}).
+    """({column key: column}, {column key: the columns it cannot choose between}) from the
+    header row's meanings (``_meaning`` of each cell). Cached: every version a unit sends
+    repeats its header row and map; do not modify the result.
 
     By meaning (official header or a synonym, annotations stripped). Two columns of one
     meaning (a "修正" copy next to the original) are ambiguous: taking either could be the
@@ -95,9 +98,10 @@ def _locate(texts: List[str], kind: str, mapped: Dict[str, int]
     only while every recognised column still sits where the map put it (nothing inserted or
     moved)."""
     meanings = _MEANINGS[kind]
+    mapped = C.parse_column_map(column_map)
     cands: Dict[str, List[int]] = {}
-    for c, t in enumerate(texts):
-        key = meanings.get(_meaning(t)) if t else None
+    for c, k in enumerate(keys):
+        key = meanings.get(k) if k else None
         if key:
             cands.setdefault(key, []).append(c)
     cols = {key: found[0] for key, found in cands.items() if len(found) == 1}
@@ -106,7 +110,7 @@ def _locate(texts: List[str], kind: str, mapped: Dict[str, int]
         used = set(cols.values()) | {c for v in ambiguous.values() for c in v}
         for key, c in mapped.items():
             if key not in cols and key not in ambiguous and c not in used \
-                    and c < len(texts) and key in _OFFICIAL[kind]:
+                    and c < len(keys) and key in _OFFICIAL[kind]:
                 cols[key] = c
     return cols, ambiguous
 
@@ -128,8 +132,7 @@ def _find_header(rows: List[list], meta: Optional[dict] = None
         kind = LEAD if scores[LEAD] >= scores[CO] else CO
         if scores[kind] == 0:
             continue
-        mapped = C.parse_column_map((meta or {}).get(f"columns_{kind}"))
-        cols, ambiguous = _locate(texts, kind, mapped)
+        cols, ambiguous = _locate(tuple(keys), kind, (meta or {}).get(f"columns_{kind}"))
         return r, kind, cols, ambiguous
     return None
 
@@ -226,8 +229,9 @@ def read_workbook(data: bytes, fmt: str, parts: Optional[Dict[str, bytes]] = Non
                 continue  # blank, spacer or a unit's own sub-total row: only rows with ids count
             n = str(r + 1)
             width = len(row)
-            cells = {key: (_plain(row[c]) if c < width else "", col + n)
-                     for key, c, col in letters}
+            # _plain called only for the odd value (a date), not once per cell read
+            cells = {key: ((v if type(v := row[c]) in _PRIMITIVE else _plain(v))
+                           if c < width else "", col + n) for key, c, col in letters}
             table_rows.append({"row": r + 1, "id": C._norm(ident), "cells": cells})
         out["tables"].append({"sheet": name, "kind": kind, "header_row": hr + 1,
                               "hidden": name in hidden,

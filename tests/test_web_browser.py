@@ -76,8 +76,15 @@ def test_a_clerk_plays_the_month_in_the_browser(served, tmp_path):
         return browser.find_element(By.ID, "job-state").text
 
     def states():
-        return {tr.get_attribute("data-unit"): tr.find_element(By.CSS_SELECTOR, ".tag").text
-                for tr in browser.find_elements(By.CSS_SELECTOR, "#units tr.state")}
+        """Each unit's state word, read in one script call: the page reloads itself when the
+        ledger changes, and element-by-element reads can straddle a reload (chromium then answers
+        "Node … does not belong to the document", not a stale-element error)."""
+        return browser.execute_script(
+            "const out = {};"
+            "for (const tr of document.querySelectorAll('#units tr.state')) {"
+            "  const tag = tr.querySelector('.tag');"
+            "  out[tr.getAttribute('data-unit')] = tag ? tag.textContent.trim() : null; }"
+            "return out;")
 
     try:
         browser.get(f"{base}/p/{PERIOD}/")

@@ -188,7 +188,7 @@ def next_command(master, templates_dir=None, db_path=None, today: Optional[date]
     """The month's next step: templates for the month after the last one generated, or (none
     yet) for last month when the master is this year's, else the master year's first month."""
     tdir = Path(templates_dir or settings.DEFAULT_TEMPLATES)
-    done = sorted(p.name for p in tdir.glob("*-*") if p.is_dir() and _is_period(p.name)) \
+    done = sorted(p.name for p in tdir.glob("*-*") if p.is_dir() and settings.is_period(p.name)) \
         if tdir.is_dir() else []
     if done:
         y, m = settings.period_parts(done[-1])
@@ -200,10 +200,3 @@ def next_command(master, templates_dir=None, db_path=None, today: Optional[date]
         period = f"{y}-{m:02d}" if year == y else f"{year}-01"
     return f"minshi templates --period {period}"
 
-
-def _is_period(name: str) -> bool:
-    try:
-        settings.period_parts(name)
-        return True
-    except MinshiError:
-        return False

@@ -120,6 +120,15 @@ def text_max_length(config: Optional[dict]) -> int:
     return int(rules.get("text_max_length", DEFAULTS["rules"]["text_max_length"]))
 
 
+def is_period(text: str) -> bool:
+    """Whether a folder name or a workbook's own period reads as YYYY-MM (no error raised)."""
+    try:
+        period_parts(text)
+        return True
+    except MinshiError:
+        return False
+
+
 def previous_period(period: str) -> Optional[str]:
     y, m = period_parts(period)
     return None if m == 1 else f"{y}-{m - 1:02d}"

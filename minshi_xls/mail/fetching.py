@@ -328,7 +328,7 @@ def _by_period(new: List[_Fetched], period: str, master: Master,
         periods = []
         for it in f.items:
             p = period if f.about else own.get(it.source_path) or period
-            p = p if _valid_period(p) else period
+            p = p if settings.is_period(p) else period
             out.setdefault(p, []).append(it)
             periods.append(p)
         message = _message(f)
@@ -357,13 +357,6 @@ def _message(f: _Fetched):
     return collect.Container(name, f.raw, _source(f), f.sender, f.message_id, f.mail_date,
                              f.mail_date)
 
-
-def _valid_period(p: str) -> bool:
-    try:
-        settings.period_parts(p)
-        return True
-    except MinshiError:
-        return False
 
 
 def _since(since, year: int, month: int) -> date:

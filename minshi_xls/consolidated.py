@@ -731,7 +731,7 @@ def write(rec: Reconciliation, path, generated_at: Optional[datetime] = None,
     _mkdir(path.parent)
     faults.check_not_open(path, "汇总表")
     stamp_dt = generated_at or clock.local(clock.now())
-    stamp = stamp_dt.strftime("%Y-%m-%d %H:%M")
+    stamp = stamp_dt.strftime(clock.SHOWN)
     office = office or settings.DEFAULTS["office"]["name"]
     paragraph = summary_mod.lines(rec)
     details = detail_rows(rec)

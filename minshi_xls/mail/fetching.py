@@ -4,14 +4,13 @@ unit, so ``status`` and ``remind`` can say what happened."""
 from __future__ import annotations
 
 import hashlib
-import os
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 from typing import Dict, Iterator, List, Optional
 
-from minshi_xls import MinshiError, clock, guard, issues, ledger, settings
+from minshi_xls import MinshiError, clock, faults, guard, issues, ledger, settings
 from minshi_xls.mail import incoming
 from minshi_xls.mail.common import Progress, _config, _master, _safe_name, period_label
 from minshi_xls.mail.transport import Imap, Unparsable
@@ -428,10 +427,7 @@ def _keep_others(con, db_path, period: str, f: _Fetched) -> List[str]:
                / ATTACHMENTS_FOLDER / f"{sha[:12]}_{_safe_name(a.name)}")
         dest = root / rel
         if not dest.exists():
-            dest.parent.mkdir(parents=True, exist_ok=True)
-            tmp = dest.with_name(f"{dest.name}.{os.getpid()}.part")
-            tmp.write_bytes(a.data)
-            os.replace(tmp, dest)
+            faults.atomic_write(dest, a.data)
         con.execute("INSERT INTO mail_files(period, unit, message_id, name, archive_path,"
                     " sha256, size, kept_at) VALUES (?,?,?,?,?,?,?,?)",
                     (period, unit, f.message_id, a.name, rel.as_posix(), sha, len(a.data),
